@@ -1,0 +1,14 @@
+// Package store is the ledger's storage: a small ordered key-value interface
+// (KV) that the state machine reads and writes, an in-memory implementation
+// for tests, a copy-on-write branch (Cache) that gives every transaction and
+// every block its own view, and the committed store (DB): Badger underneath a
+// sparse Merkle trie (github.com/pokt-network/smt) whose root is the app hash
+// and which proves both membership and absence of a key.
+//
+// Only badger.go imports Badger; the rest of app/ sees KV and Reader.
+//
+// A storage failure inside a read (disk error, corruption) is not a property
+// of the transaction, so it must not turn into a deterministic-looking tx
+// failure: readers panic with Fault, which the block runner lets through and
+// the ABCI layer turns into a halting error.
+package store

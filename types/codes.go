@@ -1,0 +1,97 @@
+package types
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Code is an ABCI result code. The numbers are a public contract (SPEC §4):
+// POS integrators switch on them, so a code is never renumbered or reused.
+type Code uint32
+
+const (
+	CodeOK                 Code = 0
+	CodeInternal           Code = 1
+	CodeDecode             Code = 2
+	CodeBadSignature       Code = 3
+	CodeUnknownSigner      Code = 4
+	CodeUnauthorized       Code = 5
+	CodeDuplicate          Code = 6
+	CodeExpired            Code = 7
+	CodeInsufficientPoints Code = 8
+	CodeInvalidAmount      Code = 9
+	CodeOverflow           Code = 10
+	CodeNotFound           Code = 11
+	CodeCVMRequired        Code = 12
+	CodeWrongChain         Code = 13
+	CodeInvalidArgument    Code = 14
+)
+
+// Codespace is reported with every non-zero code.
+const Codespace = "bytepoints"
+
+var codeNames = map[Code]string{
+	CodeOK:                 "ok",
+	CodeInternal:           "internal",
+	CodeDecode:             "decode",
+	CodeBadSignature:       "bad_signature",
+	CodeUnknownSigner:      "unknown_signer",
+	CodeUnauthorized:       "unauthorized",
+	CodeDuplicate:          "duplicate",
+	CodeExpired:            "expired",
+	CodeInsufficientPoints: "insufficient_points",
+	CodeInvalidAmount:      "invalid_amount",
+	CodeOverflow:           "overflow",
+	CodeNotFound:           "not_found",
+	CodeCVMRequired:        "cvm_required",
+	CodeWrongChain:         "wrong_chain",
+	CodeInvalidArgument:    "invalid_argument",
+}
+
+// Name is the stable snake_case name of the code.
+func (c Code) Name() string {
+	if n, ok := codeNames[c]; ok {
+		return n
+	}
+	return fmt.Sprintf("code_%d", uint32(c))
+}
+
+func (c Code) String() string { return c.Name() }
+
+// AllCodes lists every registered code in numeric order.
+func AllCodes() []Code {
+	out := make([]Code, 0, len(codeNames))
+	for c := CodeOK; int(c) < 64; c++ {
+		if _, ok := codeNames[c]; ok {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// Error is a rejected transaction or query: a code and a message a person
+// understands. It is a value, never a reason to halt the node.
+type Error struct {
+	Code Code
+	Msg  string
+}
+
+func (e *Error) Error() string { return e.Code.Name() + ": " + e.Msg }
+
+// Errorf builds an *Error with a formatted message.
+func Errorf(code Code, format string, args ...any) error {
+	return &Error{Code: code, Msg: fmt.Sprintf(format, args...)}
+}
+
+// CodeOf extracts the code of err: CodeOK for nil, CodeInternal for an error
+// that is not an *Error.
+func CodeOf(err error) Code {
+	if err == nil {
+		return CodeOK
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return CodeInternal
+}

@@ -1,0 +1,150 @@
+package types
+
+import (
+	"encoding/binary"
+	"errors"
+)
+
+// State key layout. Every key is built here: a one-byte prefix, then
+// length-prefixed variable parts and big-endian integers, so a prefix scan
+// returns entries in the order the code means (lots by expiry, history by
+// sequence, statements by epoch).
+const (
+	PrefixParams      byte = 0x01 // singleton
+	PrefixTotals      byte = 0x02 // singleton
+	PrefixEpoch       byte = 0x03 // singleton: the open settlement epoch
+	PrefixSeller      byte = 0x10 // seller id -> SellerRecord
+	PrefixTerminal    byte = 0x11 // seller id, terminal id -> Terminal
+	PrefixSigner      byte = 0x12 // pubkey -> SignerRef
+	PrefixCustomer    byte = 0x20 // customer id -> Customer
+	PrefixLot         byte = 0x21 // customer id, expires_at, seq -> Lot
+	PrefixExpiry      byte = 0x22 // expires_at, customer id, seq -> empty
+	PrefixHistory     byte = 0x23 // customer id, seq -> HistoryEntry
+	PrefixCard        byte = 0x24 // customer id -> CardHistory (CRMS)
+	PrefixPurchase    byte = 0x30 // tx hash -> Purchase
+	PrefixRedemption  byte = 0x31 // tx hash -> Redemption
+	PrefixSellerEpoch byte = 0x40 // seller id -> SellerEpoch (open epoch)
+	PrefixStatement   byte = 0x41 // epoch -> Statement
+	PrefixIdem        byte = 0x50 // signer, key -> IdempotencyRecord
+	PrefixIdemExpiry  byte = 0x51 // valid_until, signer, key -> empty
+	PrefixProposal    byte = 0x60 // id -> Proposal
+	PrefixPropExpiry  byte = 0x61 // expires height, id -> empty
+)
+
+func appendStr(b []byte, s string) []byte {
+	if len(s) > 255 {
+		panic("key part longer than 255 bytes") // ids are validated far below this
+	}
+	b = append(b, byte(len(s)))
+	return append(b, s...)
+}
+
+func appendU64(b []byte, v uint64) []byte { return binary.BigEndian.AppendUint64(b, v) }
+
+// appendI64 keeps signed order under byte comparison by flipping the sign bit.
+func appendI64(b []byte, v int64) []byte { return appendU64(b, uint64(v)^(1<<63)) }
+
+func ParamsKey() []byte          { return []byte{PrefixParams} }
+func TotalsKey() []byte          { return []byte{PrefixTotals} }
+func EpochStateKey() []byte      { return []byte{PrefixEpoch} }
+func SellerKey(id string) []byte { return appendStr([]byte{PrefixSeller}, id) }
+func SellerPrefix() []byte       { return []byte{PrefixSeller} }
+
+func TerminalKey(seller, terminal string) []byte {
+	return appendStr(appendStr([]byte{PrefixTerminal}, seller), terminal)
+}
+func TerminalPrefix(seller string) []byte { return appendStr([]byte{PrefixTerminal}, seller) }
+func SignerKey(pub []byte) []byte         { return append([]byte{PrefixSigner}, pub...) }
+
+func CustomerKey(id string) []byte { return appendStr([]byte{PrefixCustomer}, id) }
+func CustomerPrefix() []byte       { return []byte{PrefixCustomer} }
+
+func LotKey(customer string, expiresAt int64, seq uint64) []byte {
+	return appendU64(appendI64(appendStr([]byte{PrefixLot}, customer), expiresAt), seq)
+}
+func LotPrefix(customer string) []byte { return appendStr([]byte{PrefixLot}, customer) }
+
+func ExpiryKey(expiresAt int64, customer string, seq uint64) []byte {
+	return appendU64(appendStr(appendI64([]byte{PrefixExpiry}, expiresAt), customer), seq)
+}
+
+// ExpiryBound is the first expiry-index key at or after time t.
+func ExpiryBound(t int64) []byte { return appendI64([]byte{PrefixExpiry}, t) }
+
+// ParseExpiryKey splits an expiry-index key.
+func ParseExpiryKey(k []byte) (expiresAt int64, customer string, seq uint64, err error) {
+	if len(k) < 1+8+1+8 || k[0] != PrefixExpiry {
+		return 0, "", 0, errors.New("malformed expiry key")
+	}
+	expiresAt = int64(binary.BigEndian.Uint64(k[1:9]) ^ (1 << 63))
+	n := int(k[9])
+	if len(k) != 10+n+8 {
+		return 0, "", 0, errors.New("malformed expiry key")
+	}
+	customer = string(k[10 : 10+n])
+	seq = binary.BigEndian.Uint64(k[10+n:])
+	return expiresAt, customer, seq, nil
+}
+
+func HistoryKey(customer string, seq uint64) []byte {
+	return appendU64(appendStr([]byte{PrefixHistory}, customer), seq)
+}
+func HistoryPrefix(customer string) []byte { return appendStr([]byte{PrefixHistory}, customer) }
+func CardKey(customer string) []byte       { return appendStr([]byte{PrefixCard}, customer) }
+
+func PurchaseKey(id []byte) []byte   { return append([]byte{PrefixPurchase}, id...) }
+func RedemptionKey(id []byte) []byte { return append([]byte{PrefixRedemption}, id...) }
+
+func SellerEpochKey(seller string) []byte { return appendStr([]byte{PrefixSellerEpoch}, seller) }
+func SellerEpochPrefix() []byte           { return []byte{PrefixSellerEpoch} }
+func StatementKey(epoch uint64) []byte    { return appendU64([]byte{PrefixStatement}, epoch) }
+func StatementPrefix() []byte             { return []byte{PrefixStatement} }
+
+func IdemKey(signer []byte, key string) []byte {
+	return appendStr(append([]byte{PrefixIdem}, signer...), key)
+}
+
+func IdemExpiryKey(validUntil uint64, signer []byte, key string) []byte {
+	return appendStr(append(appendU64([]byte{PrefixIdemExpiry}, validUntil), signer...), key)
+}
+
+// IdemExpiryBound is the first idempotency-expiry key for heights >= h.
+func IdemExpiryBound(h uint64) []byte { return appendU64([]byte{PrefixIdemExpiry}, h) }
+
+// ParseIdemExpiryKey recovers the idempotency key an expiry entry points to.
+func ParseIdemExpiryKey(k []byte) (validUntil uint64, idemKey []byte, err error) {
+	if len(k) < 1+8+32+1 || k[0] != PrefixIdemExpiry {
+		return 0, nil, errors.New("malformed idempotency expiry key")
+	}
+	validUntil = binary.BigEndian.Uint64(k[1:9])
+	idemKey = append([]byte{PrefixIdem}, k[9:]...)
+	return validUntil, idemKey, nil
+}
+
+func ProposalKey(id uint64) []byte { return appendU64([]byte{PrefixProposal}, id) }
+func ProposalPrefix() []byte       { return []byte{PrefixProposal} }
+func PropExpiryKey(h int64, id uint64) []byte {
+	return appendU64(appendI64([]byte{PrefixPropExpiry}, h), id)
+}
+func PropExpiryBound(h int64) []byte { return appendI64([]byte{PrefixPropExpiry}, h) }
+
+// ParsePropExpiryKey returns the proposal id of an expiry entry.
+func ParsePropExpiryKey(k []byte) (uint64, error) {
+	if len(k) != 17 || k[0] != PrefixPropExpiry {
+		return 0, errors.New("malformed proposal expiry key")
+	}
+	return binary.BigEndian.Uint64(k[9:]), nil
+}
+
+// PrefixEnd returns the smallest key greater than every key with prefix p
+// (nil when p is all 0xff: iterate to the end).
+func PrefixEnd(p []byte) []byte {
+	end := append([]byte(nil), p...)
+	for i := len(end) - 1; i >= 0; i-- {
+		if end[i] < 0xff {
+			end[i]++
+			return end[:i+1]
+		}
+	}
+	return nil
+}
