@@ -29,6 +29,7 @@ const (
 	PrefixIdemExpiry  byte = 0x51 // valid_until, signer, key -> empty
 	PrefixProposal    byte = 0x60 // id -> Proposal
 	PrefixPropExpiry  byte = 0x61 // expires height, id -> empty
+	PrefixValUpdate   byte = 0x70 // validator pubkey -> power, pending until block end
 )
 
 func appendStr(b []byte, s string) []byte {
@@ -148,3 +149,6 @@ func PrefixEnd(p []byte) []byte {
 	}
 	return nil
 }
+
+func ValUpdateKey(pub []byte) []byte { return append([]byte{PrefixValUpdate}, pub...) }
+func ValUpdatePrefix() []byte        { return []byte{PrefixValUpdate} }

@@ -1,0 +1,114 @@
+package ledger
+
+import (
+	"encoding/hex"
+
+	"github.com/bytepoints/bytepoints/app/settle"
+	"github.com/bytepoints/bytepoints/app/state"
+	"github.com/bytepoints/bytepoints/types"
+)
+
+// Redemption is a validated, authorised redemption to book.
+type Redemption struct {
+	SellerID   string
+	TerminalID string
+	CustomerID string
+	Points     uint64
+	BillPaise  uint64
+}
+
+// CheckRedeemAmount applies the rules that need no state: positive points,
+// and points × 100 ≤ bill (points pay for at most the whole bill).
+func CheckRedeemAmount(points, bill uint64) error {
+	if points == 0 {
+		return types.Errorf(types.CodeInvalidAmount, "points to redeem must be positive")
+	}
+	value, err := types.MulU64("redemption value", points, 100)
+	if err != nil {
+		return err
+	}
+	if value > bill {
+		return types.Errorf(types.CodeInvalidAmount, "redeeming %d points (%d paise) exceeds the bill of %d paise", points, value, bill)
+	}
+	return nil
+}
+
+// Redeem spends points at a seller, earliest-expiring lots first. Points
+// from the seller's own lots are a same-seller redemption, the rest
+// cross-seller; either way the escrow reimburses the seller their value.
+func Redeem(c *state.Ctx, in Redemption, epoch uint64) (*types.RedeemResult, error) {
+	if err := CheckRedeemAmount(in.Points, in.BillPaise); err != nil {
+		return nil, err
+	}
+	value, err := types.PaiseOfPoints(in.Points)
+	if err != nil {
+		return nil, err
+	}
+	cust, ok := state.Customer(c.KV, in.CustomerID)
+	if !ok {
+		return nil, types.Errorf(types.CodeNotFound, "customer %s has no points account", in.CustomerID)
+	}
+	if in.Points > cust.Points {
+		return nil, types.Errorf(types.CodeInsufficientPoints, "customer %s has %d points, cannot redeem %d", in.CustomerID, cust.Points, in.Points)
+	}
+	totals := state.Totals(c.KV)
+	rec := &types.Redemption{
+		RedemptionId: c.TxHash, SellerId: in.SellerID, TerminalId: in.TerminalID, CustomerId: in.CustomerID,
+		Points: in.Points, BillPaise: in.BillPaise, Epoch: epoch, Height: c.Height, Time: c.Time,
+	}
+	remaining := in.Points
+	for _, lot := range state.Lots(c.KV, in.CustomerID) {
+		if remaining == 0 {
+			break
+		}
+		take := min(remaining, lot.Points)
+		remaining -= take
+		if lot.Issuer == in.SellerID {
+			rec.SameSellerPoints += take
+		} else {
+			rec.CrossSellerPoints += take
+		}
+		rec.Consumed = append(rec.Consumed, &types.LotUse{
+			LotSeq: lot.Seq, Issuer: lot.Issuer, Points: take, IssuedAt: lot.IssuedAt,
+			ExpiresAt: lot.ExpiresAt, PurchaseId: lot.PurchaseId, OriginalPoints: lot.OriginalPoints,
+		})
+		lot.Points -= take
+		if lot.Points == 0 {
+			state.DeleteLot(c.KV, in.CustomerID, lot)
+			cust.LotCount--
+			totals.Lots--
+		} else {
+			state.PutLot(c.KV, in.CustomerID, lot)
+		}
+		c.Emit(types.EventPointsRedeemed, "customer", in.CustomerID, "seller", in.SellerID, "issuer", lot.Issuer,
+			"points", state.U(take), "reason", "redemption", "actor", c.Actor,
+			"redemption_id", hex.EncodeToString(c.TxHash))
+	}
+	if remaining != 0 {
+		panic("ledger: lots do not add up to the customer's balance") // an invariant breach, not user input
+	}
+	cust.Points -= in.Points
+	cust.RedeemedTotal += in.Points
+	totals.OutstandingPoints -= in.Points
+	totals.RedeemedPoints += in.Points
+	totals.Redemptions++
+	state.PutTotals(c.KV, totals)
+	if err := settle.Move(c, in.SellerID, value, "redeem"); err != nil {
+		return nil, err
+	}
+	if err := settle.Activity(c, in.SellerID, func(e *types.SellerEpoch) error {
+		e.RedeemedSamePoints += rec.SameSellerPoints
+		e.RedeemedCrossPoints += rec.CrossSellerPoints
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	state.AppendHistory(c, cust, types.HistoryKind_HISTORY_KIND_REDEEM, -int64(in.Points), in.SellerID)
+	state.PutCustomer(c.KV, cust)
+	state.PutRedemption(c.KV, rec)
+	return &types.RedeemResult{
+		RedemptionId: c.TxHash, PointsRedeemed: in.Points, SameSellerPoints: rec.SameSellerPoints,
+		CrossSellerPoints: rec.CrossSellerPoints, SystemPaymentPaise: uint64(value), DiscountPaise: uint64(value),
+		Balance: cust.Points,
+	}, nil
+}

@@ -1,0 +1,85 @@
+package state
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/bytepoints/bytepoints/app/store"
+	"github.com/bytepoints/bytepoints/types"
+)
+
+// Msg is a generated protobuf message.
+type Msg interface {
+	Marshal() ([]byte, error)
+	Unmarshal([]byte) error
+	Reset()
+}
+
+// Get decodes the record at key into m; false when absent. A record that
+// does not decode is state corruption, never a user error.
+func Get(r store.Reader, key []byte, m Msg) bool {
+	bz := r.Get(key)
+	if bz == nil {
+		return false
+	}
+	m.Reset()
+	if len(bz) == 1 && bz[0] == emptyRecord[0] {
+		return true
+	}
+	if err := m.Unmarshal(bz); err != nil {
+		panic(store.Fault{Err: fmt.Errorf("decode record %x: %w", key, err)})
+	}
+	return true
+}
+
+// Put encodes m under key.
+func Put(kv store.KV, key []byte, m Msg) {
+	bz, err := m.Marshal()
+	if err != nil {
+		panic(fmt.Sprintf("encode record %x: %v", key, err))
+	}
+	if len(bz) == 0 {
+		bz = emptyRecord // an all-default record still exists
+	}
+	kv.Set(key, bz)
+}
+
+// The store keeps no empty values (the trie cannot tell them from absence):
+// index entries hold marker, and a record whose protobuf encoding is empty
+// is stored as emptyRecord, a byte that is never a valid protobuf encoding.
+var (
+	marker      = []byte{0x01}
+	emptyRecord = []byte{0x00}
+)
+
+// Ctx is what a handler sees: the state branch it writes into, the block's
+// height and time (never a clock), the parameters, and where its events go.
+type Ctx struct {
+	KV     store.KV
+	Height int64
+	Time   int64 // block time, Unix seconds
+	TimeMs int64 // block time, Unix milliseconds
+	Params *types.Params
+	TxHash []byte
+	Actor  string // seller id (and terminal) acting, or types.ActorChain
+	events []types.Event
+}
+
+// Emit records an event. Attribute values are given as key, value pairs.
+func (c *Ctx) Emit(typ string, kv ...string) {
+	ev := types.Event{Type: typ}
+	for i := 0; i+1 < len(kv); i += 2 {
+		ev.Attrs = append(ev.Attrs, types.Attr{Key: kv[i], Value: kv[i+1]})
+	}
+	c.events = append(c.events, ev)
+}
+
+// Events returns the events emitted so far.
+func (c *Ctx) Events() []types.Event { return c.events }
+
+// ResetEvents drops events (a failed transaction emits none).
+func (c *Ctx) ResetEvents() { c.events = nil }
+
+// U and I format integers for events.
+func U(v uint64) string { return strconv.FormatUint(v, 10) }
+func I(v int64) string  { return strconv.FormatInt(v, 10) }
