@@ -1,0 +1,191 @@
+package abci
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/bytepoints/bytepoints/app"
+	"github.com/bytepoints/bytepoints/types"
+	abcitypes "github.com/cometbft/cometbft/abci/types"
+	cmtcrypto "github.com/cometbft/cometbft/proto/tendermint/crypto"
+)
+
+// Version is reported by Info.
+const (
+	AppVersion uint64 = 1
+	Version           = "0.1.0"
+	// MaxBlockTxs bounds a block so that its state writes always fit one
+	// atomic Badger commit. ProcessProposal rejects bigger blocks, so a
+	// faulty proposer cannot make every validator fail to commit.
+	MaxBlockTxs = 5000
+	// ProofOpType names our Merkle proof in ResponseQuery.ProofOps.
+	ProofOpType = "bytepoints/smt"
+)
+
+// Application is the ABCI face of the app.
+type Application struct {
+	abcitypes.BaseApplication
+	App       *app.App
+	Snapshots *SnapshotStore // nil: no state sync serving
+	// OnCommit, when set, runs after every commit with the new height
+	// (metrics, snapshot scheduling, membership refresh).
+	OnCommit func(height int64)
+}
+
+var _ abcitypes.Application = (*Application)(nil)
+
+// New wraps a.
+func New(a *app.App) *Application { return &Application{App: a} }
+
+func (x *Application) Info(context.Context, *abcitypes.RequestInfo) (*abcitypes.ResponseInfo, error) {
+	h, hash := x.App.Info()
+	return &abcitypes.ResponseInfo{
+		Data: "bytepoints", Version: Version, AppVersion: AppVersion,
+		LastBlockHeight: h, LastBlockAppHash: hash,
+	}, nil
+}
+
+func (x *Application) InitChain(_ context.Context, req *abcitypes.RequestInitChain) (*abcitypes.ResponseInitChain, error) {
+	var vals []app.Validator
+	for _, v := range req.Validators {
+		pk := v.PubKey.GetEd25519()
+		if pk == nil {
+			return nil, fmt.Errorf("genesis validator with a non-Ed25519 key")
+		}
+		vals = append(vals, app.Validator{PubKey: pk, Power: v.Power})
+	}
+	hash, err := x.App.InitChain(req.ChainId, req.Time.UnixNano(), req.AppStateBytes, vals)
+	if err != nil {
+		return nil, err
+	}
+	return &abcitypes.ResponseInitChain{AppHash: hash}, nil
+}
+
+func (x *Application) CheckTx(_ context.Context, req *abcitypes.RequestCheckTx) (*abcitypes.ResponseCheckTx, error) {
+	r := x.App.CheckTx(req.Tx)
+	return &abcitypes.ResponseCheckTx{Code: uint32(r.Code), Log: r.Log, Codespace: codespace(r.Code)}, nil
+}
+
+func codespace(c types.Code) string {
+	if c == types.CodeOK {
+		return ""
+	}
+	return types.Codespace
+}
+
+// PrepareProposal keeps the mempool's order, drops what cannot decode or
+// verify (it would only fail), and respects the byte and count limits.
+func (x *Application) PrepareProposal(_ context.Context, req *abcitypes.RequestPrepareProposal) (*abcitypes.ResponsePrepareProposal, error) {
+	var out [][]byte
+	var size int64
+	for _, tx := range req.Txs {
+		if len(out) == MaxBlockTxs {
+			break
+		}
+		if size+int64(len(tx)) > req.MaxTxBytes {
+			continue
+		}
+		if _, err := app.ParseTx(x.App.ChainID(), tx); err != nil {
+			continue
+		}
+		out = append(out, tx)
+		size += int64(len(tx))
+	}
+	return &abcitypes.ResponsePrepareProposal{Txs: out}, nil
+}
+
+// ProcessProposal accepts any block within the count limit: invalid
+// transactions in it simply fail with their codes, identically everywhere.
+func (x *Application) ProcessProposal(_ context.Context, req *abcitypes.RequestProcessProposal) (*abcitypes.ResponseProcessProposal, error) {
+	if len(req.Txs) > MaxBlockTxs {
+		return &abcitypes.ResponseProcessProposal{Status: abcitypes.ResponseProcessProposal_REJECT}, nil
+	}
+	return &abcitypes.ResponseProcessProposal{Status: abcitypes.ResponseProcessProposal_ACCEPT}, nil
+}
+
+func (x *Application) FinalizeBlock(_ context.Context, req *abcitypes.RequestFinalizeBlock) (*abcitypes.ResponseFinalizeBlock, error) {
+	res, err := x.App.FinalizeBlock(app.Block{Height: req.Height, TimeNs: req.Time.UnixNano(), Txs: req.Txs})
+	if err != nil {
+		return nil, err
+	}
+	out := &abcitypes.ResponseFinalizeBlock{Events: events(res.Events), AppHash: res.AppHash}
+	for _, r := range res.TxResults {
+		out.TxResults = append(out.TxResults, &abcitypes.ExecTxResult{
+			Code: uint32(r.Code), Data: r.Data, Log: r.Log, Events: events(r.Events), Codespace: codespace(r.Code),
+		})
+	}
+	for _, v := range res.ValidatorUpdates {
+		out.ValidatorUpdates = append(out.ValidatorUpdates, abcitypes.ValidatorUpdate{
+			PubKey: cmtcrypto.PublicKey{Sum: &cmtcrypto.PublicKey_Ed25519{Ed25519: v.PubKey}}, Power: v.Power,
+		})
+	}
+	return out, nil
+}
+
+func events(in []types.Event) []abcitypes.Event {
+	out := make([]abcitypes.Event, 0, len(in))
+	for _, e := range in {
+		ev := abcitypes.Event{Type: e.Type}
+		for _, a := range e.Attrs {
+			ev.Attributes = append(ev.Attributes, abcitypes.EventAttribute{Key: a.Key, Value: a.Value, Index: true})
+		}
+		out = append(out, ev)
+	}
+	return out
+}
+
+func (x *Application) Commit(context.Context, *abcitypes.RequestCommit) (*abcitypes.ResponseCommit, error) {
+	if err := x.App.Commit(); err != nil {
+		return nil, err
+	}
+	h, _ := x.App.Info()
+	if x.Snapshots != nil {
+		x.Snapshots.MaybeTake(x.App.DB(), h)
+	}
+	if x.OnCommit != nil {
+		x.OnCommit(h)
+	}
+	return &abcitypes.ResponseCommit{}, nil
+}
+
+func (x *Application) Query(_ context.Context, req *abcitypes.RequestQuery) (*abcitypes.ResponseQuery, error) {
+	if req.Height != 0 {
+		h, _ := x.App.Info()
+		if req.Height != h {
+			return &abcitypes.ResponseQuery{Code: uint32(types.CodeInvalidArgument), Codespace: types.Codespace,
+				Log: fmt.Sprintf("only the latest committed height (%d) can be queried; state history is not kept", h)}, nil
+		}
+	}
+	r := x.App.Query(req.Path, req.Prove)
+	out := &abcitypes.ResponseQuery{Code: uint32(r.Code), Log: r.Log, Value: r.Value, Height: r.Height, Codespace: codespace(r.Code)}
+	if len(r.Proofs) > 0 {
+		out.ProofOps = &cmtcrypto.ProofOps{}
+		for _, e := range r.Proofs {
+			bz, err := e.Marshal()
+			if err != nil {
+				return nil, err
+			}
+			out.ProofOps.Ops = append(out.ProofOps.Ops, cmtcrypto.ProofOp{Type: ProofOpType, Key: e.Key, Data: bz})
+		}
+	}
+	return out, nil
+}
+
+// ProvenEntries decodes the proof ops of a query answer.
+func ProvenEntries(ops *cmtcrypto.ProofOps) ([]*types.ProvenEntry, error) {
+	if ops == nil {
+		return nil, nil
+	}
+	var out []*types.ProvenEntry
+	for _, op := range ops.Ops {
+		if op.Type != ProofOpType {
+			return nil, fmt.Errorf("unexpected proof op type %q", op.Type)
+		}
+		var e types.ProvenEntry
+		if err := e.Unmarshal(op.Data); err != nil {
+			return nil, err
+		}
+		out = append(out, &e)
+	}
+	return out, nil
+}

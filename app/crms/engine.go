@@ -1,0 +1,226 @@
+package crms
+
+import (
+	"math/bits"
+	"slices"
+)
+
+// Engine is a validated Params with everything that depends only on them
+// precomputed: the normalised rank weights and the risk coefficient. Build it
+// once per parameter set (NewEngine costs ~N erfc evaluations) and share it;
+// its methods only read it and allocate nothing, so concurrent use is safe.
+type Engine struct {
+	p Params
+
+	// rank[k] = ½erfc((k − x_m)/(√2·x_d)) / Σ_{j<N} ½erfc((j − x_m)/(√2·x_d)),
+	// Q63, rounded down. Σ rank ≤ 1, so the weighted sum of ratings in
+	// ReputationAt cannot exceed 1e9.
+	rank []uint64
+
+	// timeScale = log2(e)·1e9/τ (1e9 because τ is in nano): multiplied by
+	// gaps/span it turns a time difference in ms into the base-2 exponent of
+	// exp(-Δt/(τ·AvgT)).
+	timeScale mantExp
+
+	// riskNum = P·A·1e7, so that risk_nano = ceil(amount_paise·riskNum /
+	// (B·R_nano)). See risk.
+	riskNum u128
+}
+
+// NewEngine validates p and precomputes the tables.
+func NewEngine(p Params) (*Engine, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	e := &Engine{p: p, rank: make([]uint64, p.N)}
+	h := make([]uint64, p.N)
+	var norm u128
+	for k := range p.N {
+		h[k] = halfErfcQ63(rankArg(k, p.Xm, p.Xd))
+		norm, _ = norm.add(u128{0, h[k]}) // ≤ 200·2^63, no overflow
+	}
+	// norm ≥ h[0] ≥ ½ because Xm ≥ 0, so the division is safe and
+	// well-conditioned.
+	for k := range p.N {
+		q, _ := u128{h[k] >> 1, h[k] << 63}.quoRem(norm)
+		e.rank[k] = q.lo // ≤ 2^63 since h[k] ≤ norm
+	}
+	e.timeScale = meDiv(log2eQ62, 1<<62).mul(uint64(Nano)).div(uint64(p.Tau))
+	pa := mul64x64(uint64(p.P), uint64(p.A))
+	e.riskNum, _ = pa.mul64(10_000_000) // < 1e28 < 2^94 by Validate
+	return e, nil
+}
+
+// rankArg returns z = (k·1e9 − Xm)/(√2·Xd) as sign and Q56 magnitude,
+// saturating at 2^64-1 (|z| ≥ 256, where ½erfc is exactly 0 or 1 in Q63).
+func rankArg(k int, xm, xd int64) (bool, uint64) {
+	num := int64(k)*Nano - xm // |num| ≤ 1e12: no overflow
+	neg := num < 0
+	mag := uint64(num)
+	if neg {
+		mag = uint64(-num)
+	}
+	hi, lo := bits.Mul64(mag, invSqrt2Q64) // |num|/√2 · 2^64
+	hi, lo = hi>>8, hi<<56|lo>>8           // · 2^56
+	if hi >= uint64(xd) {
+		return neg, ^uint64(0)
+	}
+	z, _ := bits.Div64(hi, lo, uint64(xd))
+	return neg, z
+}
+
+// Params returns the parameters the engine was built from.
+func (e *Engine) Params() Params { return e.p }
+
+// ReputationAt returns R_n (SPEC §6.2) in nano for a payment at tNowMs by a
+// card whose recorded flows are history. The conventions:
+//
+//   - The payment being decided is n = len(window); it is not in history.
+//     The window is the N most recent flows of history; the most recent has
+//     rank n−i−1 = 0, the oldest rank len(window)−1.
+//   - t_n = tNowMs. A flow later than tNowMs (possible while a late offline
+//     payment is re-checked) is treated as simultaneous: Δt = 0, weight not
+//     decayed, never > 1.
+//   - AvgT = (t_last − t_first)/(count − 1) over the window plus the current
+//     payment (count = len(window)+1, t_first/t_last the extreme times),
+//     floored at AvgTFloorMs. It is kept as the exact ratio span/gaps, never
+//     rounded to whole ms.
+//   - An empty history (a new card) gives 0.
+//   - history may be in any order and any length: it is read in canonical
+//     order (time, then higher rating first), so equal multisets give equal
+//     R. Sorted input — what Insert keeps — costs no copy; other input is
+//     sorted into a scratch copy (one allocation).
+//   - Ratings outside [0, 1e9] are clamped.
+//
+// Arithmetic: every exp is evaluated as base-2 mantissa and exponent, the
+// rank weight is multiplied in before the final shift, and the sum is kept in
+// 128 bits; R is the sum rounded down (under-estimating R over-estimates
+// risk), then clamped to [Rmin, Rmax].
+func (e *Engine) ReputationAt(history []Flow, tNowMs int64) int64 {
+	if len(history) == 0 {
+		return e.clampR(0)
+	}
+	if !isCanonical(history) {
+		history = canonicalCopy(history)
+	}
+	w := history[max(len(history)-e.p.N, 0):]
+
+	tFirst, tLast := min(w[0].TimeMs, tNowMs), max(w[len(w)-1].TimeMs, tNowMs)
+	span := uint64(tLast) - uint64(tFirst) // exact: tLast ≥ tFirst
+	gaps := uint64(len(w))
+	floor := uint64(e.p.AvgTFloorMs)
+	var scale mantExp // log2(e)/(τ·AvgT) per ms, times 1e9/1e9
+	if span < floor*gaps {
+		scale = e.timeScale.div(floor)
+	} else {
+		scale = e.timeScale.mul(gaps).div(span)
+	}
+
+	var acc u128
+	last := len(w) - 1
+	for i, f := range w {
+		r := uint64(clampRating(f.RatingNano))
+		v := e.rank[last-i]
+		if r == 0 || v == 0 {
+			continue
+		}
+		var wq uint64 // the flow's weight w_i/normaliser, Q63
+		if f.TimeMs >= tNowMs {
+			wq = v
+		} else {
+			k, frac, ok := expArg(uint64(tNowMs)-uint64(f.TimeMs), scale)
+			if !ok {
+				continue // exp(-x) < 2^-64: no effect on R at 1e-9
+			}
+			wq = mulShift(exp2NegParts(frac), v, 63+k)
+		}
+		acc, _ = acc.add(mul64x64(wq, r)) // Σ ≤ 2^63·1e9 < 2^93
+	}
+	return e.clampR(int64(shr128(acc.hi, acc.lo, 63)))
+}
+
+// expArg splits y = dt·scale = dt·m·2^-e into its integer part k and its
+// fraction in Q64, and reports false when k ≥ 64 (then 2^-y < 2^-64 and the
+// weight is 0 at Q63).
+func expArg(dt uint64, scale mantExp) (k uint, frac uint64, ok bool) {
+	e := scale.e
+	if e <= 0 {
+		return 0, 0, dt == 0 // m ≥ 2^63: any dt ≥ 1 gives y ≥ 2^63
+	}
+	hi, lo := bits.Mul64(dt, scale.m)
+	if e < 128 {
+		ip := u128{hi, lo}.rsh(uint(e))
+		if ip.hi != 0 || ip.lo >= 64 {
+			return 0, 0, false
+		}
+		k = uint(ip.lo)
+	}
+	if e >= 64 {
+		frac = shr128(hi, lo, uint(e-64))
+	} else {
+		frac = lo << uint(64-e)
+	}
+	return k, frac, true
+}
+
+func (e *Engine) clampR(r int64) int64 {
+	return min(max(r, e.p.Rmin), e.p.Rmax)
+}
+
+func isCanonical(h []Flow) bool {
+	for i := 1; i < len(h); i++ {
+		if before(h[i], h[i-1]) {
+			return false
+		}
+	}
+	return true
+}
+
+func canonicalCopy(h []Flow) []Flow {
+	c := slices.Clone(h)
+	slices.SortFunc(c, func(a, b Flow) int {
+		switch {
+		case before(a, b):
+			return -1
+		case before(b, a):
+			return 1
+		}
+		return 0
+	})
+	return c
+}
+
+// Reputation returns R_n for the last flow of history as payment n: the
+// reputation that decided that payment, i.e. ReputationAt(all flows but the
+// last, time of the last). The last flow is the most recent in canonical
+// order. A history of zero or one flow gives 0.
+func (e *Engine) Reputation(history []Flow) int64 {
+	if len(history) <= 1 {
+		return e.clampR(0)
+	}
+	if !isCanonical(history) {
+		history = canonicalCopy(history)
+	}
+	n := len(history) - 1
+	return e.ReputationAt(history[:n], history[n].TimeMs)
+}
+
+// Reputation is Engine.Reputation for one-off use; it rebuilds the tables on
+// every call. Invalid params give 0.
+func Reputation(history []Flow, p Params) int64 {
+	e, err := NewEngine(p)
+	if err != nil {
+		return 0
+	}
+	return e.Reputation(history)
+}
+
+// ReputationAt is Engine.ReputationAt for one-off use; it rebuilds the tables
+// on every call. Invalid params give 0.
+func ReputationAt(history []Flow, tNowMs int64, p Params) int64 {
+	e, err := NewEngine(p)
+	if err != nil {
+		return 0
+	}
+	return e.ReputationAt(history, tNowMs)
+}
