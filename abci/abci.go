@@ -63,7 +63,7 @@ func (x *Application) InitChain(_ context.Context, req *abcitypes.RequestInitCha
 
 func (x *Application) CheckTx(_ context.Context, req *abcitypes.RequestCheckTx) (*abcitypes.ResponseCheckTx, error) {
 	r := x.App.CheckTx(req.Tx)
-	return &abcitypes.ResponseCheckTx{Code: uint32(r.Code), Log: r.Log, Codespace: codespace(r.Code)}, nil
+	return &abcitypes.ResponseCheckTx{Code: uint32(r.Code), Log: r.Log, Info: r.Info, Codespace: codespace(r.Code)}, nil
 }
 
 func codespace(c types.Code) string {
@@ -111,7 +111,7 @@ func (x *Application) FinalizeBlock(_ context.Context, req *abcitypes.RequestFin
 	out := &abcitypes.ResponseFinalizeBlock{Events: events(res.Events), AppHash: res.AppHash}
 	for _, r := range res.TxResults {
 		out.TxResults = append(out.TxResults, &abcitypes.ExecTxResult{
-			Code: uint32(r.Code), Data: r.Data, Log: r.Log, Events: events(r.Events), Codespace: codespace(r.Code),
+			Code: uint32(r.Code), Data: r.Data, Log: r.Log, Info: r.Info, Events: events(r.Events), Codespace: codespace(r.Code),
 		})
 	}
 	for _, v := range res.ValidatorUpdates {

@@ -30,6 +30,7 @@ type TxResult struct {
 	Code   types.Code
 	Log    string
 	Data   []byte // encoded types.TxResultData on success
+	Info   string // for a duplicate: the hash of the transaction that used the key
 	Events []types.Event
 }
 

@@ -122,8 +122,10 @@ func (a *App) runTx(kv store.KV, c *state.Ctx, txBytes []byte) (res TxResult) {
 	idemKey := types.IdemKey(b.Signer, b.IdempotencyKey)
 	var seen types.IdempotencyRecord
 	if state.Get(kv, idemKey, &seen) {
-		return failed(types.Errorf(types.CodeDuplicate, "idempotency key %q of %s was already used by tx %X at height %d",
+		r := failed(types.Errorf(types.CodeDuplicate, "idempotency key %q of %s was already used by tx %X at height %d",
 			b.IdempotencyKey, c.Actor, seen.TxHash, seen.Height))
+		r.Info = hex.EncodeToString(seen.TxHash)
+		return r
 	}
 	state.Put(kv, idemKey, &types.IdempotencyRecord{ValidUntilHeight: b.ValidUntilHeight, TxHash: p.Hash, Height: c.Height})
 	kv.Set(types.IdemExpiryKey(b.ValidUntilHeight, b.Signer, b.IdempotencyKey), []byte{1})

@@ -98,31 +98,8 @@ func (c *Chain) Body(signer string, msg any) *types.TxBody {
 		ChainId: ChainID, Signer: Pub(signer), IdempotencyKey: fmt.Sprintf("k%d", c.seq),
 		ValidUntilHeight: uint64(c.Height + 100),
 	}
-	switch m := msg.(type) {
-	case *types.MsgPurchase:
-		b.Msg = &types.TxBody_Purchase{Purchase: m}
-	case *types.MsgRedeem:
-		b.Msg = &types.TxBody_Redeem{Redeem: m}
-	case *types.MsgRefund:
-		b.Msg = &types.TxBody_Refund{Refund: m}
-	case *types.MsgVoidRedemption:
-		b.Msg = &types.TxBody_VoidRedemption{VoidRedemption: m}
-	case *types.MsgRegisterTerminal:
-		b.Msg = &types.TxBody_RegisterTerminal{RegisterTerminal: m}
-	case *types.MsgRevokeTerminal:
-		b.Msg = &types.TxBody_RevokeTerminal{RevokeTerminal: m}
-	case *types.MsgConfirmSettlement:
-		b.Msg = &types.TxBody_ConfirmSettlement{ConfirmSettlement: m}
-	case *types.MsgSetSellerConfig:
-		b.Msg = &types.TxBody_SetSellerConfig{SetSellerConfig: m}
-	case *types.MsgBindWallet:
-		b.Msg = &types.TxBody_BindWallet{BindWallet: m}
-	case *types.MsgPropose:
-		b.Msg = &types.TxBody_Propose{Propose: m}
-	case *types.MsgVote:
-		b.Msg = &types.TxBody_Vote{Vote: m}
-	default:
-		panic(fmt.Sprintf("apptest: unknown message %T", msg))
+	if err := b.SetMsg(msg); err != nil {
+		panic(err)
 	}
 	return b
 }

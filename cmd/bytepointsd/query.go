@@ -1,0 +1,373 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"text/tabwriter"
+	"time"
+
+	"github.com/bytepoints/bytepoints/node/client"
+	"github.com/bytepoints/bytepoints/types"
+	"github.com/cosmos/gogoproto/jsonpb"
+	"github.com/spf13/cobra"
+)
+
+func newQueryCmd(g *globals) *cobra.Command {
+	var prove bool
+	cmd := &cobra.Command{
+		Use:   "query",
+		Short: "Read ledger state from a node, optionally verified with Merkle proofs",
+		Long: `Reads committed state through the node's abci_query. With --prove the answer
+carries a Merkle proof for every state entry it was built from; the client
+checks each proof against the app hash in the next block's header, checks that
+header's commit signatures (more than 2/3 of the voting power), and rebuilds
+the answer from the proven entries. A verified answer says so; a failed
+verification is an error.`,
+	}
+	cmd.PersistentFlags().BoolVar(&prove, "prove", false, "verify the answer with Merkle proofs against a signed header")
+
+	run := func(cmd *cobra.Command, path string, render func(w io.Writer, q *client.QueryResult) (any, error)) error {
+		cl, err := dialSigner(cmd.Context(), g, nil)
+		if err != nil {
+			return err
+		}
+		q, err := cl.Query(cmd.Context(), path, prove)
+		if err != nil {
+			return err
+		}
+		var text bytes.Buffer
+		v, err := render(&text, q)
+		if err != nil {
+			return err
+		}
+		if g.output == "json" {
+			if m, ok := v.(map[string]any); ok && q.Verified != nil {
+				m["proof"] = map[string]any{"verified": true, "height": q.Height, "header_height": q.Verified.Height,
+					"app_hash": fmt.Sprintf("%X", q.Verified.AppHash), "signed_power": q.Verified.Power, "total_power": q.Verified.Total,
+					"entries": len(q.Proofs)}
+			}
+			return printJSON(cmd.OutOrStdout(), v)
+		}
+		if _, err := io.Copy(cmd.OutOrStdout(), &text); err != nil {
+			return err
+		}
+		if q.Verified != nil {
+			fmt.Fprintf(cmd.OutOrStdout(), "\nproof: VERIFIED %d entries of state at height %d against app hash %X of header %d (signed by %d of %d voting power)\n",
+				len(q.Proofs), q.Height, q.Verified.AppHash, q.Verified.Height, q.Verified.Power, q.Verified.Total)
+		}
+		return nil
+	}
+
+	var customer string
+	balance := &cobra.Command{
+		Use: "balance", Short: "A customer's points and lots (earliest expiry first)", Args: cobra.NoArgs,
+		Example: "  bytepointsd query balance --home ./net/seller-0 --customer C --prove",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return run(cmd, "/balance/"+customer, func(w io.Writer, q *client.QueryResult) (any, error) {
+				b, err := client.Decode[types.BalanceResponse](q)
+				if err != nil {
+					return nil, err
+				}
+				fmt.Fprintf(w, "customer %s: %d points\n", b.CustomerId, b.Points)
+				if len(b.Lots) > 0 {
+					tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+					fmt.Fprintln(tw, "ISSUER\tPOINTS\tISSUED\tEXPIRES")
+					for _, l := range b.Lots {
+						fmt.Fprintf(tw, "%s\t%d\t%s\t%s\n", l.Issuer, l.Points, day(l.IssuedAt), day(l.ExpiresAt))
+					}
+					tw.Flush()
+				}
+				return client.BalanceFields(b, q.Height), nil
+			})
+		},
+	}
+	balance.Flags().StringVar(&customer, "customer", "", "customer id")
+	must(balance.MarkFlagRequired("customer"))
+
+	var hCustomer string
+	var page, limit uint64
+	history := &cobra.Command{
+		Use: "history", Short: "A customer's point movements, newest first (paged)", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return run(cmd, fmt.Sprintf("/history/%s/%d/%d", hCustomer, page, limit), func(w io.Writer, q *client.QueryResult) (any, error) {
+				h, err := client.Decode[types.HistoryResponse](q)
+				if err != nil {
+					return nil, err
+				}
+				fmt.Fprintf(w, "customer %s: %d entries in all, page %d\n", h.CustomerId, h.Total, h.Page)
+				tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "#\tWHEN\tKIND\tPOINTS\tSELLER\tBALANCE\tHEIGHT")
+				entries := make([]map[string]any, 0, len(h.Entries))
+				for _, e := range h.Entries {
+					kind := kindName(e.Kind)
+					fmt.Fprintf(tw, "%d\t%s\t%s\t%+d\t%s\t%d\t%d\n", e.Seq, time.Unix(e.Time, 0).UTC().Format(time.RFC3339), kind, e.PointsDelta, e.SellerId, e.BalanceAfter, e.Height)
+					entries = append(entries, map[string]any{"seq": e.Seq, "kind": kind, "points": e.PointsDelta, "seller_id": e.SellerId,
+						"balance_after": e.BalanceAfter, "height": e.Height, "time": time.Unix(e.Time, 0).UTC().Format(time.RFC3339), "tx_hash": fmt.Sprintf("%X", e.TxId)})
+				}
+				tw.Flush()
+				return map[string]any{"customer_id": h.CustomerId, "total": h.Total, "page": h.Page, "limit": h.Limit, "entries": entries}, nil
+			})
+		},
+	}
+	history.Flags().StringVar(&hCustomer, "customer", "", "customer id")
+	history.Flags().Uint64Var(&page, "page", 0, "page number, from 0 (newest)")
+	history.Flags().Uint64Var(&limit, "limit", 50, "entries per page")
+	must(history.MarkFlagRequired("customer"))
+
+	var sellerID string
+	seller := &cobra.Command{
+		Use: "seller", Short: "A seller: settlement position, terminals, earn rate, open-epoch activity", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return run(cmd, "/seller/"+sellerID, func(w io.Writer, q *client.QueryResult) (any, error) {
+				s, err := client.Decode[types.SellerResponse](q)
+				if err != nil {
+					return nil, err
+				}
+				f := client.SellerFields(s)
+				fmt.Fprintf(w, "seller %s (%s)\n  position: Rs %s (%s)\n  earn rate: %d bps   risk_max: %v   validator power: %d\n",
+					s.Seller.SellerId, f["status"], f["position"], positionWord(s.Seller.PositionPaise), s.Seller.EarnRateBps, f["risk_max"], s.Seller.ValidatorPower)
+				for _, t := range s.Terminals {
+					fmt.Fprintf(w, "  terminal %s: %s\n", t.TerminalId, t.Status)
+				}
+				return f, nil
+			})
+		},
+	}
+	seller.Flags().StringVar(&sellerID, "seller", "", "seller id")
+	must(seller.MarkFlagRequired("seller"))
+
+	sellers := &cobra.Command{
+		Use: "sellers", Short: "Every member seller", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return run(cmd, "/sellers", func(w io.Writer, q *client.QueryResult) (any, error) {
+				r, err := client.Decode[types.SellersResponse](q)
+				if err != nil {
+					return nil, err
+				}
+				tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "SELLER\tSTATUS\tPOSITION (Rs)\tPOWER\tNODE")
+				out := []map[string]any{}
+				for _, s := range r.Sellers {
+					f := client.SellerFields(&types.SellerResponse{Seller: s})
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", s.SellerId, f["status"], f["position"], s.ValidatorPower, s.NodeId)
+					out = append(out, f)
+				}
+				tw.Flush()
+				return map[string]any{"sellers": out}, nil
+			})
+		},
+	}
+
+	totals := &cobra.Command{
+		Use: "totals", Short: "Outstanding points, escrow balance and chain-wide counters", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return run(cmd, "/totals", func(w io.Writer, q *client.QueryResult) (any, error) {
+				t, err := client.Decode[types.Totals](q)
+				if err != nil {
+					return nil, err
+				}
+				fmt.Fprintf(w, "outstanding points: %d\nescrow: Rs %s\nissued %d, redeemed %d, clawed back %d, expired %d\ncustomers %d, lots %d, purchases %d, redemptions %d, statements %d\n",
+					t.OutstandingPoints, types.FormatPaise(t.EscrowPaise), t.IssuedPoints, t.RedeemedPoints, t.ClawedBackPoints, t.ExpiredPoints,
+					t.Customers, t.Lots, t.Purchases, t.Redemptions, t.Statements)
+				return client.TotalsFields(t), nil
+			})
+		},
+	}
+
+	var epoch string
+	statement := &cobra.Command{
+		Use: "statement", Short: "The settlement statement of a closed epoch", Args: cobra.NoArgs,
+		Example: "  bytepointsd query statement --home H --epoch 20415",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			e, err := parseEpoch(epoch)
+			if err != nil {
+				return err
+			}
+			return run(cmd, fmt.Sprintf("/statement/%d", e), func(w io.Writer, q *client.QueryResult) (any, error) {
+				s, err := client.Decode[types.Statement](q)
+				if err != nil {
+					return nil, err
+				}
+				PrintStatement(w, s)
+				return client.StatementFields(s), nil
+			})
+		},
+	}
+	statement.Flags().StringVar(&epoch, "epoch", "", "epoch number, or a date YYYY-MM-DD for daily epochs")
+	must(statement.MarkFlagRequired("epoch"))
+
+	statements := &cobra.Command{
+		Use: "statements", Short: "Recent settlement statements and the open epoch", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return run(cmd, "/statements", func(w io.Writer, q *client.QueryResult) (any, error) {
+				r, err := client.Decode[types.StatementsResponse](q)
+				if err != nil {
+					return nil, err
+				}
+				fmt.Fprintf(w, "open epoch %d (since height %d, %s)\n", r.Open.Epoch, r.Open.StartHeight, time.Unix(r.Open.StartTime, 0).UTC().Format(time.RFC3339))
+				list := []map[string]any{}
+				for _, s := range r.Statements {
+					fmt.Fprintf(w, "epoch %d closed at height %d: %d lines, %d outstanding\n", s.Epoch, s.ClosedHeight, len(s.Lines), s.OutstandingLines)
+					list = append(list, client.StatementFields(s))
+				}
+				return map[string]any{"open_epoch": r.Open.Epoch, "statements": list}, nil
+			})
+		},
+	}
+
+	params := &cobra.Command{
+		Use: "params", Short: "The chain parameters (governed)", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return run(cmd, "/params", func(w io.Writer, q *client.QueryResult) (any, error) {
+				p, err := client.Decode[types.Params](q)
+				if err != nil {
+					return nil, err
+				}
+				var buf bytes.Buffer
+				if err := (&jsonpb.Marshaler{OrigName: true, EmitDefaults: true, Indent: "  "}).Marshal(&buf, p); err != nil {
+					return nil, err
+				}
+				w.Write(buf.Bytes())
+				fmt.Fprintln(w)
+				var m map[string]any
+				err = json.Unmarshal(buf.Bytes(), &m)
+				return m, err
+			})
+		},
+	}
+
+	proposals := &cobra.Command{
+		Use: "proposals", Short: "Governance proposals, newest first", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return run(cmd, "/proposals", func(w io.Writer, q *client.QueryResult) (any, error) {
+				r, err := client.Decode[types.ProposalsResponse](q)
+				if err != nil {
+					return nil, err
+				}
+				out := []map[string]any{}
+				for _, p := range r.Proposals {
+					var m types.MsgPropose
+					_ = m.Unmarshal(p.Action)
+					f := client.ProposalFields(p, &m)
+					fmt.Fprintf(w, "#%d %s by %s: %v (yes %v, no %v) %s\n", p.Id, f["action"], p.Proposer, f["status"], p.Yes, p.No, p.Result)
+					out = append(out, f)
+				}
+				return map[string]any{"proposals": out}, nil
+			})
+		},
+	}
+
+	var cCustomer, cAmount, cSeller string
+	var cContext int64
+	crmsCmd := &cobra.Command{
+		Use:   "crms",
+		Short: "The CRMS decision for a payment: may the PIN be skipped?",
+		Long: `Asks the node, from committed state and without a consensus round, whether a
+payment of --amount by --customer at --seller (default: this home's seller)
+may skip cardholder verification: the card's reputation R, the payment's
+risk = amount x p x a/(b R), the seller's Risk_max (times the context
+multiplier), the largest amount that would skip now, and the reason.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			paise, err := amountFlag("amount", cAmount)
+			if err != nil {
+				return err
+			}
+			if cSeller == "" {
+				cSeller = homeSeller(g)
+			}
+			path := fmt.Sprintf("/crms/%s/%d/%s/%d", cCustomer, paise, cSeller, cContext)
+			return run(cmd, path, func(w io.Writer, q *client.QueryResult) (any, error) {
+				d, err := client.Decode[types.DecisionResponse](q)
+				if err != nil {
+					return nil, err
+				}
+				f := client.DecisionFields(d)
+				verdict := "skip verification"
+				if d.CvmRequired {
+					verdict = "CVM REQUIRED"
+				}
+				fmt.Fprintf(w, "%s (%s)\n  reputation R: %v\n  risk:         %v\n  risk max:     %v\n  skip limit:   Rs %v\n",
+					verdict, d.Reason, f["reputation"], f["risk"], f["risk_max"], f["skip_limit"])
+				return f, nil
+			})
+		},
+	}
+	crmsCmd.Flags().StringVar(&cCustomer, "customer", "", "customer id (card token)")
+	crmsCmd.Flags().StringVar(&cAmount, "amount", "", "payment amount in rupees")
+	crmsCmd.Flags().StringVar(&cSeller, "seller", "", "seller id (default: this home's seller)")
+	crmsCmd.Flags().Int64Var(&cContext, "context", 0, "context multiplier in 1e-9 units (0 = 1.0)")
+	must(crmsCmd.MarkFlagRequired("customer"), crmsCmd.MarkFlagRequired("amount"))
+
+	cmd.AddCommand(balance, history, seller, sellers, totals, statement, statements, params, proposals, crmsCmd)
+	return cmd
+}
+
+func day(unix int64) string { return time.Unix(unix, 0).UTC().Format("2006-01-02") }
+
+func kindName(k types.HistoryKind) string {
+	switch k {
+	case types.HistoryKind_HISTORY_KIND_EARN:
+		return "earn"
+	case types.HistoryKind_HISTORY_KIND_REDEEM:
+		return "redeem"
+	case types.HistoryKind_HISTORY_KIND_REFUND:
+		return "refund"
+	case types.HistoryKind_HISTORY_KIND_VOID:
+		return "void"
+	case types.HistoryKind_HISTORY_KIND_EXPIRE:
+		return "expire"
+	}
+	return "unknown"
+}
+
+func positionWord(p int64) string {
+	switch {
+	case p < 0:
+		return "owes the escrow"
+	case p > 0:
+		return "owed by the escrow"
+	}
+	return "settled"
+}
+
+// parseEpoch accepts a number or a YYYY-MM-DD date (daily epochs).
+func parseEpoch(s string) (uint64, error) {
+	if e, err := strconv.ParseUint(s, 10, 64); err == nil {
+		return e, nil
+	}
+	t, err := time.Parse("2006-01-02", s)
+	if err != nil {
+		return 0, fmt.Errorf("--epoch %q: give an epoch number or a date YYYY-MM-DD", s)
+	}
+	return uint64(t.Unix() / 86400), nil
+}
+
+// PrintStatement renders a statement as a table.
+func PrintStatement(w io.Writer, s *types.Statement) {
+	fmt.Fprintf(w, "Settlement statement, epoch %d (%s to %s, heights %d-%d)\n", s.Epoch,
+		time.Unix(s.StartTime, 0).UTC().Format(time.RFC3339), time.Unix(s.EndTime, 0).UTC().Format(time.RFC3339), s.StartHeight, s.ClosedHeight)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "seller\tissued\tredeemed same\tredeemed cross\tclawed back\tshortfall\texpired\tnet (Rs)\tdirection\tstatus\t")
+	for _, l := range s.Lines {
+		a := l.Activity
+		if a == nil {
+			a = &types.SellerEpoch{}
+		}
+		dir := "-"
+		if l.NetPaise < 0 {
+			dir = "pays escrow"
+		} else if l.NetPaise > 0 {
+			dir = "receives"
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%s\t%s\t\n", l.SellerId, a.IssuedPoints, a.RedeemedSamePoints, a.RedeemedCrossPoints,
+			a.ClawedBackPoints, a.RefundShortfallPoints, a.ExpiredPoints, types.FormatSignedPaise(l.NetPaise), dir,
+			stringsLower(l.Status.String(), "LINE_STATUS_"))
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "escrow at close: Rs %s for %d outstanding points; %d lines awaiting confirmation\n",
+		types.FormatPaise(s.EscrowPaise), s.OutstandingPoints, s.OutstandingLines)
+}

@@ -1,0 +1,79 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+)
+
+// globals holds the persistent flags; commands read it, never package vars.
+type globals struct {
+	home   string
+	output string
+	node   string
+}
+
+func defaultHome() string {
+	if h := os.Getenv("BYTEPOINTS_HOME"); h != "" {
+		return h
+	}
+	d, err := os.UserHomeDir()
+	if err != nil {
+		return ".bytepoints"
+	}
+	return filepath.Join(d, ".bytepoints")
+}
+
+func newRootCmd() *cobra.Command {
+	g := &globals{}
+	root := &cobra.Command{
+		Use:   "bytepointsd",
+		Short: "Byte Points: a coalition loyalty ledger run by its sellers",
+		Long: `bytepointsd runs a Byte Points seller node (a CometBFT validator with the
+ledger application in-process) and is also its command-line client.
+
+Customers earn points at any participating seller (1 point = Rs 1; the issuer
+pays their value into a shared escrow) and spend them at any seller (the
+escrow reimburses whoever accepts them). Every seller runs a node; the nodes
+agree block by block on every issuance, redemption and settlement statement.
+
+Start here:
+  bytepointsd demo                              the worked example, self-contained
+  bytepointsd testnet --validators 4 --output ./net
+  bytepointsd start --home ./net/seller-0
+  bytepointsd tx purchase --home ./net/seller-0 --customer C --amount 100.00`,
+		SilenceUsage:  true,
+		SilenceErrors: false,
+	}
+	root.PersistentFlags().StringVar(&g.home, "home", defaultHome(), "node home directory (env BYTEPOINTS_HOME)")
+	root.PersistentFlags().StringVarP(&g.output, "output", "o", "text", "output format: text or json")
+	root.PersistentFlags().StringVar(&g.node, "node", "", "node RPC URL (default: the RPC address in the home's config)")
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		if g.output != "text" && g.output != "json" {
+			return fmt.Errorf("--output must be text or json, not %q", g.output)
+		}
+		return nil
+	}
+	root.AddCommand(
+		newVersionCmd(g),
+		newInitCmd(g),
+		newStartCmd(g),
+		newKeysCmd(g),
+		newTxCmd(g),
+		newQueryCmd(g),
+		newTestnetCmd(g),
+		newDemoCmd(g),
+	)
+	return root
+}
+
+// printJSON writes v as indented JSON.
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}

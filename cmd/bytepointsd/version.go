@@ -1,0 +1,38 @@
+package main
+
+import (
+	"fmt"
+	"runtime"
+	"runtime/debug"
+
+	"github.com/bytepoints/bytepoints/abci"
+		"github.com/spf13/cobra"
+)
+
+func newVersionCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the versions of bytepointsd, its app protocol and CometBFT",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			v := map[string]any{"bytepointsd": abci.Version, "app_version": abci.AppVersion, "cometbft": cometVersion(), "go": runtime.Version()}
+			if g.output == "json" {
+				return printJSON(cmd.OutOrStdout(), v)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "bytepointsd %s (app protocol %d, CometBFT %s, %s)\n", abci.Version, abci.AppVersion, cometVersion(), runtime.Version())
+			return nil
+		},
+	}
+}
+
+// cometVersion is the CometBFT module version this binary was built with.
+func cometVersion() string {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, d := range bi.Deps {
+			if d.Path == "github.com/cometbft/cometbft" {
+				return d.Version
+			}
+		}
+	}
+	return "unknown"
+}

@@ -1,0 +1,349 @@
+// Package client builds, signs and submits Byte Points transactions to a
+// node's CometBFT RPC, waits for their commit, and reads state with
+// optional Merkle proofs verified against signed headers. The CLI, the
+// seller gateway, the demo and the tests all go through it.
+package client
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/bytepoints/bytepoints/abci"
+	"github.com/bytepoints/bytepoints/app"
+	"github.com/bytepoints/bytepoints/types"
+	rpcclient "github.com/cometbft/cometbft/rpc/client"
+	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
+	cmttypes "github.com/cometbft/cometbft/types"
+)
+
+// Client talks to one node.
+type Client struct {
+	RPC     rpcclient.Client
+	ChainID string
+	// Key signs transactions (a terminal's or the operator's).
+	Key ed25519.PrivateKey
+	// ValidFor is how many blocks a transaction stays valid (default 100).
+	ValidFor uint64
+	// Timeout bounds waiting for a commit (default 30 s).
+	Timeout time.Duration
+}
+
+// Dial connects to a node's RPC (http://host:port) and learns its chain id.
+func Dial(ctx context.Context, rpcURL string, key ed25519.PrivateKey) (*Client, error) {
+	c, err := rpchttp.New(rpcURL, "/websocket")
+	if err != nil {
+		return nil, fmt.Errorf("rpc %s: %w", rpcURL, err)
+	}
+	cl := &Client{RPC: c, Key: key}
+	st, err := c.Status(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("node at %s is not answering: %w", rpcURL, err)
+	}
+	cl.ChainID = st.NodeInfo.Network
+	return cl, nil
+}
+
+// Result is a committed (or rejected) transaction's outcome.
+type Result struct {
+	Code     types.Code
+	Log      string
+	TxHash   []byte
+	Height   int64
+	Data     *types.TxResultData
+	Replayed bool // the idempotency key had been used: this is that tx's result
+}
+
+// OK reports success.
+func (r *Result) OK() bool { return r.Code == types.CodeOK }
+
+// Options for one submission.
+type Options struct {
+	// IdempotencyKey makes retries safe; empty = a fresh random key.
+	IdempotencyKey string
+	// WalletKey, when set, adds the customer's wallet signature.
+	WalletKey ed25519.PrivateKey
+	Memo      string
+}
+
+// NewIdempotencyKey returns a random key.
+func NewIdempotencyKey() string {
+	var b [12]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err)
+	}
+	return hex.EncodeToString(b[:])
+}
+
+// Build encodes and signs msg for the current height.
+func (c *Client) Build(ctx context.Context, msg any, o Options) ([]byte, error) {
+	st, err := c.RPC.Status(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("node status: %w", err)
+	}
+	validFor := c.ValidFor
+	if validFor == 0 {
+		validFor = 100
+	}
+	if o.IdempotencyKey == "" {
+		o.IdempotencyKey = NewIdempotencyKey()
+	}
+	body := &types.TxBody{
+		ChainId: c.ChainID, Signer: c.Key.Public().(ed25519.PublicKey), IdempotencyKey: o.IdempotencyKey,
+		ValidUntilHeight: uint64(st.SyncInfo.LatestBlockHeight) + validFor, Memo: o.Memo,
+	}
+	if err := body.SetMsg(msg); err != nil {
+		return nil, err
+	}
+	bz, err := body.Marshal()
+	if err != nil {
+		return nil, err
+	}
+	tx := &types.Tx{Body: bz, Signature: ed25519.Sign(c.Key, types.SignBytes(bz))}
+	if o.WalletKey != nil {
+		tx.WalletSignature = ed25519.Sign(o.WalletKey, types.SignBytes(bz))
+	}
+	return tx.Marshal()
+}
+
+// Submit signs msg, broadcasts it, and waits until it is committed. A
+// rejection at the mempool or in the block comes back as a Result with a
+// non-zero Code; the error is for transport failures and timeouts. When
+// the idempotency key was already used, the original transaction's result
+// is returned with Replayed set: a retry never books twice.
+func (c *Client) Submit(ctx context.Context, msg any, o Options) (*Result, error) {
+	tx, err := c.Build(ctx, msg, o)
+	if err != nil {
+		return nil, err
+	}
+	return c.Broadcast(ctx, tx)
+}
+
+// Broadcast submits signed tx bytes and waits for their commit.
+func (c *Client) Broadcast(ctx context.Context, tx []byte) (*Result, error) {
+	hash := types.TxHash(tx)
+	res, err := c.RPC.BroadcastTxSync(ctx, tx)
+	if err != nil && !strings.Contains(err.Error(), "already exists in cache") {
+		return nil, fmt.Errorf("broadcast: %w", err)
+	}
+	if err == nil && res.Code != 0 {
+		r := &Result{Code: types.Code(res.Code), Log: res.Log, TxHash: hash}
+		if r.Code == types.CodeDuplicate {
+			return c.replay(ctx, r)
+		}
+		return r, nil
+	}
+	r, err := c.WaitTx(ctx, hash)
+	if err != nil {
+		return nil, err
+	}
+	if r.Code == types.CodeDuplicate {
+		return c.replay(ctx, r)
+	}
+	return r, nil
+}
+
+// replay fetches the transaction that first used the idempotency key.
+func (c *Client) replay(ctx context.Context, dup *Result) (*Result, error) {
+	orig := originalHash(dup.Log)
+	if orig == nil {
+		return dup, nil
+	}
+	r, err := c.WaitTx(ctx, orig)
+	if err != nil {
+		return dup, nil
+	}
+	r.Replayed = true
+	return r, nil
+}
+
+// originalHash extracts "by tx <HEX>" from a duplicate's log.
+func originalHash(log string) []byte {
+	_, rest, ok := strings.Cut(log, "by tx ")
+	if !ok {
+		return nil
+	}
+	h, _, _ := strings.Cut(rest, " ")
+	bz, err := hex.DecodeString(h)
+	if err != nil || len(bz) != 32 {
+		return nil
+	}
+	return bz
+}
+
+// WaitTx polls until the transaction is in a committed block.
+func (c *Client) WaitTx(ctx context.Context, hash []byte) (*Result, error) {
+	timeout := c.Timeout
+	if timeout == 0 {
+		timeout = 30 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	delay := 50 * time.Millisecond
+	for {
+		res, err := c.RPC.Tx(ctx, hash, false)
+		if err == nil {
+			r := &Result{Code: types.Code(res.TxResult.Code), Log: res.TxResult.Log, TxHash: hash, Height: res.Height}
+			if r.OK() && len(res.TxResult.Data) > 0 {
+				r.Data = &types.TxResultData{}
+				if err := r.Data.Unmarshal(res.TxResult.Data); err != nil {
+					return nil, fmt.Errorf("decode result of %X: %w", hash, err)
+				}
+			}
+			return r, nil
+		}
+		if !strings.Contains(err.Error(), "not found") {
+			return nil, fmt.Errorf("look up tx %X: %w", hash, err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("tx %X was not committed within %s (it may still be; query it later)", hash, timeout)
+		case <-time.After(delay):
+		}
+		if delay < 500*time.Millisecond {
+			delay += delay / 2
+		}
+	}
+}
+
+// QueryResult is a query's answer.
+type QueryResult struct {
+	Value    []byte
+	Height   int64
+	Proofs   []*types.ProvenEntry
+	Verified *Verification // set when proofs were checked
+}
+
+// Verification says what a proven answer was checked against.
+type Verification struct {
+	Height  int64  // header height whose app hash was used (state height + 1)
+	AppHash []byte // from the signed header
+	Signers int    // validators whose commit signatures verified
+	Power   int64  // their voting power
+	Total   int64  // total voting power of the set
+}
+
+// QueryError is a query rejected by the node.
+type QueryError struct {
+	Code types.Code
+	Log  string
+}
+
+func (e *QueryError) Error() string { return e.Code.Name() + ": " + e.Log }
+
+// Query asks path; with prove, it verifies the answer's proofs against the
+// app hash in the next block's header, whose commit it checks against the
+// validator set (more than 2/3 of the voting power must have signed).
+func (c *Client) Query(ctx context.Context, path string, prove bool) (*QueryResult, error) {
+	res, err := c.RPC.ABCIQueryWithOptions(ctx, path, nil, rpcclient.ABCIQueryOptions{Prove: prove})
+	if err != nil {
+		return nil, fmt.Errorf("query %s: %w", path, err)
+	}
+	if res.Response.Code != 0 {
+		return nil, &QueryError{Code: types.Code(res.Response.Code), Log: res.Response.Log}
+	}
+	out := &QueryResult{Value: res.Response.Value, Height: res.Response.Height}
+	if !prove {
+		return out, nil
+	}
+	if out.Proofs, err = abci.ProvenEntries(res.Response.ProofOps); err != nil {
+		return nil, err
+	}
+	v, err := c.verifiedAppHash(ctx, out.Height)
+	if err != nil {
+		return nil, err
+	}
+	if err := app.VerifyQuery(path, out.Value, out.Proofs, v.AppHash); err != nil {
+		return nil, fmt.Errorf("PROOF FAILED: %w", err)
+	}
+	out.Verified = v
+	return out, nil
+}
+
+// verifiedAppHash returns the app hash of the state after block h, taken
+// from header h+1 and checked against its commit signatures.
+func (c *Client) verifiedAppHash(ctx context.Context, h int64) (*Verification, error) {
+	next := h + 1
+	var commit *cmttypes.SignedHeader
+	for i := 0; ; i++ {
+		res, err := c.RPC.Commit(ctx, &next)
+		if err == nil && res.SignedHeader.Commit != nil {
+			commit = &res.SignedHeader
+			break
+		}
+		if i > 100 {
+			return nil, fmt.Errorf("no signed header at height %d: %v", next, err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	vals, err := c.allValidators(ctx, next)
+	if err != nil {
+		return nil, err
+	}
+	set, err := cmttypes.ValidatorSetFromExistingValidators(vals)
+	if err != nil {
+		return nil, err
+	}
+	if !bytes.Equal(set.Hash(), commit.Header.ValidatorsHash) {
+		return nil, fmt.Errorf("validator set served for height %d does not match the header's validators hash", next)
+	}
+	if err := commit.ValidateBasic(c.ChainID); err != nil {
+		return nil, fmt.Errorf("signed header %d: %w", next, err)
+	}
+	if err := set.VerifyCommitLight(c.ChainID, commit.Commit.BlockID, next, commit.Commit); err != nil {
+		return nil, fmt.Errorf("commit of header %d does not verify: %w", next, err)
+	}
+	var signed int64
+	n := 0
+	for i, sig := range commit.Commit.Signatures {
+		if sig.BlockIDFlag == cmttypes.BlockIDFlagCommit && i < len(set.Validators) {
+			signed += set.Validators[i].VotingPower
+			n++
+		}
+	}
+	return &Verification{Height: next, AppHash: commit.Header.AppHash, Signers: n, Power: signed, Total: set.TotalVotingPower()}, nil
+}
+
+func (c *Client) allValidators(ctx context.Context, h int64) ([]*cmttypes.Validator, error) {
+	var out []*cmttypes.Validator
+	page, per := 1, 100
+	for {
+		res, err := c.RPC.Validators(ctx, &h, &page, &per)
+		if err != nil {
+			return nil, fmt.Errorf("validators at %d: %w", h, err)
+		}
+		out = append(out, res.Validators...)
+		if len(out) >= res.Total || len(res.Validators) == 0 {
+			return out, nil
+		}
+		page++
+	}
+}
+
+// Decode is a convenience for typed answers.
+func Decode[T any, PT interface {
+	*T
+	Unmarshal([]byte) error
+}](q *QueryResult) (*T, error) {
+	var v T
+	if err := PT(&v).Unmarshal(q.Value); err != nil {
+		return nil, err
+	}
+	return &v, nil
+}
+
+// IsNotFound reports a not_found query error.
+func IsNotFound(err error) bool {
+	var qe *QueryError
+	return errors.As(err, &qe) && qe.Code == types.CodeNotFound
+}

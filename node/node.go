@@ -1,0 +1,230 @@
+package node
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/bytepoints/bytepoints/abci"
+	"github.com/bytepoints/bytepoints/app"
+	"github.com/bytepoints/bytepoints/app/store"
+	cfg "github.com/cometbft/cometbft/config"
+	"github.com/cometbft/cometbft/libs/log"
+	cmtnode "github.com/cometbft/cometbft/node"
+	"github.com/cometbft/cometbft/p2p"
+	"github.com/cometbft/cometbft/privval"
+	"github.com/cometbft/cometbft/proxy"
+	cmttypes "github.com/cometbft/cometbft/types"
+)
+
+// Options tune a node beyond its home's configuration.
+type Options struct {
+	// CheckInvariants forces the per-block invariant check on.
+	CheckInvariants bool
+	// LogLevel is "debug", "info", "error" or "none" (default "info").
+	LogLevel string
+	// LogOut receives the logs (default stderr).
+	LogOut io.Writer
+	// NoMetrics turns Prometheus off: CometBFT registers its metrics
+	// globally, so only one node per process may have them (the demo and
+	// the in-process tests run several).
+	NoMetrics bool
+	// NoGateway leaves the REST gateway off whatever app.toml says.
+	NoGateway bool
+}
+
+// Node is one seller's running node.
+type Node struct {
+	Home    string
+	Config  *cfg.Config
+	AppCfg  AppConfig
+	Genesis *cmttypes.GenesisDoc
+	DB      *store.DB
+	App     *app.App
+	ABCI    *abci.Application
+	Comet   *cmtnode.Node
+	Logger  log.Logger
+
+	gateway *Gateway
+	peers   *PeerPolicy
+}
+
+// NewLogger builds a CometBFT logger at a level.
+func NewLogger(out io.Writer, level string) (log.Logger, error) {
+	if out == nil {
+		out = os.Stderr
+	}
+	switch level {
+	case "none":
+		return log.NewNopLogger(), nil
+	case "":
+		level = "info"
+	}
+	opt, err := log.AllowLevel(level)
+	if err != nil {
+		return nil, fmt.Errorf("log level %q: %w", level, err)
+	}
+	return log.NewFilter(log.NewTMLogger(log.NewSyncWriter(out)), opt), nil
+}
+
+// New opens the node at home: its state, the app and the CometBFT node
+// (not yet started). The ABCI handshake runs here, replaying any blocks the
+// app missed (after a crash) before anything else happens.
+func New(home string, o Options) (*Node, error) {
+	conf, err := LoadCometConfig(home)
+	if err != nil {
+		return nil, err
+	}
+	acfg, err := LoadAppConfig(home)
+	if err != nil {
+		return nil, err
+	}
+	if o.NoMetrics {
+		conf.Instrumentation.Prometheus = false
+	}
+	if o.NoGateway {
+		acfg.Gateway.Enabled = false
+	}
+	logger, err := NewLogger(o.LogOut, o.LogLevel)
+	if err != nil {
+		return nil, err
+	}
+	gen, err := cmttypes.GenesisDocFromFile(conf.GenesisFile())
+	if err != nil {
+		return nil, fmt.Errorf("genesis %s: %w", conf.GenesisFile(), err)
+	}
+	if err := installCrashHook(); err != nil {
+		return nil, err
+	}
+	db, err := store.Open(store.Options{Dir: filepath.Join(home, AppDataDir), Logger: badgerLogger{logger.With("module", "badger")}})
+	if err != nil {
+		return nil, err
+	}
+	n := &Node{Home: home, Config: conf, AppCfg: acfg, Genesis: gen, DB: db, Logger: logger}
+	n.App = app.New(db, app.Config{ChainID: gen.ChainID, CheckInvariants: acfg.CheckInvariants || o.CheckInvariants})
+	n.ABCI = abci.New(n.App)
+	if acfg.Snapshots.Interval > 0 {
+		n.ABCI.Snapshots, err = abci.OpenSnapshotStore(filepath.Join(home, SnapshotDir), acfg.Snapshots.Interval, acfg.Snapshots.Keep, logger.With("module", "snapshots"))
+		if err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
+	nodeKey, err := p2p.LoadNodeKey(conf.NodeKeyFile())
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("node key: %w", err)
+	}
+	pv := privval.LoadFilePV(conf.PrivValidatorKeyFile(), conf.PrivValidatorStateFile())
+	// A mutex per ABCI connection: queries and CheckTx read committed state
+	// (Badger snapshots) and need not wait for a block being executed.
+	creator := proxy.NewConnSyncLocalClientCreator(n.ABCI)
+	n.Comet, err = cmtnode.NewNodeWithContext(context.Background(), conf, pv, nodeKey, creator,
+		func() (*cmttypes.GenesisDoc, error) { return gen, nil },
+		cfg.DefaultDBProvider, cmtnode.DefaultMetricsProvider(conf.Instrumentation), logger)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	if acfg.MemberOnlyPeers {
+		n.peers = NewPeerPolicy(n)
+	}
+	if acfg.Gateway.Enabled {
+		if n.gateway, err = NewGateway(n); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
+	return n, nil
+}
+
+// Start starts consensus, p2p, RPC and the gateway.
+func (n *Node) Start() error {
+	if err := n.Comet.Start(); err != nil {
+		return err
+	}
+	if n.peers != nil {
+		n.peers.Start()
+	}
+	if n.gateway != nil {
+		if err := n.gateway.Start(); err != nil {
+			n.Stop()
+			return err
+		}
+	}
+	return nil
+}
+
+// Stop stops everything and closes the state; safe to call twice.
+func (n *Node) Stop() {
+	if n.gateway != nil {
+		n.gateway.Stop()
+	}
+	if n.peers != nil {
+		n.peers.Stop()
+	}
+	if n.Comet.IsRunning() {
+		if err := n.Comet.Stop(); err != nil {
+			n.Logger.Error("stopping CometBFT", "err", err)
+		}
+		n.Comet.Wait()
+	}
+	if n.DB != nil {
+		if err := n.DB.Close(); err != nil {
+			n.Logger.Error("closing state", "err", err)
+		}
+		n.DB = nil
+	}
+}
+
+// RPCURL is the node's CometBFT RPC as an http URL.
+func (n *Node) RPCURL() string { return RPCURL(n.Config.RPC.ListenAddress) }
+
+// RPCURL turns a listen address like tcp://127.0.0.1:26657 into a URL.
+func RPCURL(laddr string) string {
+	return "http://" + strings.TrimPrefix(strings.TrimPrefix(laddr, "tcp://"), "http://")
+}
+
+// GatewayURL is the gateway's base URL ("" when disabled).
+func (n *Node) GatewayURL() string {
+	if n.gateway == nil {
+		return ""
+	}
+	return n.gateway.URL()
+}
+
+// installCrashHook reads BYTEPOINTS_CRASH_AT=<height>:<point> (crash tests
+// only): the process kills itself with SIGKILL at that point of that
+// height's commit, so tests can stop a node mid-commit deterministically.
+func installCrashHook() error {
+	spec := os.Getenv("BYTEPOINTS_CRASH_AT")
+	if spec == "" {
+		return nil
+	}
+	hs, point, ok := strings.Cut(spec, ":")
+	h, err := strconv.ParseInt(hs, 10, 64)
+	if !ok || err != nil {
+		return fmt.Errorf("BYTEPOINTS_CRASH_AT=%q: want <height>:<point>", spec)
+	}
+	store.SetCommitHook(func(height int64, p string) error {
+		if height == h && p == point {
+			syscall.Kill(os.Getpid(), syscall.SIGKILL)
+			select {} // never returns
+		}
+		return nil
+	})
+	return nil
+}
+
+// badgerLogger routes Badger's logs into the node's, dropping its chatter.
+type badgerLogger struct{ l log.Logger }
+
+func (b badgerLogger) Errorf(f string, a ...any)   { b.l.Error(strings.TrimSpace(fmt.Sprintf(f, a...))) }
+func (b badgerLogger) Warningf(f string, a ...any) { b.l.Info(strings.TrimSpace(fmt.Sprintf(f, a...))) }
+func (b badgerLogger) Infof(string, ...any)        {}
+func (b badgerLogger) Debugf(string, ...any)       {}
