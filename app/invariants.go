@@ -2,6 +2,7 @@ package app
 
 import (
 	"fmt"
+	"math/big"
 
 	"github.com/bytepoints/bytepoints/app/state"
 	"github.com/bytepoints/bytepoints/app/store"
@@ -114,14 +115,14 @@ func checkEscrow(r store.Reader) error {
 	if totals.EscrowPaise != want {
 		return fmt.Errorf("escrow holds %d paise but outstanding points are worth %d", totals.EscrowPaise, want)
 	}
-	var sum int64
+	// Summed in big integers: partial sums of int64 positions may overflow
+	// even when the total is small.
+	sum := new(big.Int)
 	for _, s := range state.Sellers(r) {
-		if sum, err = types.AddI64("positions", sum, s.PositionPaise); err != nil {
-			return err
-		}
+		sum.Add(sum, big.NewInt(s.PositionPaise))
 	}
-	if want > 1<<62 || sum != -int64(want) {
-		return fmt.Errorf("Σ seller positions %d + escrow %d ≠ 0", sum, want)
+	if sum.Add(sum, new(big.Int).SetUint64(want)).Sign() != 0 {
+		return fmt.Errorf("Σ seller positions + escrow %d = %s ≠ 0", want, sum)
 	}
 	return nil
 }

@@ -31,15 +31,23 @@ func Pub(name string) []byte { return Key(name).Public().(ed25519.PublicKey) }
 // GenesisTime is the genesis block time: 2026-01-01T00:00:00Z.
 const GenesisTime int64 = 1767225600
 
+// TB is what Chain needs of a test (testing.TB and *rapid.T both fit).
+type TB interface {
+	Helper()
+	Fatalf(format string, args ...any)
+	Fatal(args ...any)
+}
+
 // Chain is an app over an in-memory store with a block clock.
 type Chain struct {
-	T       testing.TB
+	T       TB
 	App     *app.App
 	DB      *store.DB
 	Height  int64
 	Time    int64 // Unix seconds of the last block
 	Sellers []string
 	Results []app.TxResult // of the last block
+	Events  []types.Event  // block-level events of the last block
 	Check   bool           // check invariants after every block
 	Pending [][]byte
 	seq     int
@@ -135,7 +143,7 @@ func (c *Chain) Block(dt int64, txs ...[]byte) []app.TxResult {
 			c.T.Fatalf("after block %d: %v", c.Height, err)
 		}
 	}
-	c.Results = res.TxResults
+	c.Results, c.Events = res.TxResults, res.Events
 	return res.TxResults
 }
 
@@ -146,7 +154,7 @@ func (c *Chain) Do(signer string, msg any) app.TxResult {
 }
 
 // MustOK fails the test unless r succeeded, and decodes its data.
-func MustOK(t testing.TB, r app.TxResult) *types.TxResultData {
+func MustOK(t TB, r app.TxResult) *types.TxResultData {
 	t.Helper()
 	if r.Code != types.CodeOK {
 		t.Fatalf("tx failed: code %d (%s): %s", r.Code, r.Code.Name(), r.Log)

@@ -2,6 +2,7 @@ package settle
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/bytepoints/bytepoints/app/state"
 	"github.com/bytepoints/bytepoints/app/store"
@@ -29,8 +30,10 @@ func Move(c *state.Ctx, seller string, delta int64, reason string) error {
 		}
 		t.EscrowPaise -= uint64(delta)
 	} else {
-		if t.EscrowPaise, err = types.AddU64("escrow balance", t.EscrowPaise, uint64(-delta)); err != nil {
-			return err
+		// The escrow stays within int64 so that it always equals the negated
+		// sum of the (int64) positions.
+		if t.EscrowPaise, err = types.AddU64("escrow balance", t.EscrowPaise, uint64(-delta)); err != nil || t.EscrowPaise > math.MaxInt64 {
+			return types.Errorf(types.CodeOverflow, "escrow balance would exceed %d paise", int64(math.MaxInt64))
 		}
 	}
 	if err := Activity(c, seller, func(e *types.SellerEpoch) error {

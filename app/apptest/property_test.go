@@ -1,0 +1,152 @@
+package apptest
+
+import (
+	"flag"
+	"fmt"
+	"sync/atomic"
+	"testing"
+
+	"github.com/bytepoints/bytepoints/app"
+	"github.com/bytepoints/bytepoints/types"
+	"pgregory.net/rapid"
+)
+
+var propTxs = flag.Int("prop.txs", 10000, "minimum transactions the random-chain property test must execute")
+
+// TestRandomChainsKeepInvariants drives random chains of blocks (purchases,
+// redemptions, refunds, voids, expiry, epoch closes, settlement,
+// terminal churn, replays and garbage) and checks the SPEC §5.5
+// invariants after every block, and that no transaction ever hits an
+// internal error. It runs at least -prop.txs transactions in all.
+func TestRandomChainsKeepInvariants(t *testing.T) {
+	var total atomic.Int64
+	checks := 0
+	seen := map[string]int{}
+	rapid.Check(t, func(rt *rapid.T) {
+		checks++
+		n := runRandomChain(t, rt, *propTxs/100+1, seen)
+		total.Add(int64(n))
+	})
+	if total.Load() < int64(*propTxs) && !testing.Short() {
+		t.Fatalf("only %d transactions in %d chains; want at least %d", total.Load(), checks, *propTxs)
+	}
+	// The run must have exercised every kind of movement, not just failures.
+	for _, k := range []string{"purchase", "redeem", "refund", "void", "points_expired", "epoch_closed", "settlement_confirmed", "duplicate", "decode"} {
+		if seen[k] == 0 {
+			t.Errorf("no successful %s in the whole run", k)
+		}
+	}
+	t.Logf("outcomes: %v", seen)
+	t.Logf("%d random transactions in %d chains, invariants held after every block", total.Load(), checks)
+}
+
+func runRandomChain(t *testing.T, rt *rapid.T, minTxs int, seen map[string]int) int {
+	p := app.DefaultParams()
+	p.LotValiditySeconds = 3 * 86400
+	p.EpochSeconds = 86400
+	sellers := []string{"seller-a", "seller-b", "seller-c"}
+	c := New(t, sellers, p)
+	c.T = rt
+	customers := []string{"c1", "c2", "c3", "c4", "c5"}
+	terminals := map[string][]string{}
+	var purchases, redemptions [][]byte
+	var sent [][]byte
+	ops := 0
+	pick := func(label string, xs []string) string { return rapid.SampledFrom(xs).Draw(rt, label) }
+	for ops < minTxs {
+		var txs [][]byte
+		nTx := rapid.IntRange(0, 12).Draw(rt, "ntx")
+		for i := 0; i < nTx; i++ {
+			seller := pick("seller", sellers)
+			signer := Operator(seller)
+			if ts := terminals[seller]; len(ts) > 0 && rapid.Bool().Draw(rt, "viaTerminal") {
+				signer = seller + "/" + pick("terminal", ts)
+			}
+			var msg any
+			switch rapid.IntRange(0, 11).Draw(rt, "kind") {
+			case 0, 1, 2:
+				msg = &types.MsgPurchase{CustomerId: pick("cust", customers),
+					AmountPaise: rapid.OneOf(rapid.Uint64Range(0, 500_000), rapid.Just(uint64(1)<<63)).Draw(rt, "amount"), Flow: Flow()}
+			case 3, 4:
+				pts := rapid.Uint64Range(0, 400).Draw(rt, "points")
+				msg = &types.MsgRedeem{CustomerId: pick("cust", customers), Points: pts,
+					BillPaise: pts*100 + rapid.Uint64Range(0, 5000).Draw(rt, "extra") - rapid.Uint64Range(0, 100).Draw(rt, "short"), Flow: Flow()}
+			case 5:
+				if len(purchases) > 0 {
+					msg = &types.MsgRefund{PurchaseId: rapid.SampledFrom(purchases).Draw(rt, "purchase"),
+						AmountPaise: rapid.Uint64Range(0, 20000).Draw(rt, "refund")}
+				}
+			case 6:
+				if len(redemptions) > 0 {
+					msg = &types.MsgVoidRedemption{RedemptionId: rapid.SampledFrom(redemptions).Draw(rt, "redemption")}
+				}
+			case 7:
+				id := fmt.Sprintf("t%d", rapid.IntRange(0, 3).Draw(rt, "tid"))
+				signer = Operator(seller)
+				msg = &types.MsgRegisterTerminal{TerminalId: id, Pubkey: Pub(seller + "/" + id)}
+				terminals[seller] = append(terminals[seller], id)
+			case 8:
+				if ts := terminals[seller]; len(ts) > 0 {
+					signer = Operator(seller)
+					msg = &types.MsgRevokeTerminal{TerminalId: pick("terminal", ts)}
+				}
+			case 9:
+				signer = Operator(seller)
+				msg = &types.MsgConfirmSettlement{Epoch: rapid.Uint64Range(20454, 20470).Draw(rt, "epoch"), BankReference: "UTR"}
+			case 10:
+				if len(sent) > 0 {
+					txs = append(txs, rapid.SampledFrom(sent).Draw(rt, "replay"))
+				}
+			case 11:
+				txs = append(txs, rapid.SliceOfN(rapid.Byte(), 0, 40).Draw(rt, "garbage"))
+			}
+			if msg != nil {
+				tx := c.Tx(signer, msg)
+				txs = append(txs, tx)
+				sent = append(sent, tx)
+			}
+		}
+		dt := rapid.OneOf(rapid.Int64Range(1, 600), rapid.Int64Range(3600, 2*86400)).Draw(rt, "dt")
+		res := c.Block(dt, txs...)
+		for _, ev := range c.Events {
+			seen[ev.Type]++
+		}
+		for i, r := range res {
+			switch r.Code {
+			case types.CodeDuplicate, types.CodeDecode:
+				seen[r.Code.Name()]++
+			}
+			for _, ev := range r.Events {
+				if ev.Type == types.EventSettlement {
+					seen[ev.Type]++
+				}
+			}
+			if r.Code == types.CodeInternal {
+				rt.Fatalf("internal error: %s", r.Log)
+			}
+			if r.Code == 0 && r.Data != nil {
+				var d types.TxResultData
+				if err := d.Unmarshal(r.Data); err != nil {
+					rt.Fatal(err)
+				}
+				if p := d.GetPurchase(); p != nil {
+					purchases = append(purchases, p.PurchaseId)
+					seen["purchase"]++
+				}
+				if x := d.GetRedeem(); x != nil {
+					redemptions = append(redemptions, x.RedemptionId)
+					seen["redeem"]++
+				}
+				if d.GetRefund() != nil {
+					seen["refund"]++
+				}
+				if d.GetVoid() != nil {
+					seen["void"]++
+				}
+			}
+			_ = i
+		}
+		ops += len(txs)
+	}
+	return ops
+}
