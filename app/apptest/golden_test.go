@@ -56,7 +56,7 @@ func goldenScript(t *testing.T, db *store.DB) []string {
 		c.Tx(a, &types.MsgRevokeTerminal{TerminalId: "till-1"}),
 		c.Tx(b, &types.MsgSetSellerConfig{EarnRateBps: 15000}),
 	)
-	block(86400) // closes the first day's epoch
+	block(86400)                                                                                      // closes the first day's epoch
 	block(3*86400, c.Tx(b, &types.MsgPurchase{CustomerId: "carol", AmountPaise: 2000, Flow: Flow()})) // expiry
 	first := settleEpoch(c)
 	block(5, c.Tx(a, &types.MsgConfirmSettlement{Epoch: first, BankReference: "UTR-0001"}))

@@ -339,7 +339,7 @@ func (b *badgerIter) Close()        { b.it.Close() }
 
 type emptyReader struct{}
 
-func (emptyReader) Get([]byte) []byte                     { return nil }
+func (emptyReader) Get([]byte) []byte                       { return nil }
 func (emptyReader) Iterator([]byte, []byte) Iterator        { return &sliceIter{} }
 func (emptyReader) ReverseIterator([]byte, []byte) Iterator { return &sliceIter{} }
 

@@ -6,7 +6,7 @@ import (
 	"runtime/debug"
 
 	"github.com/bytepoints/bytepoints/abci"
-		"github.com/spf13/cobra"
+	"github.com/spf13/cobra"
 )
 
 func newVersionCmd(g *globals) *cobra.Command {
