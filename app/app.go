@@ -61,6 +61,9 @@ type App struct {
 	view   *store.View
 	base   *store.Cache
 	height int64 // height being built (0 while only InitChain is staged)
+	timeNs int64 // its block time
+
+	engines engines
 }
 
 // New returns an App over db.
@@ -171,7 +174,7 @@ func (a *App) FinalizeBlock(b Block) (res *BlockResult, err error) {
 	if b.Height != last+1 {
 		return nil, fmt.Errorf("finalize block %d but last commit is %d", b.Height, last)
 	}
-	a.height = b.Height
+	a.height, a.timeNs = b.Height, b.TimeNs
 	blk := store.NewCache(a.working())
 	params := state.Params(blk)
 	if params == nil {
@@ -231,7 +234,7 @@ func (a *App) Commit() error {
 	if a.height == 0 {
 		return fmt.Errorf("commit without a finalized block")
 	}
-	if err := a.db.Commit(a.height); err != nil {
+	if err := a.db.Commit(a.height, a.timeNs); err != nil {
 		return err
 	}
 	if a.view != nil {

@@ -30,7 +30,7 @@ func (a *App) purchase(c *state.Ctx, s *members.Signer, m *types.MsgPurchase) (*
 	if err != nil {
 		return nil, err
 	}
-	if err := recordFlow(c, s.Seller, m, payMs, res); err != nil {
+	if err := a.recordFlow(c, s.Seller, m, payMs, res); err != nil {
 		return nil, err
 	}
 	return &types.TxResultData{Result: &types.TxResultData_Purchase{Purchase: res}}, nil
@@ -46,7 +46,7 @@ func (a *App) redeem(c *state.Ctx, s *members.Signer, m *types.MsgRedeem, tx *ty
 	if err := ledger.CheckRedeemAmount(m.Points, m.BillPaise); err != nil {
 		return nil, err
 	}
-	by, err := authoriseRedeem(c, s.Seller, m, tx)
+	by, err := a.authoriseRedeem(c, s.Seller, m, tx)
 	if err != nil {
 		return nil, err
 	}

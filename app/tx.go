@@ -80,15 +80,14 @@ func (a *App) CheckTx(txBytes []byte) TxResult {
 	kv := store.NewCache(view)
 	c := &state.Ctx{KV: kv, Height: view.Height + 1, Params: params, Actor: types.ActorChain}
 	// Block time is unknown before the block; the last block's time stands in.
-	c.Time, c.TimeMs = lastBlockTime(view)
+	c.TimeMs = lastBlockTimeMs(view)
+	c.Time = floorDiv(c.TimeMs, 1000)
 	return a.runTx(kv, c, txBytes)
 }
 
-// lastBlockTime approximates the next block's time for CheckTx.
-func lastBlockTime(r store.Reader) (int64, int64) {
-	e := state.Epoch(r)
-	return e.StartTime, e.StartTime * 1000
-}
+// lastBlockTimeMs is the committed block's time: what CheckTx and queries
+// use for "now" (the next block's time is not known yet).
+func lastBlockTimeMs(v *store.View) int64 { return floorDiv(v.TimeNs, 1e6) }
 
 // deliverTx runs one transaction of a block.
 func (a *App) deliverTx(blk *store.Cache, chain *state.Ctx, txBytes []byte) TxResult {

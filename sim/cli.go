@@ -93,7 +93,7 @@ With --out - the traces go to stdout and the summary to stderr.`,
 			if s == 0 {
 				s = 1
 			}
-			pr := NewProgress(os.Stderr, "gen", int64(float64(PublishedTraces)*s))
+			pr := progressTo(c.ErrOrStderr(), "gen", int64(float64(PublishedTraces)*s))
 			start := time.Now()
 			st, err := Generate(w, GenOptions{Seed: seed, Scale: scale, Year: year, Progress: func(done, total int64) {
 				pr.total = total
@@ -199,7 +199,7 @@ and SVG. Traces must be sorted by date and time.`,
 				return err
 			}
 			rd.SetUTCOffset(offset)
-			pr := NewProgress(os.Stderr, "crms", size)
+			pr := progressTo(c.ErrOrStderr(), "crms", size)
 			start := time.Now()
 			rep, err := Simulate(rd, Config{
 				RiskMax: sweep, MonthlyRiskMax: monthlyNano, ContextNano: ctx, DefaultVerifyMs: verifyMs,
@@ -307,4 +307,12 @@ func ParseSweep(s string) ([]int64, error) {
 		return nil, fmt.Errorf("%q: need 1 to 1000 values", s)
 	}
 	return out, nil
+}
+
+// progressTo draws on w: a bar when w is a terminal, tenths otherwise.
+func progressTo(w io.Writer, label string, total int64) *Progress {
+	if f, ok := w.(*os.File); ok {
+		return NewProgress(f, label, total)
+	}
+	return newProgress(w, false, label, total, time.Now)
 }

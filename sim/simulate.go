@@ -222,7 +222,10 @@ func Simulate(src Source, cfg Config) (*Report, error) {
 		t         Trace
 		prevMs    = int64(math.MinInt64)
 		curMonth  = -1
+		firstDate int32
+		lastDate  int32
 		liner, _  = src.(interface{ Line() int64 })
+		dense, _  = src.(interface{ CardIndex() int32 })
 	)
 	where := func() string {
 		if liner != nil {
@@ -245,9 +248,9 @@ func Simulate(src Source, cfg Config) (*Report, error) {
 		}
 		prevMs = t.TimeMs
 		if rep.Rows == 1 {
-			rep.FirstDate = fmtDate(t.Date)
+			firstDate = t.Date
 		}
-		rep.LastDate = fmtDate(t.Date)
+		lastDate = t.Date
 		if ym := t.Date / 100; curMonth < 0 || monthKeys[curMonth] != ym {
 			curMonth = len(monthKeys)
 			monthKeys = append(monthKeys, ym)
@@ -257,7 +260,13 @@ func Simulate(src Source, cfg Config) (*Report, error) {
 			shops[t.Shop] = struct{}{}
 		}
 
-		id, isNew := bk.id(t.Card)
+		var id int32
+		var isNew bool
+		if dense != nil {
+			id, isNew = bk.idDense(dense.CardIndex(), t.Card)
+		} else {
+			id, isNew = bk.id(t.Card)
+		}
 		if isNew {
 			promoted = append(promoted, make([]uint64, words)...)
 			lastMonth = append(lastMonth, 0)
@@ -345,6 +354,9 @@ func Simulate(src Source, cfg Config) (*Report, error) {
 	}
 
 	rep.Shops = len(shops)
+	if rep.Rows > 0 {
+		rep.FirstDate, rep.LastDate = fmtDate(firstDate), fmtDate(lastDate)
+	}
 	var salesAmount uint64
 	for i := range months {
 		salesAmount += months[i].salesAmount

@@ -41,6 +41,17 @@ func (b *book) id(card string) (int32, bool) {
 	return id, true
 }
 
+// idDense returns the card's number when the caller already numbers cards
+// densely in order of first appearance (a Reader does): no map at all.
+func (b *book) idDense(id int32, card string) (int32, bool) {
+	if int(id) < len(b.cards) {
+		return id, false
+	}
+	b.cards = append(b.cards, card)
+	b.hist = append(b.hist, nil)
+	return id, true
+}
+
 // record inserts f into the card's window. Capacity grows to N+1 at most, so
 // that InsertInPlace on a full window appends within capacity and never
 // allocates: most cards pay once or twice and keep a tiny slice.

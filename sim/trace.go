@@ -100,6 +100,9 @@ type Reader struct {
 	fields    [][]byte
 	utcOffset int64 // ms
 	intern    map[string]string
+	cardIDs   map[string]int32 // card token → dense number, in order of first appearance
+	cardID    int32            // number of the card of the row last read
+	cards     []string
 }
 
 // NewReader reads the header and returns a reader positioned at the first
@@ -109,6 +112,7 @@ func NewReader(r io.Reader) (*Reader, error) {
 		br:        bufio.NewReaderSize(r, 1<<20),
 		utcOffset: DefaultUTCOffset.Milliseconds(),
 		intern:    make(map[string]string),
+		cardIDs:   make(map[string]int32, 1<<16),
 	}
 	line, err := tr.readLine()
 	if err == io.EOF {
@@ -247,7 +251,15 @@ func (r *Reader) Read(t *Trace) error {
 	if len(card) == 0 {
 		return bad(colCard, errors.New("empty card token"))
 	}
-	t.Card = r.internBytes(card)
+	if id, ok := r.cardIDs[string(card)]; ok { // no allocation for a known card
+		r.cardID = id
+		t.Card = r.cards[id]
+	} else {
+		r.cardID = int32(len(r.cards))
+		t.Card = string(card)
+		r.cardIDs[t.Card] = r.cardID
+		r.cards = append(r.cards, t.Card)
+	}
 
 	rt, ok := atoiSmall(get(colReadType))
 	if !ok || !crms.ReadType(rt).Valid() {
@@ -316,6 +328,10 @@ func (r *Reader) Read(t *Trace) error {
 	}
 	return nil
 }
+
+// CardIndex is the number of the last row's card: 0, 1, 2, ... in order of
+// first appearance in the file. Simulate uses it instead of a second map.
+func (r *Reader) CardIndex() int32 { return r.cardID }
 
 func (r *Reader) internBytes(b []byte) string {
 	if s, ok := r.intern[string(b)]; ok { // no allocation: the compiler optimises the lookup
@@ -432,7 +448,7 @@ func NewWriter(w io.Writer) (*Writer, error) {
 // Write writes one row. Date and Clock are written as they are (TimeMs is
 // not consulted: it is derived from them when reading).
 func (w *Writer) Write(t *Trace) error {
-	if strings.ContainsAny(t.Card, ",\n\r\"") || strings.ContainsAny(t.Terminal, ",\n\r\"") || strings.ContainsAny(t.Shop, ",\n\r\"") {
+	if badField(t.Card) || badField(t.Terminal) || badField(t.Shop) {
 		return fmt.Errorf("traces: card, terminal and shop may not contain commas, quotes or line breaks")
 	}
 	b := w.buf[:0]
@@ -471,6 +487,17 @@ func (w *Writer) Write(t *Trace) error {
 
 // Flush writes buffered rows to the underlying writer.
 func (w *Writer) Flush() error { return w.bw.Flush() }
+
+// badField reports a character that would break the CSV row.
+func badField(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case ',', '"', '\n', '\r':
+			return true
+		}
+	}
+	return false
+}
 
 func appendPadded(b []byte, v, width int) []byte {
 	var tmp [20]byte

@@ -173,3 +173,5 @@ func Flow() *types.PaymentFlow {
 
 // Operator names a seller's operator key.
 func Operator(seller string) string { return seller + "/operator" }
+
+func sign(name string, body []byte) []byte { return ed25519.Sign(Key(name), types.SignBytes(body)) }

@@ -65,7 +65,7 @@ func TestEveryErrorCode(t *testing.T) {
 		{"redeem above the bill", types.CodeInvalidAmount, c.Tx(opA, &types.MsgRedeem{CustomerId: "cust", Points: 50, BillPaise: 4999, Flow: Flow()})},
 		{"zero purchase", types.CodeInvalidAmount, c.Tx(opA, purchase("cust", 0))},
 		{"unknown purchase", types.CodeNotFound, c.Tx(opA, &types.MsgRefund{PurchaseId: make([]byte, 32)})},
-		{"redeem without verification", types.CodeCVMRequired, c.Tx(opA, &types.MsgRedeem{CustomerId: "cust", Points: 1, BillPaise: 100})},
+		{"redeem without verification", types.CodeCVMRequired, c.Tx(opA, &types.MsgRedeem{CustomerId: "cust", Points: 50, BillPaise: 5000})},
 		{"wrong chain id", types.CodeWrongChain, withBody(opA, purchase("cust", 100), func(b *types.TxBody) { b.ChainId = "other-chain" })},
 		{"malformed customer id", types.CodeInvalidArgument, c.Tx(opA, purchase("card number 4111 1111", 100))},
 		{"malformed seller id", types.CodeInvalidArgument, c.Tx(opA, &types.MsgPurchase{SellerId: "Seller_A", CustomerId: "cust", AmountPaise: 100, Flow: Flow()})},

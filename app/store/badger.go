@@ -50,9 +50,10 @@ type DB struct {
 	bdb   *badger.DB
 	cache *lru.Cache[string, []byte]
 
-	mu     sync.RWMutex // guards height and root against View
+	mu     sync.RWMutex // guards height, root and timeNs against View
 	height int64
 	root   []byte
+	timeNs int64
 
 	trie    *smt.SMT
 	nodes   *nodeStore
@@ -93,7 +94,7 @@ func Open(o Options) (*DB, error) {
 		bdb.Close()
 		return nil, fmt.Errorf("read commit record: %w", err)
 	}
-	db.height, db.root = info.Height, info.AppHash
+	db.height, db.root, db.timeNs = info.Height, info.AppHash, info.TimeNs
 	db.resetTrie()
 	return db, nil
 }
@@ -154,8 +155,8 @@ func (db *DB) Stage(changes []Change) ([]byte, error) {
 // StagedRoot is the root including staged writes.
 func (db *DB) StagedRoot() []byte { return db.trie.Root() }
 
-// Commit persists the staged writes as height.
-func (db *DB) Commit(height int64) error {
+// Commit persists the staged writes as height, whose block time is timeNs.
+func (db *DB) Commit(height, timeNs int64) error {
 	if err := db.trie.Commit(); err != nil {
 		return fmt.Errorf("trie commit: %w", err)
 	}
@@ -177,7 +178,7 @@ func (db *DB) Commit(height int64) error {
 		return fmt.Errorf("write trie nodes: %w", err)
 	}
 	// Phase 2: state, orphan removal and the commit record, atomically.
-	meta, err := (&types.CommitInfo{Height: height, AppHash: root}).Marshal()
+	meta, err := (&types.CommitInfo{Height: height, AppHash: root, TimeNs: timeNs}).Marshal()
 	if err != nil {
 		return err
 	}
@@ -209,7 +210,7 @@ func (db *DB) Commit(height int64) error {
 	db.mu.Lock()
 	err = txn.Commit()
 	if err == nil {
-		db.height, db.root = height, root
+		db.height, db.root, db.timeNs = height, root, timeNs
 	}
 	db.mu.Unlock()
 	if err != nil {
@@ -245,6 +246,7 @@ type View struct {
 	txn    *badger.Txn
 	Height int64
 	Root   []byte
+	TimeNs int64 // block time of Height
 	db     *DB
 }
 
@@ -252,7 +254,7 @@ type View struct {
 func (db *DB) View() *View {
 	db.mu.RLock()
 	defer db.mu.RUnlock()
-	return &View{txn: db.bdb.NewTransaction(false), Height: db.height, Root: append([]byte(nil), db.root...), db: db}
+	return &View{txn: db.bdb.NewTransaction(false), Height: db.height, Root: append([]byte(nil), db.root...), TimeNs: db.timeNs, db: db}
 }
 
 // Discard releases the view.

@@ -134,7 +134,7 @@ func TestDBCommitReopenAndProofs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := db.Commit(1); err != nil {
+	if err := db.Commit(1, 0); err != nil {
 		t.Fatal(err)
 	}
 	root2, err := db.Stage([]Change{{Key: []byte("b")}, {Key: []byte("d"), Value: []byte("4")}, {Key: []byte("zz")}})
@@ -144,7 +144,7 @@ func TestDBCommitReopenAndProofs(t *testing.T) {
 	if bytes.Equal(root1, root2) {
 		t.Fatal("root did not change")
 	}
-	if err := db.Commit(2); err != nil {
+	if err := db.Commit(2, 0); err != nil {
 		t.Fatal(err)
 	}
 	// The same writes applied to a fresh in-memory DB give the same root:
@@ -201,7 +201,7 @@ func TestStagedWritesLostWithoutCommit(t *testing.T) {
 	dir := t.TempDir()
 	db, _ := Open(Options{Dir: dir})
 	db.Stage([]Change{{Key: []byte("a"), Value: []byte("1")}})
-	db.Commit(1)
+	db.Commit(1, 0)
 	db.Stage([]Change{{Key: []byte("b"), Value: []byte("2")}})
 	db.Close()
 	db, _ = Open(Options{Dir: dir})

@@ -67,6 +67,7 @@ Start here:
 		newQueryCmd(g),
 		newTestnetCmd(g),
 		newDemoCmd(g),
+		newSimCmd(g),
 	)
 	return root
 }

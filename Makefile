@@ -1,0 +1,76 @@
+# Byte Points. `make demo` runs the worked example; `make test` runs the tests.
+# Everything needed is fetched by Go itself (go.mod) or installed below into
+# ./build/tools: nothing has to be installed by hand.
+
+GO        ?= go
+BIN       := build/bytepointsd
+TOOLS     := $(CURDIR)/build/tools
+BUF       := $(TOOLS)/buf
+GOCOSMOS  := $(TOOLS)/protoc-gen-gocosmos
+PKGS      := ./...
+# Multi-process network suites (issue: seller network) live behind this tag.
+NETTAGS   := network
+
+.PHONY: all build demo test test-network test-race bench proto proto-check lint localnet localnet-stop clean help
+
+all: build
+
+help:
+	@echo "make demo          build and run the worked example (two sellers, in-process)"
+	@echo "make test          unit, app, ABCI, in-process node, crash and CLI tests"
+	@echo "make test-network  multi-validator suites with real node processes (slower)"
+	@echo "make bench         benchmarks, figures as ratios against in-run baselines"
+	@echo "make localnet      start 4 sellers as separate processes; make localnet-stop"
+	@echo "make proto         regenerate types/*.pb.go from proto/ (installs its tools)"
+
+build: $(BIN)
+
+$(BIN): $(shell find . -name '*.go' -not -path './build/*') go.mod go.sum
+	$(GO) build -trimpath -o $(BIN) ./cmd/bytepointsd
+
+demo: build
+	./$(BIN) demo
+
+test: build
+	$(GO) vet $(PKGS)
+	BYTEPOINTSD=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout 15m $(PKGS)
+
+test-network: build
+	BYTEPOINTSD=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout 40m -tags $(NETTAGS) -run 'Network' -v ./networks/...
+
+test-race:
+	$(GO) test -race -count=1 -timeout 30m ./app/... ./abci/... ./node/...
+
+bench: build
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1x ./app/store/ ./app/apptest/ | tee build/bench.txt
+	$(GO) test -run '^$$' -bench . -benchmem ./app/crms/ | tee -a build/bench.txt
+	BYTEPOINTSD=$(CURDIR)/$(BIN) $(GO) test -run '^$$' -bench . -benchtime 1x ./node/ ./sim/ | tee -a build/bench.txt
+
+$(BUF):
+	GOBIN=$(TOOLS) $(GO) install github.com/bufbuild/buf/cmd/buf@v1.75.0
+
+$(GOCOSMOS):
+	GOBIN=$(TOOLS) $(GO) install github.com/cosmos/gogoproto/protoc-gen-gocosmos@v1.7.2
+
+proto: $(BUF) $(GOCOSMOS)
+	rm -rf build/_gen
+	PATH=$(TOOLS):$$PATH $(BUF) generate --template buf.gen.yaml
+	cp build/_gen/bytepoints/v1/*.pb.go types/
+	$(GO) build ./types/
+
+# Fails when the committed generated code is stale.
+proto-check: proto
+	git diff --exit-code -- types/
+
+lint:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
+	$(GO) vet $(PKGS)
+
+localnet: build
+	./networks/local/start.sh
+
+localnet-stop:
+	./networks/local/stop.sh
+
+clean:
+	rm -rf build/bytepointsd build/_gen build/bench.txt localnet

@@ -1,0 +1,257 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bytepoints/bytepoints/networks"
+)
+
+var bin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "bytepointsd-cli-test")
+	if err != nil {
+		panic(err)
+	}
+	bin, err = networks.Binary(dir)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// cli runs the binary and returns stdout and the exit status.
+func cli(t *testing.T, args ...string) (string, int) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("%v: %v", args, err)
+	}
+	if code != 0 {
+		t.Logf("%v exited %d; stderr: %s", args, code, errb.String())
+	}
+	return out.String(), code
+}
+
+func cliJSON(t *testing.T, args ...string) (map[string]any, int) {
+	t.Helper()
+	out, code := cli(t, append(args, "-o", "json")...)
+	var m map[string]any
+	if err := json.Unmarshal([]byte(out), &m); err != nil {
+		t.Fatalf("%v: output is not a JSON object: %v\n%s", args, err, out)
+	}
+	return m, code
+}
+
+func num(t *testing.T, m map[string]any, k string) float64 {
+	t.Helper()
+	v, ok := m[k].(float64)
+	if !ok {
+		t.Fatalf("field %q missing or not a number in %v", k, m)
+	}
+	return v
+}
+
+// TestCLIContract drives the integrator-facing CLI (issue point 8) against
+// a node started from `testnet` output, as a separate process.
+func TestCLIContract(t *testing.T) {
+	dir := t.TempDir()
+	base, err := networks.FreeBase(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, code := cli(t, "testnet", "--validators", "1", "--output", filepath.Join(dir, "net"), "--sellers", "shop-a",
+		"--base-port", strconv.Itoa(base), "--timeout-commit", "200ms", "--epoch-seconds", "6", "--p2p", "tcp")
+	if code != 0 {
+		t.Fatalf("testnet: %s", out)
+	}
+	home := filepath.Join(dir, "net", "shop-a")
+	for _, f := range []string{"config/genesis.json", "config/config.toml", "config/app.toml", "keyring/operator.json"} {
+		if _, err := os.Stat(filepath.Join(home, f)); err != nil {
+			t.Fatalf("testnet did not write %s", f)
+		}
+	}
+	if st, _ := os.Stat(filepath.Join(home, "keyring/operator.json")); st.Mode().Perm() != 0o600 {
+		t.Fatalf("operator key mode %v", st.Mode().Perm())
+	}
+	p, err := networks.StartProcess(bin, home, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Kill()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if err := networks.WaitHeight(ctx, fmt.Sprintf("http://127.0.0.1:%d", base+1), 2); err != nil {
+		log, _ := os.ReadFile(p.Log)
+		t.Fatalf("%v\n%s", err, log)
+	}
+	h := []string{"--home", home}
+
+	// keys
+	k, code := cliJSON(t, append([]string{"keys", "add", "till-1"}, h...)...)
+	if code != 0 || len(k["pub_key"].(string)) != 64 {
+		t.Fatalf("keys add: %v", k)
+	}
+	if st, _ := os.Stat(filepath.Join(home, "keyring/till-1.json")); st.Mode().Perm() != 0o600 {
+		t.Fatal("terminal key is not 0600")
+	}
+	if _, code := cli(t, append([]string{"keys", "add", "till-1"}, h...)...); code == 0 {
+		t.Fatal("keys add overwrote an existing key")
+	}
+	listOut, _ := cli(t, append([]string{"keys", "list", "-o", "json"}, h...)...)
+	if !strings.Contains(listOut, "till-1") || !strings.Contains(listOut, "operator") {
+		t.Fatalf("keys list: %s", listOut)
+	}
+	show, _ := cliJSON(t, append([]string{"keys", "show", "till-1"}, h...)...)
+	if show["pub_key"] != k["pub_key"] {
+		t.Fatal("keys show differs from keys add")
+	}
+
+	// terminal registration, purchase by the terminal
+	if r, code := cliJSON(t, append([]string{"tx", "register-terminal", "--id", "till-1"}, h...)...); code != 0 || num(t, r, "code") != 0 {
+		t.Fatalf("register-terminal: %v", r)
+	}
+	buy, code := cliJSON(t, append([]string{"tx", "purchase", "--customer", "C", "--amount", "100.00", "--terminal", "till-1", "--idempotency-key", "pos-1"}, h...)...)
+	if code != 0 || num(t, buy, "code") != 0 || num(t, buy, "points_issued") != 100 || num(t, buy, "seller_payment_paise") != 10000 ||
+		num(t, buy, "height") < 1 || len(buy["tx_hash"].(string)) != 64 {
+		t.Fatalf("purchase: %v", buy)
+	}
+	// A retry with the same key replays the original result, never issues twice.
+	again, code := cliJSON(t, append([]string{"tx", "purchase", "--customer", "C", "--amount", "100.00", "--terminal", "till-1", "--idempotency-key", "pos-1"}, h...)...)
+	if code != 0 || again["replayed"] != true || again["tx_hash"] != buy["tx_hash"] {
+		t.Fatalf("retry: %v", again)
+	}
+
+	red, code := cliJSON(t, append([]string{"tx", "redeem", "--customer", "C", "--points", "60", "--bill", "250.00"}, h...)...)
+	if code != 0 || num(t, red, "points_redeemed") != 60 || num(t, red, "same_seller_points") != 60 || num(t, red, "cross_seller_points") != 0 ||
+		num(t, red, "system_payment_paise") != 6000 || num(t, red, "discount_paise") != 6000 {
+		t.Fatalf("redeem: %v", red)
+	}
+	// A rejected transaction prints its code and log and exits non-zero.
+	bad, code := cliJSON(t, append([]string{"tx", "redeem", "--customer", "C", "--points", "41", "--bill", "250.00"}, h...)...)
+	if code == 0 || num(t, bad, "code") != 8 || bad["log"] == "" {
+		t.Fatalf("over-redeem: exit %d %v", code, bad)
+	}
+	void, code := cliJSON(t, append([]string{"tx", "void", "--redemption", red["redemption_id"].(string)}, h...)...)
+	if code != 0 || num(t, void, "points_restored") != 60 {
+		t.Fatalf("void: %v", void)
+	}
+	ref, code := cliJSON(t, append([]string{"tx", "refund", "--purchase", buy["purchase_id"].(string), "--amount", "30.00"}, h...)...)
+	if code != 0 || num(t, ref, "points_clawed_back") != 30 || num(t, ref, "seller_credit_paise") != 3000 {
+		t.Fatalf("refund: %v", ref)
+	}
+	if r, code := cliJSON(t, append([]string{"tx", "revoke-terminal", "--id", "till-1"}, h...)...); code != 0 {
+		t.Fatalf("revoke: %v", r)
+	}
+	if r, code := cliJSON(t, append([]string{"tx", "purchase", "--customer", "C", "--amount", "1.00", "--terminal", "till-1", "--from", "till-1"}, h...)...); code == 0 || num(t, r, "code") != 4 {
+		t.Fatalf("revoked terminal still accepted: %v", r)
+	}
+
+	// queries, with and without proofs
+	bal, code := cliJSON(t, append([]string{"query", "balance", "--customer", "C", "--prove"}, h...)...)
+	lots := bal["lots"].([]any)
+	if code != 0 || bal["customer_id"] != "C" || num(t, bal, "points") != 70 || len(lots) != 1 {
+		t.Fatalf("balance: %v", bal)
+	}
+	lot := lots[0].(map[string]any)
+	if lot["issuer"] != "shop-a" || num(t, lot, "points") != 70 || lot["expires_at"] == "" {
+		t.Fatalf("lot: %v", lot)
+	}
+	if pr, ok := bal["proof"].(map[string]any); !ok || pr["verified"] != true {
+		t.Fatalf("balance --prove not verified: %v", bal)
+	}
+	txt, _ := cli(t, append([]string{"query", "balance", "--customer", "C", "--prove"}, h...)...)
+	if !strings.Contains(txt, "proof: VERIFIED") {
+		t.Fatalf("text output does not say the proof verified:\n%s", txt)
+	}
+	seller, code := cliJSON(t, append([]string{"query", "seller", "--seller", "shop-a"}, h...)...)
+	if code != 0 || num(t, seller, "position_paise") != -7000 {
+		t.Fatalf("seller: %v", seller)
+	}
+	tot, code := cliJSON(t, append([]string{"query", "totals", "--prove"}, h...)...)
+	if code != 0 || num(t, tot, "outstanding_points") != 70 || num(t, tot, "escrow_paise") != 7000 {
+		t.Fatalf("totals: %v", tot)
+	}
+	if pm, code := cliJSON(t, append([]string{"query", "params"}, h...)...); code != 0 || pm["default_earn_rate_bps"] == nil {
+		t.Fatalf("params: %v", pm)
+	}
+	if _, code := cli(t, append([]string{"query", "seller", "--seller", "no-such"}, h...)...); code == 0 {
+		t.Fatal("query of a missing seller succeeded")
+	}
+
+	// settlement: wait for the epoch with the activity to close, then confirm
+	var epoch float64
+	deadline := time.Now().Add(40 * time.Second)
+	for {
+		sts, _ := cliJSON(t, append([]string{"query", "statements"}, h...)...)
+		list, _ := sts["statements"].([]any)
+		found := false
+		for _, s := range list {
+			st := s.(map[string]any)
+			for _, l := range st["lines"].([]any) {
+				if num(t, l.(map[string]any), "net_paise") != 0 {
+					epoch, found = num(t, st, "epoch"), true
+				}
+			}
+		}
+		if found {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no statement with activity: %v", sts)
+		}
+		time.Sleep(time.Second)
+	}
+	ep := strconv.FormatFloat(epoch, 'f', 0, 64)
+	st, code := cliJSON(t, append([]string{"query", "statement", "--epoch", ep, "--prove"}, h...)...)
+	if code != 0 || st["lines"] == nil {
+		t.Fatalf("statement: %v", st)
+	}
+	if r, code := cliJSON(t, append([]string{"tx", "confirm-settlement", "--epoch", ep, "--bank-ref", "UTR42"}, h...)...); code != 0 || num(t, r, "code") != 0 {
+		t.Fatalf("confirm: %v", r)
+	}
+	st, _ = cliJSON(t, append([]string{"query", "statement", "--epoch", ep}, h...)...)
+	line := st["lines"].([]any)[0].(map[string]any)
+	if line["status"] != "confirmed" || line["bank_reference"] != "UTR42" {
+		t.Fatalf("line after confirm: %v", line)
+	}
+
+	// Ctrl-C stops the node cleanly.
+	if err := p.Stop(30 * time.Second); err != nil {
+		t.Fatalf("clean stop: %v", err)
+	}
+}
+
+func TestHelpOnEveryCommand(t *testing.T) {
+	root := newRootCmd()
+	var walk func(c interface {
+		Commands() []*cobraCommand
+	})
+	_ = walk
+	for _, c := range allCommands(root) {
+		if c.Short == "" {
+			t.Errorf("command %q has no help text", c.CommandPath())
+		}
+	}
+}
