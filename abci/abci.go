@@ -30,6 +30,16 @@ type Application struct {
 	// OnCommit, when set, runs after every commit with the new height
 	// (metrics, snapshot scheduling, membership refresh).
 	OnCommit func(height int64)
+	// OnHalt, when set, is told why the app refused to go on (a storage
+	// failure or a broken invariant); CometBFT itself only stops consensus.
+	OnHalt func(err error)
+}
+
+func (x *Application) halt(err error) error {
+	if x.OnHalt != nil {
+		x.OnHalt(err)
+	}
+	return err
 }
 
 var _ abcitypes.Application = (*Application)(nil)
@@ -106,7 +116,7 @@ func (x *Application) ProcessProposal(_ context.Context, req *abcitypes.RequestP
 func (x *Application) FinalizeBlock(_ context.Context, req *abcitypes.RequestFinalizeBlock) (*abcitypes.ResponseFinalizeBlock, error) {
 	res, err := x.App.FinalizeBlock(app.Block{Height: req.Height, TimeNs: req.Time.UnixNano(), Txs: req.Txs})
 	if err != nil {
-		return nil, err
+		return nil, x.halt(err)
 	}
 	out := &abcitypes.ResponseFinalizeBlock{Events: events(res.Events), AppHash: res.AppHash}
 	for _, r := range res.TxResults {
@@ -136,7 +146,7 @@ func events(in []types.Event) []abcitypes.Event {
 
 func (x *Application) Commit(context.Context, *abcitypes.RequestCommit) (*abcitypes.ResponseCommit, error) {
 	if err := x.App.Commit(); err != nil {
-		return nil, err
+		return nil, x.halt(err)
 	}
 	h, _ := x.App.Info()
 	if x.Snapshots != nil {

@@ -71,18 +71,22 @@ func clip(s string) string {
 // CheckTx validates a transaction against the last committed state without
 // writing anything: the mempool's admission check.
 func (a *App) CheckTx(txBytes []byte) TxResult {
+	p, err := ParseTx(a.cfg.ChainID, txBytes)
+	if err != nil {
+		return failed(err) // stateless refusals need no state
+	}
 	view := a.db.View()
 	defer view.Discard()
 	params := state.Params(view)
 	if params == nil {
-		return TxResult{Code: types.CodeInternal, Log: "chain not initialised"}
+		return TxResult{Code: types.CodeInternal, Log: "chain not initialised: no block committed yet"}
 	}
 	kv := store.NewCache(view)
 	c := &state.Ctx{KV: kv, Height: view.Height + 1, Params: params, Actor: types.ActorChain}
 	// Block time is unknown before the block; the last block's time stands in.
 	c.TimeMs = lastBlockTimeMs(view)
 	c.Time = floorDiv(c.TimeMs, 1000)
-	return a.runTx(kv, c, txBytes)
+	return a.runTx(kv, c, p)
 }
 
 // lastBlockTimeMs is the committed block's time: what CheckTx and queries
@@ -91,19 +95,19 @@ func lastBlockTimeMs(v *store.View) int64 { return floorDiv(v.TimeNs, 1e6) }
 
 // deliverTx runs one transaction of a block.
 func (a *App) deliverTx(blk *store.Cache, chain *state.Ctx, txBytes []byte) TxResult {
+	p, err := ParseTx(a.cfg.ChainID, txBytes)
+	if err != nil {
+		return failed(err)
+	}
 	c := &state.Ctx{KV: blk, Height: chain.Height, Time: chain.Time, TimeMs: chain.TimeMs, Params: chain.Params}
-	return a.runTx(blk, c, txBytes)
+	return a.runTx(blk, c, p)
 }
 
 // runTx authenticates, de-duplicates and executes a transaction on kv. The
 // (signer, idempotency key) pair is recorded in kv even when the message
 // fails, so a replay of a failed transaction is refused too; the message's
 // own writes go to a branch that is kept only on success.
-func (a *App) runTx(kv store.KV, c *state.Ctx, txBytes []byte) (res TxResult) {
-	p, err := ParseTx(a.cfg.ChainID, txBytes)
-	if err != nil {
-		return failed(err)
-	}
+func (a *App) runTx(kv store.KV, c *state.Ctx, p *Parsed) (res TxResult) {
 	c.TxHash = p.Hash
 	b := &p.Body
 	if b.ValidUntilHeight < uint64(c.Height) {

@@ -52,6 +52,7 @@ type Node struct {
 
 	gateway *Gateway
 	peers   *PeerPolicy
+	halted  chan error
 }
 
 // NewLogger builds a CometBFT logger at a level.
@@ -108,6 +109,14 @@ func New(home string, o Options) (*Node, error) {
 	n := &Node{Home: home, Config: conf, AppCfg: acfg, Genesis: gen, DB: db, Logger: logger}
 	n.App = app.New(db, app.Config{ChainID: gen.ChainID, CheckInvariants: acfg.CheckInvariants || o.CheckInvariants})
 	n.ABCI = abci.New(n.App)
+	n.halted = make(chan error, 1)
+	n.ABCI.OnHalt = func(err error) {
+		logger.Error("HALTING: the application cannot continue", "reason", err.Error())
+		select {
+		case n.halted <- err:
+		default:
+		}
+	}
 	if acfg.Snapshots.Interval > 0 {
 		n.ABCI.Snapshots, err = abci.OpenSnapshotStore(filepath.Join(home, SnapshotDir), acfg.Snapshots.Interval, acfg.Snapshots.Keep, logger.With("module", "snapshots"))
 		if err != nil {
@@ -142,6 +151,10 @@ func New(home string, o Options) (*Node, error) {
 	}
 	return n, nil
 }
+
+// Halted delivers the reason when the application refuses to continue (a
+// broken invariant, a storage failure). The node must then be stopped.
+func (n *Node) Halted() <-chan error { return n.halted }
 
 // Start starts consensus, p2p, RPC and the gateway.
 func (n *Node) Start() error {

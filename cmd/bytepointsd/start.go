@@ -44,6 +44,9 @@ app hash as before. Ctrl-C (SIGINT) or SIGTERM stops it cleanly.`,
 				fmt.Fprintf(cmd.ErrOrStderr(), "received %s, stopping\n", s)
 			case <-n.Comet.Quit():
 				fmt.Fprintln(cmd.ErrOrStderr(), "node stopped")
+			case err := <-n.Halted():
+				n.Stop()
+				return fmt.Errorf("node halted: %w", err)
 			}
 			n.Stop()
 			return nil
