@@ -200,7 +200,9 @@ func TestValidatorUpdatesFromGovernance(t *testing.T) {
 	if res.TxResults[0].Code != 0 || len(res.ValidatorUpdates) != 0 {
 		t.Fatalf("propose: %+v %v", res.TxResults[0], res.ValidatorUpdates)
 	}
-	vote := func(s string, h int64) []byte { return signed(h, s+"/operator", &types.MsgVote{ProposalId: 1, Yes: true}, "v") }
+	vote := func(s string, h int64) []byte {
+		return signed(h, s+"/operator", &types.MsgVote{ProposalId: 1, Yes: true}, "v")
+	}
 	// 2 of 4 yes is not more than 2/3; the third yes passes it.
 	res = block(t, x, 2, vote("s-1", 2))
 	if len(res.ValidatorUpdates) != 0 {
