@@ -67,7 +67,9 @@ func Open(o Options) (*DB, error) {
 	if o.InMemory {
 		bo = badger.DefaultOptions("").WithInMemory(true)
 	}
-	bo = bo.WithSyncWrites(true).WithLogger(o.Logger).
+	// One writer (the consensus connection) and read-only views: no need
+	// for Badger's write-conflict tracking.
+	bo = bo.WithSyncWrites(true).WithLogger(o.Logger).WithDetectConflicts(false).
 		WithNumVersionsToKeep(1).WithMemTableSize(128 << 20)
 	bdb, err := badger.Open(bo)
 	if err != nil {
@@ -173,6 +175,9 @@ func (db *DB) Commit(height, timeNs int64) error {
 			wb.Cancel()
 			return fmt.Errorf("write trie nodes: %w", err)
 		}
+		// The next block starts from a lazily loaded trie and walks the
+		// same upper levels again: keep what was just written at hand.
+		db.cache.Add(k, v)
 	}
 	if err := wb.Flush(); err != nil {
 		return fmt.Errorf("write trie nodes: %w", err)
