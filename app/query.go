@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/bytepoints/bytepoints/app/members"
 	"github.com/bytepoints/bytepoints/app/state"
 	"github.com/bytepoints/bytepoints/app/store"
 	"github.com/bytepoints/bytepoints/types"
@@ -58,8 +59,11 @@ func (a *App) Query(path string, prove bool) QueryResult {
 	view := a.db.View()
 	defer view.Discard()
 	name, args := splitPath(path)
-	if name == "crms" {
+	switch name {
+	case "crms":
 		return a.queryCRMS(view, args)
+	case "p2p":
+		return peerFilter(view, args)
 	}
 	asm, ok := queryPaths[name]
 	if !ok {
@@ -384,4 +388,25 @@ func qProposals(r store.Reader, _ []string) (state.Msg, error) {
 		n++
 	}
 	return out, nil
+}
+
+// peerFilter answers CometBFT's filter_peers queries
+// (/p2p/filter/addr/{addr}, /p2p/filter/id/{id}): only active members'
+// nodes may connect. Addresses say nothing about membership and pass.
+// Before the first commit there is no member list yet, and every genesis
+// node must be able to connect to produce block 1.
+func peerFilter(view *store.View, args []string) QueryResult {
+	if len(args) < 3 || args[0] != "filter" {
+		return QueryResult{Code: types.CodeInvalidArgument, Log: "usage: /p2p/filter/{addr|id}/{value}"}
+	}
+	if args[1] == "addr" || view.Height == 0 {
+		return QueryResult{Height: view.Height}
+	}
+	id := args[2]
+	for _, s := range members.Active(view) {
+		if s.NodeId == id || s.PeerId == id {
+			return QueryResult{Height: view.Height}
+		}
+	}
+	return QueryResult{Code: types.CodeUnauthorized, Log: fmt.Sprintf("peer %s is not an active member's node", id), Height: view.Height}
 }

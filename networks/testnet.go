@@ -168,6 +168,8 @@ func Generate(o Options) (*Manifest, error) {
 		conf.Instrumentation.Prometheus = true
 		conf.Instrumentation.PrometheusListenAddr = fmt.Sprintf("%s:%d", ip, ports.Metrics)
 		conf.LogLevel = "info"
+		// TCP transport: the switch asks the app whether a peer is a member.
+		conf.FilterPeers = true
 		if o.TimeoutCommit > 0 {
 			conf.Consensus.TimeoutCommit = o.TimeoutCommit
 		}
