@@ -2,6 +2,7 @@ package app
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -105,4 +106,11 @@ func initGenesis(c *state.Ctx, params *types.Params, sellers []*types.SellerReco
 	}
 	settle.Open(c)
 	return nil
+}
+
+// ValidatorAddress is CometBFT's address of an Ed25519 validator key: the
+// first 20 bytes of its SHA-256.
+func ValidatorAddress(pub []byte) []byte {
+	h := sha256.Sum256(pub)
+	return h[:20]
 }

@@ -251,14 +251,16 @@ func Generate(o Options) (*Manifest, error) {
 	return m, nil
 }
 
-// setPeers points node i at every other node.
+// setPeers points node i at the other founding nodes. Candidates (not yet
+// members) dial the members themselves once voted in; members never dial
+// them, so a candidate that is refused is not re-dialled forever.
 func setPeers(conf *cfg.Config, transport string, homes []Home, i int) {
 	if transport == TransportLibP2P {
 		conf.P2P.LibP2PConfig.Enabled = true
 		conf.P2P.PexReactor = false
 		conf.P2P.LibP2PConfig.BootstrapPeers = nil
 		for j, h := range homes {
-			if j != i {
+			if j != i && h.Founding {
 				conf.P2P.LibP2PConfig.BootstrapPeers = append(conf.P2P.LibP2PConfig.BootstrapPeers,
 					cfg.LibP2PBootstrapPeer{Host: h.P2P, ID: h.PeerID, Persistent: true})
 			}
@@ -267,7 +269,7 @@ func setPeers(conf *cfg.Config, transport string, homes []Home, i int) {
 	}
 	var peers []string
 	for j, h := range homes {
-		if j != i {
+		if j != i && h.Founding {
 			peers = append(peers, h.NodeID+"@"+h.P2P)
 		}
 	}

@@ -23,7 +23,7 @@ type PeerPolicy struct {
 
 // NewPeerPolicy builds the policy for n.
 func NewPeerPolicy(n *Node) *PeerPolicy {
-	return &PeerPolicy{n: n, every: 300 * time.Millisecond, stop: make(chan struct{}), done: make(chan struct{})}
+	return &PeerPolicy{n: n, every: 50 * time.Millisecond, stop: make(chan struct{}), done: make(chan struct{})}
 }
 
 // Start runs the sweeper.

@@ -61,6 +61,7 @@ Start here:
 	root.AddCommand(
 		newVersionCmd(g),
 		newInitCmd(g),
+		newJoinCmd(g),
 		newStartCmd(g),
 		newKeysCmd(g),
 		newTxCmd(g),
