@@ -6,8 +6,8 @@ import (
 	"path/filepath"
 
 	"github.com/bytepoints/bytepoints/node"
-	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
 	cfg "github.com/cometbft/cometbft/config"
+	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
 )
 
 // ConfigureStateSync points a new seller's home at running nodes so it
