@@ -23,6 +23,18 @@ func (a *App) purchase(c *state.Ctx, s *members.Signer, m *types.MsgPurchase) (*
 	if err != nil {
 		return nil, err
 	}
+	if m.AmountPaise == 0 {
+		return nil, types.Errorf(types.CodeInvalidAmount, "purchase amount must be positive")
+	}
+	if m.Flow.Auth == types.AuthResult_AUTH_RESULT_DECLINED {
+		// A declined payment earns nothing, but it is part of the card's
+		// payment history (it rates 0) and a claimed CRMS skip is checked.
+		res := &types.PurchaseResult{PurchaseId: c.TxHash}
+		if err := a.recordFlow(c, s.Seller, m, payMs, res); err != nil {
+			return nil, err
+		}
+		return &types.TxResultData{Result: &types.TxResultData_Purchase{Purchase: res}}, nil
+	}
 	res, err := ledger.Issue(c, ledger.Purchase{
 		Seller: s.Seller, TerminalID: m.TerminalId, CustomerID: m.CustomerId,
 		AmountPaise: m.AmountPaise, Flow: m.Flow, PaymentTimeMs: payMs,

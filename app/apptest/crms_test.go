@@ -167,3 +167,18 @@ func TestRiskBudgetCapsSkips(t *testing.T) {
 		t.Fatalf("second skip: %d %s", r.Code, r.Log)
 	}
 }
+
+func TestDeclinedPurchaseEarnsNothing(t *testing.T) {
+	c := New(t, []string{"seller-a"}, nil)
+	declined := &types.PaymentFlow{ReadType: 6, Cvm: 1, Auth: types.AuthResult_AUTH_RESULT_DECLINED}
+	p := MustOK(t, c.Do(Operator("seller-a"), &types.MsgPurchase{CustomerId: "d", AmountPaise: 10000, Flow: declined})).GetPurchase()
+	if p.PointsIssued != 0 || p.SellerPaymentPaise != 0 {
+		t.Fatalf("declined purchase earned: %+v", p)
+	}
+	if d := decision(t, c, "d", 100, "seller-a"); d.Payments != 1 || d.ReputationNano != 0 {
+		t.Fatalf("declined flow not in the card history: %+v", d)
+	}
+	if r := c.Do(Operator("seller-a"), &types.MsgRefund{PurchaseId: p.PurchaseId}); r.Code != types.CodeNotFound {
+		t.Fatalf("refund of a declined payment: %d", r.Code)
+	}
+}

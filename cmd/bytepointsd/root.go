@@ -47,7 +47,7 @@ Start here:
   bytepointsd start --home ./net/seller-0
   bytepointsd tx purchase --home ./net/seller-0 --customer C --amount 100.00`,
 		SilenceUsage:  true,
-		SilenceErrors: false,
+		SilenceErrors: true, // main prints the error once
 	}
 	root.PersistentFlags().StringVar(&g.home, "home", defaultHome(), "node home directory (env BYTEPOINTS_HOME)")
 	root.PersistentFlags().StringVarP(&g.output, "output", "o", "text", "output format: text or json")
