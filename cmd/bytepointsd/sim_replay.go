@@ -765,7 +765,6 @@ func (p *replay) sellerNow() (*types.SellerResponse, int64, error) {
 	return s, q.Height, nil
 }
 
-
 func (p *replay) epochOf(ms int64) uint64 {
 	return settle.EpochOf(floorDiv(ms, 1000), p.params.EpochSeconds)
 }
