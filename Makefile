@@ -42,9 +42,12 @@ test-race:
 	$(GO) test -race -count=1 -timeout 30m ./app/... ./abci/... ./node/...
 
 bench: build
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1x ./app/store/ ./app/apptest/ | tee build/bench.txt
+	@mkdir -p build
+	$(GO) test -run '^$$' -bench . -benchtime 20x ./app/store/ | tee build/bench.txt
 	$(GO) test -run '^$$' -bench . -benchmem ./app/crms/ | tee -a build/bench.txt
-	BYTEPOINTSD=$(CURDIR)/$(BIN) $(GO) test -run '^$$' -bench . -benchtime 1x ./node/ ./sim/ | tee -a build/bench.txt
+	$(GO) test -run '^$$' -bench CRMS -benchtime 2000x ./node/ | tee -a build/bench.txt
+	$(GO) test -run '^$$' -bench 'PublishedYear|Simulate' -benchtime 1x ./sim/ | tee -a build/bench.txt
+	@echo "figures: build/bench.txt (ratios x_* are against baselines measured in the same run)"
 
 $(BUF):
 	GOBIN=$(TOOLS) $(GO) install github.com/bufbuild/buf/cmd/buf@v1.75.0
