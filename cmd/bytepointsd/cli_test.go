@@ -255,3 +255,36 @@ func TestHelpOnEveryCommand(t *testing.T) {
 		}
 	}
 }
+
+// TestDemo runs `bytepointsd demo -o json` (the README's first command) and
+// checks the worked example's figures.
+func TestDemo(t *testing.T) {
+	out, code := cli(t, "demo", "-o", "json", "--epoch-seconds", "5")
+	if code != 0 {
+		t.Fatalf("demo exited %d:\n%s", code, out)
+	}
+	var d struct {
+		Steps []struct {
+			Step   string         `json:"step"`
+			Result map[string]any `json:"result"`
+		} `json:"steps"`
+		Statements []map[string]any `json:"statements"`
+		Totals     map[string]any   `json:"totals"`
+		Invariants string           `json:"invariants"`
+	}
+	if err := json.Unmarshal([]byte(out), &d); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	want := []struct {
+		field string
+		val   float64
+	}{{"points_issued", 100}, {"same_seller_points", 60}, {"cross_seller_points", 40}, {"points_issued", 50}, {"points_clawed_back", 20}}
+	for i, w := range want {
+		if got, _ := d.Steps[i].Result[w.field].(float64); got != w.val {
+			t.Fatalf("step %d (%s): %s = %v, want %v", i, d.Steps[i].Step, w.field, d.Steps[i].Result[w.field], w.val)
+		}
+	}
+	if d.Invariants != "ok" || len(d.Statements) == 0 || d.Totals["outstanding_points"].(float64) != 30 || d.Totals["escrow_paise"].(float64) != 3000 {
+		t.Fatalf("demo end state: %v %v", d.Invariants, d.Totals)
+	}
+}

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"text/tabwriter"
@@ -232,6 +231,28 @@ func runDemo(cmd *cobra.Command, g *globals, keep bool, epochSeconds int64, tran
 			fmt.Fprintln(out)
 		}
 	}
+	// Each seller confirms its outstanding lines: A paid the escrow, B was paid.
+	for _, st := range statements {
+		for _, l := range st.Lines {
+			if l.Status != types.LineStatus_LINE_STATUS_OUTSTANDING {
+				continue
+			}
+			c, who := ca, "seller-a"
+			if l.SellerId == "seller-b" {
+				c, who = cb, "seller-b"
+			}
+			ref := fmt.Sprintf("DEMO-UTR-%d-%s", st.Epoch, who)
+			if _, err := do("confirm settlement", who, c, &types.MsgConfirmSettlement{Epoch: st.Epoch, BankReference: ref}); err != nil {
+				return err
+			}
+			verb := "paid the escrow"
+			if l.NetPaise > 0 {
+				verb = "received from the escrow"
+			}
+			say("%s confirmed: %s Rs %s for epoch %d (bank reference %s)\n", who, verb, types.FormatPaise(uint64(abs(l.NetPaise))), st.Epoch, ref)
+		}
+	}
+	say("\n")
 	totals, positions, err := demoTotals(ctx, ca)
 	if err != nil {
 		return err
@@ -298,4 +319,9 @@ func checkNodes(nodes []*node.Node) error {
 	return nil
 }
 
-var _ = io.Discard
+func abs(v int64) int64 {
+	if v < 0 {
+		return -v
+	}
+	return v
+}
