@@ -30,6 +30,8 @@ type Application struct {
 	// OnCommit, when set, runs after every commit with the new height
 	// (metrics, snapshot scheduling, membership refresh).
 	OnCommit func(height int64)
+	// OnTxResult, when set, sees every executed transaction's code (metrics).
+	OnTxResult func(code types.Code)
 	// OnHalt, when set, is told why the app refused to go on (a storage
 	// failure or a broken invariant); CometBFT itself only stops consensus.
 	OnHalt func(err error)
@@ -120,6 +122,9 @@ func (x *Application) FinalizeBlock(_ context.Context, req *abcitypes.RequestFin
 	}
 	out := &abcitypes.ResponseFinalizeBlock{Events: events(res.Events), AppHash: res.AppHash}
 	for _, r := range res.TxResults {
+		if x.OnTxResult != nil {
+			x.OnTxResult(r.Code)
+		}
 		out.TxResults = append(out.TxResults, &abcitypes.ExecTxResult{
 			Code: uint32(r.Code), Data: r.Data, Log: r.Log, Info: r.Info, Events: events(r.Events), Codespace: codespace(r.Code),
 		})

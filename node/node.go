@@ -140,6 +140,9 @@ func New(home string, o Options) (*Node, error) {
 		db.Close()
 		return nil, err
 	}
+	if conf.Instrumentation.Prometheus {
+		n.registerMetrics()
+	}
 	if acfg.MemberOnlyPeers {
 		n.peers = NewPeerPolicy(n)
 	}

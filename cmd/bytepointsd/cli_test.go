@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"io"
+	"net/http"
 	"context"
 	"encoding/json"
 	"errors"
@@ -235,6 +237,17 @@ func TestCLIContract(t *testing.T) {
 	line := st["lines"].([]any)[0].(map[string]any)
 	if line["status"] != "confirmed" || line["bank_reference"] != "UTR42" {
 		t.Fatalf("line after confirm: %v", line)
+	}
+
+	// The node's Prometheus endpoint carries the ledger's own figures.
+	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/metrics", base+3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(metrics), "bytepoints_outstanding_points 70") || !strings.Contains(string(metrics), `bytepoints_tx_results_total{code="ok"}`) {
+		t.Fatalf("metrics lack the ledger's figures:\n%s", metrics)
 	}
 
 	// Ctrl-C stops the node cleanly.

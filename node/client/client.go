@@ -235,7 +235,12 @@ type QueryError struct {
 	Log  string
 }
 
-func (e *QueryError) Error() string { return e.Code.Name() + ": " + e.Log }
+func (e *QueryError) Error() string {
+	if strings.HasPrefix(e.Log, e.Code.Name()+":") {
+		return e.Log
+	}
+	return e.Code.Name() + ": " + e.Log
+}
 
 // Query asks path; with prove, it verifies the answer's proofs against the
 // app hash in the next block's header, whose commit it checks against the
