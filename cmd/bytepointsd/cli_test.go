@@ -2,12 +2,12 @@ package main
 
 import (
 	"bytes"
-	"io"
-	"net/http"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
