@@ -1,7 +1,6 @@
 package networks
 
 import (
-	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -150,7 +149,6 @@ func Generate(o Options) (*Manifest, error) {
 	}
 	m := &Manifest{ChainID: o.ChainID, Transport: o.Transport}
 	var confs []*cfg.Config
-	var nodeKeys []*p2p.NodeKey
 	gen := app.Genesis{}
 	var vals []cmttypes.GenesisValidator
 	for i, seller := range o.Sellers {
@@ -206,7 +204,6 @@ func Generate(o Options) (*Manifest, error) {
 		}
 		m.Homes = append(m.Homes, h)
 		confs = append(confs, conf)
-		nodeKeys = append(nodeKeys, nk)
 		if h.Founding {
 			gen.Sellers = append(gen.Sellers, app.GenesisSeller{
 				SellerID: seller, OperatorPubKey: h.OperatorPub, ValidatorPubKey: h.ValidatorPub,
@@ -243,7 +240,6 @@ func Generate(o Options) (*Manifest, error) {
 		}
 		cfg.WriteConfigFile(filepath.Join(conf.RootDir, "config", "config.toml"), conf)
 	}
-	_ = nodeKeys
 	bz, _ := json.MarshalIndent(m, "", "  ")
 	if err := os.WriteFile(filepath.Join(o.Output, "network.json"), append(bz, '\n'), 0o644); err != nil {
 		return nil, err
@@ -293,17 +289,4 @@ func writeToken(path string) error {
 		return err
 	}
 	return os.WriteFile(path, []byte(hex.EncodeToString(b[:])+"\n"), 0o600)
-}
-
-// OperatorKey loads a home's operator key.
-func OperatorKey(h Home) (ed25519.PrivateKey, error) { return node.LoadKey(h.Dir, node.OperatorKey) }
-
-// LoadManifest reads DIR/network.json.
-func LoadManifest(dir string) (*Manifest, error) {
-	bz, err := os.ReadFile(filepath.Join(dir, "network.json"))
-	if err != nil {
-		return nil, err
-	}
-	var m Manifest
-	return &m, json.Unmarshal(bz, &m)
 }

@@ -1,7 +1,5 @@
 package types
 
-import "fmt"
-
 const (
 	maxCustomerIDLen = 64
 	maxTerminalIDLen = 32
@@ -110,6 +108,3 @@ func ValidateTxID(what string, id []byte) error {
 	}
 	return nil
 }
-
-// FormatEpoch renders an epoch number for people.
-func FormatEpoch(e uint64) string { return fmt.Sprintf("epoch %d", e) }

@@ -154,9 +154,6 @@ func (db *DB) Stage(changes []Change) ([]byte, error) {
 	return db.trie.Root(), nil
 }
 
-// StagedRoot is the root including staged writes.
-func (db *DB) StagedRoot() []byte { return db.trie.Root() }
-
 // Commit persists the staged writes as height, whose block time is timeNs.
 func (db *DB) Commit(height, timeNs int64) error {
 	if err := db.trie.Commit(); err != nil {
