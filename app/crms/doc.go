@@ -61,7 +61,7 @@
 //   - R: the rank weights are normalised once per parameter set; per flow,
 //     exp's mantissa is multiplied by the weight before the exponent shift,
 //     the sum of weight × rating is kept in 128 bits and rounded down to
-//     nano. Worst observed |R − float64 formula| is 1e-9, the last unit.
+//     nano. Worst observed |R − the double-precision formula| is 1e-9, the last unit.
 //   - risk = ceil(amount · P·A·1e7 / (B·R)) and the skip limit
 //     floor(L · B·R / (P·A·1e7)) are exact integer quotients; the parameter
 //     bounds keep every product within 128 bits, and any result beyond int64

@@ -72,14 +72,7 @@ func Redeem(c *state.Ctx, in Redemption, epoch uint64) (*types.RedeemResult, err
 			LotSeq: lot.Seq, Issuer: lot.Issuer, Points: take, IssuedAt: lot.IssuedAt,
 			ExpiresAt: lot.ExpiresAt, PurchaseId: lot.PurchaseId, OriginalPoints: lot.OriginalPoints,
 		})
-		lot.Points -= take
-		if lot.Points == 0 {
-			state.DeleteLot(c.KV, in.CustomerID, lot)
-			cust.LotCount--
-			totals.Lots--
-		} else {
-			state.PutLot(c.KV, in.CustomerID, lot)
-		}
+		takeFromLot(c, cust, totals, lot, take)
 		c.Emit(types.EventPointsRedeemed, "customer", in.CustomerID, "seller", in.SellerID, "issuer", lot.Issuer,
 			"points", state.U(take), "reason", "redemption", "actor", c.Actor,
 			"redemption_id", hex.EncodeToString(c.TxHash))
@@ -111,4 +104,17 @@ func Redeem(c *state.Ctx, in Redemption, epoch uint64) (*types.RedeemResult, err
 		CrossSellerPoints: rec.CrossSellerPoints, SystemPaymentPaise: uint64(value), DiscountPaise: uint64(value),
 		Balance: cust.Points,
 	}, nil
+}
+
+// takeFromLot removes n (≤ lot.Points) points from a customer's lot and
+// deletes the lot when it is empty; the caller saves cust and totals.
+func takeFromLot(c *state.Ctx, cust *types.Customer, totals *types.Totals, lot *types.Lot, n uint64) {
+	lot.Points -= n
+	if lot.Points == 0 {
+		state.DeleteLot(c.KV, cust.CustomerId, lot)
+		cust.LotCount--
+		totals.Lots--
+		return
+	}
+	state.PutLot(c.KV, cust.CustomerId, lot)
 }

@@ -51,14 +51,7 @@ func Refund(c *state.Ctx, sellerID string, purchaseID []byte, amount uint64) (*t
 			return
 		}
 		clawed += n
-		lot.Points -= n
-		if lot.Points == 0 {
-			state.DeleteLot(c.KV, p.CustomerId, lot)
-			cust.LotCount--
-			totals.Lots--
-		} else {
-			state.PutLot(c.KV, p.CustomerId, lot)
-		}
+		takeFromLot(c, cust, totals, lot, n)
 	}
 	if toReverse > 0 {
 		if own, ok := state.Lot(c.KV, p.CustomerId, p.LotExpiresAt, p.LotSeq); ok && p.PointsIssued > 0 {
