@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/bytepoints/bytepoints/app/crms"
+	"github.com/bytepoints/bytepoints/app/settle"
 	"github.com/bytepoints/bytepoints/app/state"
 	"github.com/bytepoints/bytepoints/app/store"
 	"github.com/bytepoints/bytepoints/types"
@@ -169,7 +170,7 @@ func RiskMaxOf(c *types.CrmsParams, s *types.SellerRecord) int64 {
 // budget: the total never exceeds what the seller may take.
 func addRisk(c *state.Ctx, seller string, risk int64, skip, violation bool) error {
 	budget := c.Params.Crms.EpochRiskBudgetNano
-	return settleActivity(c, seller, func(e *types.SellerEpoch) {
+	return settle.Activity(c, seller, func(e *types.SellerEpoch) error {
 		if risk > budget-e.RiskUsedNano {
 			e.RiskUsedNano = budget
 		} else {
@@ -181,14 +182,8 @@ func addRisk(c *state.Ctx, seller string, risk int64, skip, violation bool) erro
 		if violation {
 			e.CrmsViolations++
 		}
+		return nil
 	})
-}
-
-func settleActivity(c *state.Ctx, seller string, fn func(*types.SellerEpoch)) error {
-	e := state.SellerEpoch(c.KV, seller)
-	fn(e)
-	state.PutSellerEpoch(c.KV, seller, e)
-	return nil
 }
 
 // recordFlow appends the purchase's payment flow to the card's history.

@@ -67,12 +67,9 @@ func checkBalancesEqualLots(r store.Reader) error {
 		return err
 	}
 	var balances, customers uint64
-	store.Each(r, types.CustomerPrefix(), func(_, v []byte) bool {
+	store.Each(r, types.CustomerPrefix(), func(k, v []byte) bool {
 		var c types.Customer
-		if e := c.Unmarshal(v); e != nil && !(len(v) == 1 && v[0] == 0) {
-			err = e
-			return false
-		}
+		state.Decode(k, v, &c)
 		customers++
 		balances += c.Points
 		if lotSum[c.CustomerId] != c.Points {

@@ -77,7 +77,8 @@ func (a *App) CheckTx(txBytes []byte) TxResult {
 	}
 	view := a.db.View()
 	defer view.Discard()
-	params := state.Params(view)
+	// Decoded once per committed height, shared read-only by CheckTx calls.
+	params := a.engines.paramsAt(view)
 	if params == nil {
 		return TxResult{Code: types.CodeInternal, Log: "chain not initialised: no block committed yet"}
 	}

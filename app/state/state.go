@@ -22,14 +22,19 @@ func Get(r store.Reader, key []byte, m Msg) bool {
 	if bz == nil {
 		return false
 	}
+	Decode(key, bz, m)
+	return true
+}
+
+// Decode decodes a stored record value (as iterators yield it) into m.
+func Decode(key, bz []byte, m Msg) {
 	m.Reset()
 	if len(bz) == 1 && bz[0] == emptyRecord[0] {
-		return true
+		return
 	}
 	if err := m.Unmarshal(bz); err != nil {
 		panic(store.Fault{Err: fmt.Errorf("decode record %x: %w", key, err)})
 	}
-	return true
 }
 
 // Put encodes m under key.
