@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/bytepoints/bytepoints/app/store"
 	abcitypes "github.com/cometbft/cometbft/abci/types"
@@ -53,9 +54,27 @@ type SnapshotStore struct {
 	keep     int
 	logger   log.Logger
 
+	wg      sync.WaitGroup // the snapshot being written, if any
 	mu      sync.Mutex
 	taking  bool
 	restore *restoreState
+	// inUse records when a snapshot was last listed to or read by a peer:
+	// one a joining node is fetching must not be pruned under it, or its
+	// state sync retries a vanished chunk forever.
+	inUse map[int64]time.Time
+}
+
+// snapshotRetention is how long a snapshot a peer showed interest in is
+// kept beyond the newest `keep`.
+const snapshotRetention = 10 * time.Minute
+
+func (s *SnapshotStore) touch(h int64) {
+	s.mu.Lock()
+	if s.inUse == nil {
+		s.inUse = map[int64]time.Time{}
+	}
+	s.inUse[h] = time.Now()
+	s.mu.Unlock()
 }
 
 type restoreState struct {
@@ -92,7 +111,9 @@ func (s *SnapshotStore) MaybeTake(db *store.DB, height int64) {
 	s.taking = true
 	s.mu.Unlock()
 	v := db.View()
+	s.wg.Add(1)
 	go func() {
+		defer s.wg.Done()
 		defer func() {
 			v.Discard()
 			s.mu.Lock()
@@ -105,6 +126,14 @@ func (s *SnapshotStore) MaybeTake(db *store.DB, height int64) {
 		}
 		s.prune()
 	}()
+}
+
+// Wait blocks until a snapshot being written has finished (call it before
+// closing the store).
+func (s *SnapshotStore) Wait() {
+	if s != nil {
+		s.wg.Wait()
+	}
 }
 
 // Take writes a snapshot of the view synchronously (tests, tools).
@@ -176,11 +205,23 @@ func (s *SnapshotStore) heights() []int64 {
 	return hs
 }
 
+// Prune removes snapshots beyond the newest keep that no peer used lately.
+func (s *SnapshotStore) Prune() { s.prune() }
+
 func (s *SnapshotStore) prune() {
 	for i, h := range s.heights() {
-		if i >= s.keep {
-			os.RemoveAll(filepath.Join(s.dir, strconv.FormatInt(h, 10)))
+		if i < s.keep {
+			continue
 		}
+		s.mu.Lock()
+		used, ok := s.inUse[h]
+		if ok && time.Since(used) < snapshotRetention {
+			s.mu.Unlock()
+			continue
+		}
+		delete(s.inUse, h)
+		s.mu.Unlock()
+		os.RemoveAll(filepath.Join(s.dir, strconv.FormatInt(h, 10)))
 	}
 }
 
@@ -204,6 +245,7 @@ func (x *Application) ListSnapshots(context.Context, *abcitypes.RequestListSnaps
 		if err != nil {
 			continue
 		}
+		s.touch(h)
 		md, _ := json.Marshal(m)
 		out.Snapshots = append(out.Snapshots, &abcitypes.Snapshot{Height: uint64(h), Format: SnapshotFormat,
 			Chunks: uint32(len(m.ChunkHashes)), Hash: m.hash(), Metadata: md})
@@ -215,6 +257,7 @@ func (x *Application) LoadSnapshotChunk(_ context.Context, req *abcitypes.Reques
 	if x.Snapshots == nil || req.Format != SnapshotFormat {
 		return &abcitypes.ResponseLoadSnapshotChunk{}, nil
 	}
+	x.Snapshots.touch(int64(req.Height))
 	bz, err := os.ReadFile(filepath.Join(x.Snapshots.dir, strconv.FormatUint(req.Height, 10), fmt.Sprintf("chunk-%06d", req.Chunk)))
 	if err != nil {
 		return &abcitypes.ResponseLoadSnapshotChunk{}, nil // pruned or never taken: the peer asks elsewhere

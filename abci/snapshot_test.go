@@ -81,3 +81,33 @@ func TestSnapshotRestore(t *testing.T) {
 		t.Fatalf("after restore: code %d, hashes %X vs %X", a.TxResults[0].Code, a.AppHash, b.AppHash)
 	}
 }
+
+// A snapshot a peer is fetching survives pruning; untouched old ones go.
+func TestSnapshotPruneKeepsOnesInUse(t *testing.T) {
+	x, db := open(t, t.TempDir())
+	defer db.Close()
+	initChain(t, x)
+	snaps, _ := abci.OpenSnapshotStore(t.TempDir(), 1000, 1, log.NewNopLogger()) // taken by hand below
+	x.Snapshots = snaps
+	take := func(h int64) {
+		block(t, x, h, signed(h, "seller-a/operator", &types.MsgPurchase{CustomerId: "c", AmountPaise: 100, Flow: pin}, fmt.Sprint(h)))
+		v := db.View()
+		defer v.Discard()
+		if err := snaps.Take(v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	take(1)
+	take(2)
+	// A joiner lists the snapshots and starts fetching height 1.
+	x.ListSnapshots(ctx, &abcitypes.RequestListSnapshots{})
+	take(3)
+	snaps.Prune()
+	list, _ := x.ListSnapshots(ctx, &abcitypes.RequestListSnapshots{})
+	if len(list.Snapshots) != 3 {
+		t.Fatalf("snapshots in use were pruned: %d left", len(list.Snapshots))
+	}
+	if r, _ := x.LoadSnapshotChunk(ctx, &abcitypes.RequestLoadSnapshotChunk{Height: 1, Format: abci.SnapshotFormat}); len(r.Chunk) == 0 {
+		t.Fatal("chunk of a snapshot in use is gone")
+	}
+}

@@ -314,7 +314,9 @@ func TestNetworkGovernance(t *testing.T) {
 	n.waitHeight("seller-0", n.height("seller-0")+6)
 	cli(t, n.bin, "join", "--home", cand.Dir, "--rpc", n.home("seller-0").RPC+","+n.home("seller-1").RPC)
 	n.start("seller-4")
+	joinStart := time.Now()
 	n.waitHeight("seller-4", n.height("seller-0"))
+	t.Logf("seller-4 caught up %s after start", time.Since(joinStart).Round(time.Second))
 	target := n.height("seller-4") // blocks before the snapshot are not on a state-synced node
 	log, _ := os.ReadFile(n.procs["seller-4"].Log)
 	if !strings.Contains(string(log), "state restored from snapshot") {

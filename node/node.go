@@ -190,6 +190,7 @@ func (n *Node) Stop() {
 		}
 		n.Comet.Wait()
 	}
+	n.ABCI.Snapshots.Wait()
 	if n.DB != nil {
 		if err := n.DB.Close(); err != nil {
 			n.Logger.Error("closing state", "err", err)
