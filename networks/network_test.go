@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -230,9 +231,15 @@ func TestNetworkTwoValidatorsKilled(t *testing.T) {
 
 func TestNetworkDoubleSpend(t *testing.T) {
 	n := startNet(t, 4, 0, networks.TransportLibP2P, 0)
-	if r := n.submit("seller-0", &types.MsgPurchase{CustomerId: "spender", AmountPaise: 10000, Flow: pin}); !r.OK() {
+	r := n.submit("seller-0", &types.MsgPurchase{CustomerId: "spender", AmountPaise: 10000, Flow: pin})
+	if !r.OK() {
 		t.Fatal(r.Log)
 	}
+	// seller-0's node has committed the purchase; the redeeming sellers'
+	// nodes may still be a block behind, and their CheckTx would then
+	// (rightly) see no points. Race the redemptions, not the replication.
+	n.waitHeight("seller-1", r.Height)
+	n.waitHeight("seller-2", r.Height)
 	// The same whole balance, redeemed at the same moment at two other
 	// sellers, each through its own node.
 	var wg sync.WaitGroup
@@ -261,6 +268,7 @@ func TestNetworkDoubleSpend(t *testing.T) {
 		case r == nil:
 		case r.OK():
 			ok++
+			n.waitHeight("seller-3", r.Height) // the auditor's node reads after it
 		case r.Code == types.CodeInsufficientPoints:
 			insufficient++
 		default:
@@ -278,6 +286,25 @@ func TestNetworkDoubleSpend(t *testing.T) {
 	if tot.OutstandingPoints != 0 || tot.EscrowPaise != 0 || tot.RedeemedPoints != 100 {
 		t.Fatalf("totals after the race: %+v", tot)
 	}
+}
+
+// tx runs a CLI transaction with -o json and then waits until every running
+// node has committed its block, so the next step may go through any node.
+func (n *net) tx(args ...string) string {
+	n.t.Helper()
+	out := cli(n.t, n.bin, append(args, "-o", "json")...)
+	var res struct {
+		Height int64 `json:"height"`
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil || res.Height == 0 {
+		n.t.Fatalf("%v: no height in the output (%v):\n%s", args, err, out)
+	}
+	for s, p := range n.procs {
+		if _, exited := p.Exited(); !exited {
+			n.waitHeight(s, res.Height)
+		}
+	}
+	return out
 }
 
 func cli(t *testing.T, bin string, args ...string) string {
@@ -299,14 +326,14 @@ func TestNetworkGovernance(t *testing.T) {
 
 	// seller-3 registers a terminal while still a member.
 	cli(t, n.bin, "keys", "add", "till-9", "--home", n.home("seller-3").Dir)
-	cli(t, n.bin, "tx", "register-terminal", "--id", "till-9", "--home", n.home("seller-3").Dir)
+	n.tx("tx", "register-terminal", "--id", "till-9", "--home", n.home("seller-3").Dir)
 	if r := n.submit("seller-0", &types.MsgPurchase{CustomerId: "g", AmountPaise: 777700, Flow: pin}); !r.OK() {
 		t.Fatal(r.Log)
 	}
 	// Propose, vote: 3 of 4 yes passes.
-	cli(t, n.bin, "tx", "propose", "add-seller", "--home", h0, "--candidate-home", cand.Dir, "--description", "new shop")
-	cli(t, n.bin, "tx", "vote", "--proposal", "1", "--yes", "--home", n.home("seller-1").Dir)
-	out := cli(t, n.bin, "tx", "vote", "--proposal", "1", "--yes", "--home", n.home("seller-2").Dir, "-o", "json")
+	n.tx("tx", "propose", "add-seller", "--home", h0, "--candidate-home", cand.Dir, "--description", "new shop")
+	n.tx("tx", "vote", "--proposal", "1", "--yes", "--home", n.home("seller-1").Dir)
+	out := n.tx("tx", "vote", "--proposal", "1", "--yes", "--home", n.home("seller-2").Dir)
 	if !strings.Contains(out, `"executed": true`) {
 		t.Fatalf("proposal did not execute on the third yes:\n%s", out)
 	}
@@ -345,9 +372,9 @@ func TestNetworkGovernance(t *testing.T) {
 		t.Fatal("seller-4 never signed a block")
 	}
 	// Vote seller-3 out: 4 of 5 active must say yes (> 2/3 of 5).
-	cli(t, n.bin, "tx", "propose", "remove-seller", "seller-3", "--home", h0)
+	n.tx("tx", "propose", "remove-seller", "seller-3", "--home", h0)
 	for _, s := range []string{"seller-1", "seller-2", "seller-4"} {
-		cli(t, n.bin, "tx", "vote", "--proposal", "2", "--yes", "--home", n.home(s).Dir)
+		n.tx("tx", "vote", "--proposal", "2", "--yes", "--home", n.home(s).Dir)
 	}
 	out = cli(t, n.bin, "query", "proposals", "--home", h0, "-o", "json")
 	if !strings.Contains(out, `"status": "passed"`) {
