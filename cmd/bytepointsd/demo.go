@@ -134,6 +134,13 @@ func runDemo(cmd *cobra.Command, g *globals, keep bool, epochSeconds int64, tran
 		if !r.OK() {
 			return nil, fmt.Errorf("%s: rejected with %s: %s", label, r.Code.Name(), r.Log)
 		}
+		// The next step may go through the other seller's node: let every
+		// node commit this block first, as a till would see it a moment later.
+		for _, n := range nodes {
+			if err := networks.WaitHeight(ctx, n.RPCURL(), r.Height); err != nil {
+				return nil, err
+			}
+		}
 		steps = append(steps, demoStep{Step: label, Seller: seller, Result: client.Fields(r)})
 		return r, nil
 	}
