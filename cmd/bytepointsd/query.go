@@ -368,6 +368,10 @@ func PrintStatement(w io.Writer, s *types.Statement) {
 			stringsLower(l.Status.String(), "LINE_STATUS_"))
 	}
 	tw.Flush()
-	fmt.Fprintf(w, "escrow at close: Rs %s for %d outstanding points; %d lines awaiting confirmation\n",
-		types.FormatPaise(s.EscrowPaise), s.OutstandingPoints, s.OutstandingLines)
+	lines := "lines"
+	if s.OutstandingLines == 1 {
+		lines = "line"
+	}
+	fmt.Fprintf(w, "escrow at close: Rs %s for %d outstanding points; %d %s awaiting confirmation\n",
+		types.FormatPaise(s.EscrowPaise), s.OutstandingPoints, s.OutstandingLines, lines)
 }
