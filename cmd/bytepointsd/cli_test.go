@@ -75,20 +75,40 @@ func num(t *testing.T, m map[string]any, k string) float64 {
 	return v
 }
 
-// TestCLIContract drives the integrator-facing CLI (issue point 8) against
-// a node started from `testnet` output, as a separate process.
-func TestCLIContract(t *testing.T) {
-	dir := t.TempDir()
+// startSeller writes a one-seller testnet ("shop-a", TCP, epochs of
+// epochSeconds) under dir with `testnet`, starts its node as a process for
+// the test's lifetime and waits for blocks. It returns the home and the
+// base port (RPC at base+1, metrics at base+3) and the process.
+func startSeller(t *testing.T, dir string, epochSeconds int) (string, int, *networks.Process) {
+	t.Helper()
 	base, err := networks.FreeBase(1)
 	if err != nil {
 		t.Fatal(err)
 	}
 	out, code := cli(t, "testnet", "--validators", "1", "--output", filepath.Join(dir, "net"), "--sellers", "shop-a",
-		"--base-port", strconv.Itoa(base), "--timeout-commit", "200ms", "--epoch-seconds", "6", "--p2p", "tcp")
+		"--base-port", strconv.Itoa(base), "--timeout-commit", "200ms", "--epoch-seconds", strconv.Itoa(epochSeconds), "--p2p", "tcp")
 	if code != 0 {
 		t.Fatalf("testnet: %s", out)
 	}
 	home := filepath.Join(dir, "net", "shop-a")
+	p, err := networks.StartProcess(bin, home, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Kill)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if err := networks.WaitHeight(ctx, fmt.Sprintf("http://127.0.0.1:%d", base+1), 2); err != nil {
+		log, _ := os.ReadFile(p.Log)
+		t.Fatalf("%v\n%s", err, log)
+	}
+	return home, base, p
+}
+
+// TestCLIContract drives the integrator-facing CLI (issue point 8) against
+// a node started from `testnet` output, as a separate process.
+func TestCLIContract(t *testing.T) {
+	home, base, p := startSeller(t, t.TempDir(), 6)
 	for _, f := range []string{"config/genesis.json", "config/config.toml", "config/app.toml", "keyring/operator.json"} {
 		if _, err := os.Stat(filepath.Join(home, f)); err != nil {
 			t.Fatalf("testnet did not write %s", f)
@@ -96,17 +116,6 @@ func TestCLIContract(t *testing.T) {
 	}
 	if st, _ := os.Stat(filepath.Join(home, "keyring/operator.json")); st.Mode().Perm() != 0o600 {
 		t.Fatalf("operator key mode %v", st.Mode().Perm())
-	}
-	p, err := networks.StartProcess(bin, home, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Kill()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	if err := networks.WaitHeight(ctx, fmt.Sprintf("http://127.0.0.1:%d", base+1), 2); err != nil {
-		log, _ := os.ReadFile(p.Log)
-		t.Fatalf("%v\n%s", err, log)
 	}
 	h := []string{"--home", home}
 

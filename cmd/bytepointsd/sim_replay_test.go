@@ -1,18 +1,14 @@
 package main
 
 import (
-	"context"
-	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/bytepoints/bytepoints/app/crms"
-	"github.com/bytepoints/bytepoints/networks"
 	"github.com/bytepoints/bytepoints/sim"
 )
 
@@ -100,29 +96,9 @@ func TestSimReplay(t *testing.T) {
 	dir := t.TempDir()
 	traces, flow7 := simReplayTraces(t, dir)
 
-	base, err := networks.FreeBase(1)
-	if err != nil {
-		t.Fatal(err)
-	}
 	// One-hour epochs: the stranger's violation exhausts the seller's risk
 	// budget for the rest of the run (barring an hour boundary right then).
-	out, code := cli(t, "testnet", "--validators", "1", "--output", filepath.Join(dir, "net"), "--sellers", "shop-a",
-		"--base-port", strconv.Itoa(base), "--timeout-commit", "200ms", "--epoch-seconds", "3600", "--p2p", "tcp")
-	if code != 0 {
-		t.Fatalf("testnet: %s", out)
-	}
-	home := filepath.Join(dir, "net", "shop-a")
-	p, err := networks.StartProcess(bin, home, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Kill()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	if err := networks.WaitHeight(ctx, fmt.Sprintf("http://127.0.0.1:%d", base+1), 2); err != nil {
-		log, _ := os.ReadFile(p.Log)
-		t.Fatalf("%v\n%s", err, log)
-	}
+	home, _, _ := startSeller(t, dir, 3600)
 	h := []string{"--home", home}
 	issued := func() float64 {
 		tot, code := cliJSON(t, append([]string{"query", "totals"}, h...)...)
