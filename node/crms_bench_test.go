@@ -263,16 +263,19 @@ func (l *latencies) report(b *testing.B, perSecond string, baselineNs float64) {
 	}
 }
 
-// BenchmarkCRMSDecisionQuery asks the decision through the application's
-// query entry point, in process: what CometBFT's ABCI query handler calls.
-func BenchmarkCRMSDecisionQuery(b *testing.B) {
-	benchNode(b)
+// decide runs the decision benchmark: each parallel worker gets its own
+// asker from open (nil if it could not set one up) and walks the prepared
+// paths from its own offset, timing every answer.
+func decide(b *testing.B, open func() func(path string) error) {
 	var lat latencies
 	var next sync.Mutex
 	k := 0
-	b.ReportAllocs()
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
+		ask := open()
+		if ask == nil {
+			return
+		}
 		local := make([]time.Duration, 0, b.N)
 		next.Lock()
 		i := k * 7919
@@ -282,10 +285,10 @@ func BenchmarkCRMSDecisionQuery(b *testing.B) {
 			p := bench.paths[i%len(bench.paths)]
 			i++
 			t := time.Now()
-			res := bench.n.App.Query(p, false)
+			err := ask(p)
 			local = append(local, time.Since(t))
-			if res.Code != 0 {
-				b.Errorf("%s: code %d %s", p, res.Code, res.Log)
+			if err != nil {
+				b.Errorf("%s: %v", p, err)
 				return
 			}
 		}
@@ -295,42 +298,44 @@ func BenchmarkCRMSDecisionQuery(b *testing.B) {
 	lat.report(b, "decisions/s", bench.baselineNs)
 }
 
+// BenchmarkCRMSDecisionQuery asks the decision through the application's
+// query entry point, in process: what CometBFT's ABCI query handler calls.
+func BenchmarkCRMSDecisionQuery(b *testing.B) {
+	benchNode(b)
+	b.ReportAllocs()
+	decide(b, func() func(string) error {
+		return func(p string) error {
+			if res := bench.n.App.Query(p, false); res.Code != 0 {
+				return fmt.Errorf("code %d %s", res.Code, res.Log)
+			}
+			return nil
+		}
+	})
+}
+
 // BenchmarkCRMSDecisionRPC asks the same over the node's CometBFT HTTP RPC
 // (abci_query), from several clients at once, as a till would.
 func BenchmarkCRMSDecisionRPC(b *testing.B) {
 	benchNode(b)
-	var lat latencies
-	var next sync.Mutex
-	k := 0
 	b.SetParallelism(4)
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
+	decide(b, func() func(string) error {
 		c, err := rpchttp.New(bench.n.RPCURL(), "/websocket")
 		if err != nil {
 			b.Error(err)
-			return
+			return nil
 		}
 		ctx := context.Background()
-		local := make([]time.Duration, 0, b.N)
-		next.Lock()
-		i := k * 7919
-		k++
-		next.Unlock()
-		for pb.Next() {
-			p := bench.paths[i%len(bench.paths)]
-			i++
-			t := time.Now()
+		return func(p string) error {
 			res, err := c.ABCIQuery(ctx, p, nil)
-			local = append(local, time.Since(t))
-			if err != nil || res.Response.Code != 0 {
-				b.Errorf("%s: %v %v", p, err, res)
-				return
+			if err != nil {
+				return err
 			}
+			if res.Response.Code != 0 {
+				return fmt.Errorf("code %d %s", res.Response.Code, res.Response.Log)
+			}
+			return nil
 		}
-		lat.add(local)
 	})
-	b.StopTimer()
-	lat.report(b, "decisions/s", bench.baselineNs)
 }
 
 // BenchmarkCRMSBaselineBadgerGet is the floor the decision is compared
