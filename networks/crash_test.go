@@ -50,6 +50,23 @@ type committed struct {
 	points uint64
 }
 
+// oneSeller generates a one-validator TCP network in a temporary directory
+// (blocks every 150 ms; invariants checked after each block if asked) and
+// returns its home.
+func oneSeller(t *testing.T, invariants bool) networks.Home {
+	t.Helper()
+	plan, err := networks.FreePortPlan(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := networks.Generate(networks.Options{Validators: 1, Output: filepath.Join(t.TempDir(), "net"), Transport: networks.TransportTCP,
+		Ports: plan, TimeoutCommit: 150 * time.Millisecond, Invariants: invariants})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m.Homes[0]
+}
+
 // TestCrashRecovery kills a validator process with SIGKILL between blocks
 // (at arbitrary moments under load) and in the middle of commits (before
 // and after the atomic Badger write), restarts it each time, and then
@@ -58,17 +75,7 @@ type committed struct {
 // same app hash at every height.
 func TestCrashRecovery(t *testing.T) {
 	bin := binary(t)
-	dir := t.TempDir()
-	plan, err := networks.FreePortPlan(1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := networks.Generate(networks.Options{Validators: 1, Output: filepath.Join(dir, "net"), Transport: networks.TransportTCP,
-		Ports: plan, TimeoutCommit: 150 * time.Millisecond, Invariants: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	home := m.Homes[0]
+	home := oneSeller(t, true)
 	key, err := node.LoadKey(home.Dir, node.OperatorKey)
 	if err != nil {
 		t.Fatal(err)

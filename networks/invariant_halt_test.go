@@ -21,17 +21,7 @@ import (
 // --check-invariants halts at the next block, naming the broken invariant.
 func TestCheckInvariantsHaltsNode(t *testing.T) {
 	bin := binary(t)
-	dir := t.TempDir()
-	plan, err := networks.FreePortPlan(1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := networks.Generate(networks.Options{Validators: 1, Output: filepath.Join(dir, "net"), Transport: networks.TransportTCP,
-		Ports: plan, TimeoutCommit: 150 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	home := m.Homes[0]
+	home := oneSeller(t, false)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	p, err := networks.StartProcess(bin, home.Dir, nil)
