@@ -3,6 +3,7 @@ package abci
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/bytepoints/bytepoints/app"
 	"github.com/bytepoints/bytepoints/types"
@@ -30,11 +31,18 @@ type Application struct {
 	// OnCommit, when set, runs after every commit with the new height
 	// (metrics, snapshot scheduling, membership refresh).
 	OnCommit func(height int64)
-	// OnTxResult, when set, sees every executed transaction's code (metrics).
-	OnTxResult func(code types.Code)
+	// OnTxResult, when set, sees every transaction result: at CheckTx
+	// ("check", "recheck") and in blocks ("deliver"), with the message type
+	// ("" when the bytes did not decode) and the code (metrics).
+	OnTxResult func(stage, msgType string, code types.Code)
+	// OnBlock, when set, sees how long FinalizeBlock and Commit took.
+	OnBlock func(finalize, commit time.Duration, txs int)
 	// OnHalt, when set, is told why the app refused to go on (a storage
 	// failure or a broken invariant); CometBFT itself only stops consensus.
 	OnHalt func(err error)
+
+	finalizeTook time.Duration // of the block being committed (consensus connection only)
+	blockTxs     int
 }
 
 func (x *Application) halt(err error) error {
@@ -75,7 +83,14 @@ func (x *Application) InitChain(_ context.Context, req *abcitypes.RequestInitCha
 
 func (x *Application) CheckTx(_ context.Context, req *abcitypes.RequestCheckTx) (*abcitypes.ResponseCheckTx, error) {
 	r := x.App.CheckTx(req.Tx)
-	return &abcitypes.ResponseCheckTx{Code: uint32(r.Code), Log: r.Log, Info: r.Info, Codespace: codespace(r.Code)}, nil
+	if x.OnTxResult != nil {
+		stage := "check"
+		if req.Type == abcitypes.CheckTxType_Recheck {
+			stage = "recheck"
+		}
+		x.OnTxResult(stage, r.MsgType, r.Code)
+	}
+	return &abcitypes.ResponseCheckTx{Code: uint32(r.Code), Log: r.Log, Info: r.Info, Data: r.Data, Codespace: codespace(r.Code)}, nil
 }
 
 func codespace(c types.Code) string {
@@ -116,14 +131,16 @@ func (x *Application) ProcessProposal(_ context.Context, req *abcitypes.RequestP
 }
 
 func (x *Application) FinalizeBlock(_ context.Context, req *abcitypes.RequestFinalizeBlock) (*abcitypes.ResponseFinalizeBlock, error) {
+	start := time.Now()
 	res, err := x.App.FinalizeBlock(app.Block{Height: req.Height, TimeNs: req.Time.UnixNano(), Txs: req.Txs})
 	if err != nil {
 		return nil, x.halt(err)
 	}
+	x.finalizeTook, x.blockTxs = time.Since(start), len(req.Txs)
 	out := &abcitypes.ResponseFinalizeBlock{Events: events(res.Events), AppHash: res.AppHash}
 	for _, r := range res.TxResults {
 		if x.OnTxResult != nil {
-			x.OnTxResult(r.Code)
+			x.OnTxResult("deliver", r.MsgType, r.Code)
 		}
 		out.TxResults = append(out.TxResults, &abcitypes.ExecTxResult{
 			Code: uint32(r.Code), Data: r.Data, Log: r.Log, Info: r.Info, Events: events(r.Events), Codespace: codespace(r.Code),
@@ -150,8 +167,12 @@ func events(in []types.Event) []abcitypes.Event {
 }
 
 func (x *Application) Commit(context.Context, *abcitypes.RequestCommit) (*abcitypes.ResponseCommit, error) {
+	start := time.Now()
 	if err := x.App.Commit(); err != nil {
 		return nil, x.halt(err)
+	}
+	if x.OnBlock != nil {
+		x.OnBlock(x.finalizeTook, time.Since(start), x.blockTxs)
 	}
 	h, _ := x.App.Info()
 	if x.Snapshots != nil {

@@ -2,9 +2,13 @@ package app
 
 import (
 	"bytes"
+	"encoding/hex"
 	"fmt"
+	"runtime/debug"
 
 	"github.com/bytepoints/bytepoints/app/ledger"
+	"github.com/bytepoints/bytepoints/app/members"
+	"github.com/bytepoints/bytepoints/app/risk"
 	"github.com/bytepoints/bytepoints/app/settle"
 	"github.com/bytepoints/bytepoints/app/state"
 	"github.com/bytepoints/bytepoints/app/store"
@@ -27,11 +31,16 @@ type Validator struct {
 
 // TxResult is the outcome of one transaction.
 type TxResult struct {
-	Code   types.Code
-	Log    string
-	Data   []byte // encoded types.TxResultData on success
-	Info   string // for a duplicate: the hash of the transaction that used the key
-	Events []types.Event
+	Code types.Code
+	Log  string
+	// Data is the encoded types.TxResultData: on success, and on a replay
+	// (code 6), where it is the original's with ReplayOf set.
+	Data []byte
+	// Info is, for codes 6 and 15, the lower-case hex hash of the
+	// transaction that booked the idempotency key.
+	Info    string
+	MsgType string // MsgName of the message; "" when it did not decode
+	Events  []types.Event
 }
 
 // Block is a decided block to execute.
@@ -63,12 +72,19 @@ type App struct {
 	height int64 // height being built (0 while only InitChain is staged)
 	timeNs int64 // its block time
 
-	engines engines
+	risk   *risk.Keeper
+	router router
+	params paramsCache
 }
 
 // New returns an App over db.
 func New(db *store.DB, cfg Config) *App {
-	return &App{db: db, cfg: cfg}
+	k := &risk.Keeper{}
+	return &App{db: db, cfg: cfg, risk: k, router: router{
+		ledger:  ledger.MsgServer{Risk: k},
+		members: members.MsgServer{ValidateParams: ValidateParams},
+		settle:  settle.MsgServer{},
+	}}
 }
 
 // ChainID is the chain this app accepts transactions for.
@@ -213,20 +229,33 @@ func floorDiv(a, b int64) int64 {
 	return q
 }
 
+// beginBlock does the block-level work that precedes the transactions:
+// forget idempotency records past the offline window, expire lots and
+// close the settlement epoch when its boundary has passed. Each step is
+// bounded per block (SPEC §2).
 func (a *App) beginBlock(c *state.Ctx) error {
-	pruneIdempotency(c.KV, uint64(c.Height))
+	pruneIdempotency(c.KV, c.Time, int(c.Params.MaxIdempotencyPrunesPerBlock))
+	budget := int(c.Params.MaxExpiriesPerBlock)
 	if due, boundary := settle.Due(c); due {
-		if _, err := ledger.ExpireBefore(c, boundary); err != nil {
+		n, _, err := ledger.ExpireBefore(c, boundary, budget)
+		if err != nil {
 			return err
 		}
+		budget -= n
 		settle.Close(c)
 	}
-	_, err := ledger.ExpireBefore(c, c.Time)
+	_, _, err := ledger.ExpireBefore(c, c.Time, budget)
 	return err
 }
 
+// endBlock expires lapsed proposals and returns the block's validator
+// updates (members joining, leaving, suspended or reinstated).
 func (a *App) endBlock(c *state.Ctx) ([]Validator, error) {
-	return endBlockGovernance(c)
+	var out []Validator
+	for _, u := range members.EndBlock(c) {
+		out = append(out, Validator{PubKey: u.PubKey, Power: u.Power})
+	}
+	return out, nil
 }
 
 // Commit persists the block staged by FinalizeBlock.
@@ -244,20 +273,86 @@ func (a *App) Commit() error {
 	return nil
 }
 
-// pruneIdempotency forgets (signer, key) pairs whose window has passed.
-func pruneIdempotency(kv store.KV, height uint64) {
-	var dead [][]byte
-	it := kv.Iterator([]byte{types.PrefixIdemExpiry}, types.IdemExpiryBound(height))
-	for ; it.Valid(); it.Next() {
-		dead = append(dead, append([]byte(nil), it.Key()...))
+// CheckTx validates a transaction against the last committed state without
+// writing anything: the mempool's admission check. A replay of a booked
+// transaction is answered here already (code 6 with the original result).
+func (a *App) CheckTx(txBytes []byte) TxResult {
+	p, err := ParseTx(a.cfg.ChainID, txBytes)
+	if err != nil {
+		return failed(err) // stateless refusals need no state
 	}
-	it.Close()
-	for _, k := range dead {
-		_, idem, err := types.ParseIdemExpiryKey(k)
-		if err != nil {
-			panic(store.Fault{Err: err})
+	view := a.db.View()
+	defer view.Discard()
+	params := a.params.at(view)
+	if params == nil {
+		return TxResult{Code: types.CodeInternal, Log: "chain not initialised: no block committed yet"}
+	}
+	kv := store.NewCache(view)
+	// Block time is unknown before the block; the last block's time stands in.
+	nowMs := lastBlockTimeMs(view)
+	c := &state.Ctx{KV: kv, Height: view.Height + 1, Time: floorDiv(nowMs, 1000), TimeMs: nowMs, Params: params, Actor: types.ActorChain}
+	return a.runTx(kv, c, p)
+}
+
+// lastBlockTimeMs is the committed block's time: what CheckTx and queries
+// use for "now" (the next block's time is not known yet).
+func lastBlockTimeMs(v *store.View) int64 { return floorDiv(v.TimeNs, 1e6) }
+
+// deliverTx runs one transaction of a block.
+func (a *App) deliverTx(blk *store.Cache, chain *state.Ctx, txBytes []byte) TxResult {
+	p, err := ParseTx(a.cfg.ChainID, txBytes)
+	if err != nil {
+		return failed(err)
+	}
+	c := &state.Ctx{KV: blk, Height: chain.Height, Time: chain.Time, TimeMs: chain.TimeMs, Params: chain.Params}
+	return a.runTx(blk, c, p)
+}
+
+// runTx runs the stateful ante steps, then the message's handler in a
+// branch of kv that is kept only on success, together with the
+// idempotency record of the booked (signer, key).
+func (a *App) runTx(kv store.KV, c *state.Ctx, p *Parsed) TxResult {
+	c.TxHash = p.Hash
+	msgType := MsgName(&p.Body)
+	ok, res := ante(kv, c, p)
+	if res != nil {
+		res.MsgType = msgType
+		return *res
+	}
+	c.Actor = ok.signer.Actor()
+	branch := store.NewCache(kv)
+	tc := *c
+	tc.KV = branch
+	data, err := a.execute(&tc, ok.signer, p)
+	if err != nil {
+		r := failed(err)
+		r.MsgType = msgType
+		return r
+	}
+	var bz []byte
+	if data != nil {
+		if bz, err = data.Marshal(); err != nil {
+			panic(err)
 		}
-		kv.Delete(idem)
-		kv.Delete(k)
 	}
+	remember(branch, c, p, ok, bz)
+	branch.Write(kv)
+	tc.Emit(types.EventTx, "msg", msgType, "actor", tc.Actor, "idempotency_key", p.Body.IdempotencyKey,
+		"tx_hash", hex.EncodeToString(p.Hash))
+	return TxResult{Code: types.CodeOK, Data: bz, MsgType: msgType, Events: tc.Events()}
+}
+
+// execute routes the message. A panic that is not a storage fault is a bug
+// in a handler; it is deterministic, so it fails the transaction on every
+// validator alike rather than halting the chain.
+func (a *App) execute(c *state.Ctx, s *members.Signer, p *Parsed) (data *types.TxResultData, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			if f, ok := r.(store.Fault); ok {
+				panic(f)
+			}
+			data, err = nil, types.Errorf(types.CodeInternal, "internal error: %v\n%s", r, debug.Stack())
+		}
+	}()
+	return a.router.route(c, s, p)
 }

@@ -85,7 +85,7 @@ func ParseGenesis(appState []byte) (*types.Params, []*types.SellerRecord, error)
 			SellerId: gs.SellerID, Name: gs.Name, OperatorPubkey: op, ValidatorPubkey: val,
 			NodeId: gs.NodeID, PeerId: gs.PeerID, P2PAddress: gs.P2PAddress,
 			Status: types.SellerStatus_SELLER_STATUS_ACTIVE, EarnRateBps: gs.EarnRateBps,
-			RiskMaxNano: params.Crms.DefaultRiskMaxNano, ValidatorPower: power,
+			ValidatorPower: power,
 		}
 		if err := members.ValidateSeller(s); err != nil {
 			return nil, nil, fmt.Errorf("genesis seller %d: %w", i, err)

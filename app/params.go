@@ -1,6 +1,11 @@
 package app
 
 import (
+	"sync"
+
+	"github.com/bytepoints/bytepoints/app/risk"
+	"github.com/bytepoints/bytepoints/app/state"
+	"github.com/bytepoints/bytepoints/app/store"
 	"github.com/bytepoints/bytepoints/types"
 )
 
@@ -19,7 +24,17 @@ func DefaultParams() *types.Params {
 		ProposalTtlBlocks:     10000,
 		MinActiveValidators:   4,
 		MaxHistoryPage:        500,
-		Crms:                  DefaultCrmsParams(),
+		Crms:                  risk.DefaultParams(),
+		// SPEC §4: the offline window, 7 days of block time.
+		IdempotencyWindowSeconds: 7 * 86400,
+		// SPEC §2: Rs 10,00,000 per purchase; Rs 10 crore of points per
+		// seller and epoch (a day) — 100 sellers at the cap for a year hold
+		// 3.7e14 paise in escrow, 25,000 times below the int64 limit.
+		MaxPurchasePaise:    100_000_000,
+		MaxEpochIssuePoints: 100_000_000,
+		// Two full blocks' worth (abci.MaxBlockTxs) of chores per block.
+		MaxExpiriesPerBlock:          10_000,
+		MaxIdempotencyPrunesPerBlock: 10_000,
 	}
 }
 
@@ -47,8 +62,55 @@ func ValidateParams(p *types.Params) error {
 		return bad("min_active_validators must be positive")
 	case p.MaxHistoryPage == 0:
 		return bad("max_history_page must be positive")
+	case p.IdempotencyWindowSeconds < p.MaxPaymentLagSeconds || p.IdempotencyWindowSeconds <= 0:
+		return bad("idempotency window %d s must be positive and at least the payment lag %d s, so a late payment can never book twice",
+			p.IdempotencyWindowSeconds, p.MaxPaymentLagSeconds)
+	case p.MaxPurchasePaise == 0 || p.MaxPurchasePaise > maxPurchaseBound:
+		return bad("max_purchase_paise must be in [1, %d]", uint64(maxPurchaseBound))
+	case p.MaxEpochIssuePoints == 0 || p.MaxEpochIssuePoints > maxEpochIssueBound:
+		return bad("max_epoch_issue_points must be in [1, %d]", uint64(maxEpochIssueBound))
+	case p.MaxExpiriesPerBlock == 0 || p.MaxExpiriesPerBlock > 100_000:
+		return bad("max_expiries_per_block must be in [1, 100000]")
+	case p.MaxIdempotencyPrunesPerBlock == 0 || p.MaxIdempotencyPrunesPerBlock > 100_000:
+		return bad("max_idempotency_prunes_per_block must be in [1, 100000]")
 	case p.Crms == nil:
 		return bad("crms parameters are missing")
 	}
-	return validateCrms(p.Crms)
+	return risk.ValidateParams(p.Crms)
+}
+
+// Upper bounds on the governed amount limits: whatever governance chooses,
+// 100 sellers issuing at the cap every epoch for a year of lots hold
+// 3.65e17 paise in escrow, 25 times below the int64 range of positions.
+const (
+	maxPurchaseBound   = 1e12 // Rs 1,000 crore per purchase
+	maxEpochIssueBound = 1e11 // points per seller per epoch
+)
+
+// paramsCache holds the parameters of the last committed height: CheckTx
+// and the decision query read them on every call, and decoding them each
+// time cost a third of a decision query.
+type paramsCache struct {
+	mu     sync.Mutex
+	height int64
+	p      *types.Params
+}
+
+// at returns the parameters of a committed view (nil before InitChain
+// committed). The result is shared: callers must not modify it.
+func (x *paramsCache) at(v *store.View) *types.Params {
+	x.mu.Lock()
+	if x.p != nil && x.height == v.Height {
+		p := x.p
+		x.mu.Unlock()
+		return p
+	}
+	x.mu.Unlock()
+	p := state.Params(v)
+	if p != nil {
+		x.mu.Lock()
+		x.height, x.p = v.Height, p
+		x.mu.Unlock()
+	}
+	return p
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/bytepoints/bytepoints/app/members"
+	"github.com/bytepoints/bytepoints/app/risk"
 	"github.com/bytepoints/bytepoints/app/state"
 	"github.com/bytepoints/bytepoints/app/store"
 	"github.com/bytepoints/bytepoints/types"
@@ -46,7 +47,7 @@ var queryPaths = map[string]assembler{
 func QueryPaths() []string {
 	return []string{"/balance/{customer}", "/history/{customer}[/{page}/{limit}]", "/seller/{id}", "/sellers",
 		"/statement/{epoch}", "/statements", "/totals", "/params", "/purchase/{hex}", "/redemption/{hex}",
-		"/proposal/{id}", "/proposals", "/crms/{customer}/{amount_paise}[/{seller}/{context_nano}]"}
+		"/proposal/{id}", "/proposals", "/crms/{customer}/{amount_paise}[/{seller}[/{context_nano}]]"}
 }
 
 func splitPath(path string) (string, []string) {
@@ -273,7 +274,13 @@ func qSeller(r store.Reader, args []string) (state.Msg, error) {
 	if !ok {
 		return nil, types.Errorf(types.CodeNotFound, "seller %s does not exist", args[0])
 	}
-	return &types.SellerResponse{Seller: s, Terminals: state.Terminals(r, args[0]), OpenEpoch: state.SellerEpoch(r, args[0])}, nil
+	p := state.Params(r)
+	if p == nil {
+		return nil, types.Errorf(types.CodeNotFound, "chain not initialised")
+	}
+	out := &types.SellerResponse{Seller: s, Terminals: state.Terminals(r, args[0]), OpenEpoch: state.SellerEpoch(r, args[0])}
+	out.EffectiveRiskMaxNano, out.RiskMaxIsDefault = risk.RiskMaxOf(p.Crms, s)
+	return out, nil
 }
 
 func qSellers(r store.Reader, _ []string) (state.Msg, error) {
@@ -409,4 +416,55 @@ func peerFilter(view *store.View, args []string) QueryResult {
 		}
 	}
 	return QueryResult{Code: types.CodeUnauthorized, Log: fmt.Sprintf("peer %s is not an active member's node", id), Height: view.Height}
+}
+
+// Decide answers a CRMS decision question from committed state (SPEC §6.3):
+// no consensus round and no proof (a decision is advice for the till; it
+// is recomputed in consensus when it matters). It returns the height it
+// was answered at.
+func (a *App) Decide(q risk.Question) (*types.DecisionResponse, int64, error) {
+	view := a.db.View()
+	defer view.Discard()
+	return a.decide(view, q)
+}
+
+func (a *App) decide(view *store.View, q risk.Question) (*types.DecisionResponse, int64, error) {
+	p := a.params.at(view)
+	if p == nil {
+		return nil, view.Height, types.Errorf(types.CodeNotFound, "chain not initialised")
+	}
+	d, err := a.risk.Decide(view, p, lastBlockTimeMs(view), q)
+	return d, view.Height, err
+}
+
+// queryCRMS answers /crms/{customer}/{amount_paise}[/{seller}[/{context_nano}]].
+func (a *App) queryCRMS(view *store.View, args []string) QueryResult {
+	fail := func(err error) QueryResult {
+		return QueryResult{Code: types.CodeOf(err), Log: err.Error(), Height: view.Height}
+	}
+	if len(args) < 2 || len(args) > 4 {
+		return fail(types.Errorf(types.CodeInvalidArgument, "usage: /crms/{customer}/{amount_paise}[/{seller}[/{context_nano}]]"))
+	}
+	amount, err := parseU64("amount in paise", args[1])
+	if err != nil {
+		return fail(err)
+	}
+	q := risk.Question{CustomerID: args[0], AmountPaise: amount}
+	if len(args) >= 3 {
+		q.SellerID = args[2]
+	}
+	if len(args) == 4 {
+		if q.ContextNano, err = strconv.ParseInt(args[3], 10, 64); err != nil {
+			return fail(types.Errorf(types.CodeInvalidArgument, "context %q must be an integer in 1e-9 units", args[3]))
+		}
+	}
+	d, h, err := a.decide(view, q)
+	if err != nil {
+		return fail(err)
+	}
+	bz, err := d.Marshal()
+	if err != nil {
+		return fail(err)
+	}
+	return QueryResult{Value: bz, Height: h}
 }

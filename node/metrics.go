@@ -1,6 +1,8 @@
 package node
 
 import (
+	"time"
+
 	"github.com/bytepoints/bytepoints/app/state"
 	"github.com/bytepoints/bytepoints/types"
 	"github.com/prometheus/client_golang/prometheus"
@@ -26,7 +28,13 @@ func (n *Node) registerMetrics() {
 		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: ns, Name: name, Help: help}, f)
 	}
 	txs := prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "tx_results_total",
-		Help: "Transactions executed in blocks, by result code name."}, []string{"code"})
+		Help: "Transaction results by stage (check: mempool admission, recheck, deliver: in a block), message type and result code name; " +
+			"CheckTx refusals are stage=check with a non-ok code."}, []string{"stage", "msg", "code"})
+	blockSeconds := prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: ns, Name: "block_seconds",
+		Help:    "Time to apply a block (phase=finalize: FinalizeBlock) and to persist it (phase=commit: Commit).",
+		Buckets: prometheus.ExponentialBuckets(0.001, 2, 14)}, []string{"phase"})
+	blockTxs := prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: ns, Name: "block_txs",
+		Help: "Transactions per block.", Buckets: prometheus.ExponentialBuckets(1, 4, 8)})
 	cs := []prometheus.Collector{
 		gauge("height", "Last committed height.", func() float64 { h, _ := n.App.Info(); return float64(h) }),
 		gauge("outstanding_points", "Points held by customers.", totals(func(t *types.Totals) float64 { return float64(t.OutstandingPoints) })),
@@ -35,7 +43,7 @@ func (n *Node) registerMetrics() {
 		gauge("issued_points_total", "Points ever issued.", totals(func(t *types.Totals) float64 { return float64(t.IssuedPoints) })),
 		gauge("redeemed_points_total", "Points redeemed (net of voids).", totals(func(t *types.Totals) float64 { return float64(t.RedeemedPoints) })),
 		gauge("statements", "Settlement statements closed.", totals(func(t *types.Totals) float64 { return float64(t.Statements) })),
-		txs,
+		txs, blockSeconds, blockTxs, n.decisionSeconds,
 	}
 	for _, c := range cs {
 		if err := prometheus.Register(c); err != nil {
@@ -43,5 +51,24 @@ func (n *Node) registerMetrics() {
 			return
 		}
 	}
-	n.ABCI.OnTxResult = func(code types.Code) { txs.WithLabelValues(code.Name()).Inc() }
+	n.ABCI.OnTxResult = func(stage, msg string, code types.Code) {
+		if msg == "" {
+			msg = "undecodable"
+		}
+		txs.WithLabelValues(stage, msg, code.Name()).Inc()
+	}
+	n.ABCI.OnBlock = func(finalize, commit time.Duration, ntx int) {
+		blockSeconds.WithLabelValues("finalize").Observe(finalize.Seconds())
+		blockSeconds.WithLabelValues("commit").Observe(commit.Seconds())
+		blockTxs.Observe(float64(ntx))
+	}
+	n.metrics = true
+}
+
+// newDecisionHistogram measures CRMS decisions answered by this node (the
+// gateway's decision endpoint; SPEC §6.3 targets p99 ≤ 1 ms at the node).
+func newDecisionHistogram() prometheus.Histogram {
+	return prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: "bytepoints", Name: "crms_decision_seconds",
+		Help:    "Time to answer a CRMS decision from committed state.",
+		Buckets: []float64{25e-6, 50e-6, 100e-6, 250e-6, 500e-6, 1e-3, 2.5e-3, 5e-3, 10e-3}})
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/cometbft/cometbft/privval"
 	"github.com/cometbft/cometbft/proxy"
 	cmttypes "github.com/cometbft/cometbft/types"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Options tune a node beyond its home's configuration.
@@ -53,6 +54,9 @@ type Node struct {
 	gateway *Gateway
 	peers   *PeerPolicy
 	halted  chan error
+
+	metrics         bool                 // Prometheus collectors registered
+	decisionSeconds prometheus.Histogram // CRMS decisions answered here
 }
 
 // NewLogger builds a CometBFT logger at a level.
@@ -106,7 +110,7 @@ func New(home string, o Options) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := &Node{Home: home, Config: conf, AppCfg: acfg, Genesis: gen, DB: db, Logger: logger}
+	n := &Node{Home: home, Config: conf, AppCfg: acfg, Genesis: gen, DB: db, Logger: logger, decisionSeconds: newDecisionHistogram()}
 	n.App = app.New(db, app.Config{ChainID: gen.ChainID, CheckInvariants: acfg.CheckInvariants || o.CheckInvariants})
 	n.ABCI = abci.New(n.App)
 	n.halted = make(chan error, 1)

@@ -25,27 +25,41 @@ const (
 	CodeCVMRequired        Code = 12
 	CodeWrongChain         Code = 13
 	CodeInvalidArgument    Code = 14
+	// CodeIdempotencyConflict: the (signer, idempotency key) pair already
+	// booked a different message; Info names that transaction.
+	CodeIdempotencyConflict Code = 15
 )
 
 // Codespace is reported with every non-zero code.
 const Codespace = "bytepoints"
 
 var codeNames = map[Code]string{
-	CodeOK:                 "ok",
-	CodeInternal:           "internal",
-	CodeDecode:             "decode",
-	CodeBadSignature:       "bad_signature",
-	CodeUnknownSigner:      "unknown_signer",
-	CodeUnauthorized:       "unauthorized",
-	CodeDuplicate:          "duplicate",
-	CodeExpired:            "expired",
-	CodeInsufficientPoints: "insufficient_points",
-	CodeInvalidAmount:      "invalid_amount",
-	CodeOverflow:           "overflow",
-	CodeNotFound:           "not_found",
-	CodeCVMRequired:        "cvm_required",
-	CodeWrongChain:         "wrong_chain",
-	CodeInvalidArgument:    "invalid_argument",
+	CodeOK:                  "ok",
+	CodeInternal:            "internal",
+	CodeDecode:              "decode",
+	CodeBadSignature:        "bad_signature",
+	CodeUnknownSigner:       "unknown_signer",
+	CodeUnauthorized:        "unauthorized",
+	CodeDuplicate:           "duplicate",
+	CodeExpired:             "expired",
+	CodeInsufficientPoints:  "insufficient_points",
+	CodeInvalidAmount:       "invalid_amount",
+	CodeOverflow:            "overflow",
+	CodeNotFound:            "not_found",
+	CodeCVMRequired:         "cvm_required",
+	CodeWrongChain:          "wrong_chain",
+	CodeInvalidArgument:     "invalid_argument",
+	CodeIdempotencyConflict: "idempotency_conflict",
+}
+
+// CodeByName maps a stable name back to its code.
+func CodeByName(name string) (Code, bool) {
+	for c, n := range codeNames {
+		if n == name {
+			return c, true
+		}
+	}
+	return 0, false
 }
 
 // Name is the stable snake_case name of the code.

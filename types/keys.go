@@ -26,7 +26,7 @@ const (
 	PrefixSellerEpoch byte = 0x40 // seller id -> SellerEpoch (open epoch)
 	PrefixStatement   byte = 0x41 // epoch -> Statement
 	PrefixIdem        byte = 0x50 // signer, key -> IdempotencyRecord
-	PrefixIdemExpiry  byte = 0x51 // valid_until, signer, key -> empty
+	PrefixIdemExpiry  byte = 0x51 // forget-after time, signer, key -> empty
 	PrefixProposal    byte = 0x60 // id -> Proposal
 	PrefixPropExpiry  byte = 0x61 // expires height, id -> empty
 	PrefixValUpdate   byte = 0x70 // validator pubkey -> power, pending until block end
@@ -105,21 +105,23 @@ func IdemKey(signer []byte, key string) []byte {
 	return appendStr(append([]byte{PrefixIdem}, signer...), key)
 }
 
-func IdemExpiryKey(validUntil uint64, signer []byte, key string) []byte {
-	return appendStr(append(appendU64([]byte{PrefixIdemExpiry}, validUntil), signer...), key)
+// IdemExpiryKey indexes an idempotency record by the block time (Unix
+// seconds) after which it may be forgotten.
+func IdemExpiryKey(forgetAfter int64, signer []byte, key string) []byte {
+	return appendStr(append(appendI64([]byte{PrefixIdemExpiry}, forgetAfter), signer...), key)
 }
 
-// IdemExpiryBound is the first idempotency-expiry key for heights >= h.
-func IdemExpiryBound(h uint64) []byte { return appendU64([]byte{PrefixIdemExpiry}, h) }
+// IdemExpiryBound is the first idempotency-expiry key for times >= t.
+func IdemExpiryBound(t int64) []byte { return appendI64([]byte{PrefixIdemExpiry}, t) }
 
 // ParseIdemExpiryKey recovers the idempotency key an expiry entry points to.
-func ParseIdemExpiryKey(k []byte) (validUntil uint64, idemKey []byte, err error) {
+func ParseIdemExpiryKey(k []byte) (forgetAfter int64, idemKey []byte, err error) {
 	if len(k) < 1+8+32+1 || k[0] != PrefixIdemExpiry {
 		return 0, nil, errors.New("malformed idempotency expiry key")
 	}
-	validUntil = binary.BigEndian.Uint64(k[1:9])
+	forgetAfter = int64(binary.BigEndian.Uint64(k[1:9]) ^ (1 << 63))
 	idemKey = append([]byte{PrefixIdem}, k[9:]...)
-	return validUntil, idemKey, nil
+	return forgetAfter, idemKey, nil
 }
 
 func ProposalKey(id uint64) []byte { return appendU64([]byte{PrefixProposal}, id) }

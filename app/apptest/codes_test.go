@@ -60,7 +60,13 @@ func TestEveryErrorCode(t *testing.T) {
 		{"duplicate idempotency key", types.CodeDuplicate, Sign(dupBody, opA)},
 		{"expired", types.CodeExpired, withBody(opA, purchase("cust", 100), func(b *types.TxBody) { b.ValidUntilHeight = 1 })},
 		{"too far ahead", types.CodeExpired, withBody(opA, purchase("cust", 100), func(b *types.TxBody) { b.ValidUntilHeight = 1_000_000 })},
-		{"overflow", types.CodeOverflow, c.Tx(opA, purchase("cust", 1<<63))},
+		{"overflow", types.CodeOverflow, c.Tx(opA, &types.MsgRedeem{CustomerId: "cust", Points: 1 << 62, BillPaise: 100000, Flow: Flow()})},
+		{"purchase above the governed maximum", types.CodeInvalidAmount, c.Tx(opA, purchase("cust", 100_000_001))},
+		{"idempotency key reused for another message", types.CodeIdempotencyConflict, withBody(opA, purchase("cust", 9900), func(b *types.TxBody) { b.IdempotencyKey = dupBody.IdempotencyKey })},
+		{"operator naming an unregistered terminal", types.CodeNotFound, c.Tx(opA, &types.MsgPurchase{TerminalId: "till-9", CustomerId: "cust", AmountPaise: 100, Flow: Flow()})},
+		{"operator naming another seller's terminal", types.CodeNotFound, c.Tx(opB, &types.MsgPurchase{TerminalId: "till-1", CustomerId: "cust", AmountPaise: 100, Flow: Flow()})},
+		{"operator naming a revoked terminal", types.CodeUnauthorized, c.Tx(opA, &types.MsgPurchase{TerminalId: "till-2", CustomerId: "cust", AmountPaise: 100, Flow: Flow()})},
+		{"terminal naming another terminal", types.CodeUnauthorized, c.Tx("a/till-1", &types.MsgPurchase{TerminalId: "till-3", CustomerId: "cust", AmountPaise: 100, Flow: Flow()})},
 		{"over-redeem", types.CodeInsufficientPoints, c.Tx(opA, &types.MsgRedeem{CustomerId: "cust", Points: 102, BillPaise: 100000, Flow: Flow()})},
 		{"redeem above the bill", types.CodeInvalidAmount, c.Tx(opA, &types.MsgRedeem{CustomerId: "cust", Points: 50, BillPaise: 4999, Flow: Flow()})},
 		{"zero purchase", types.CodeInvalidAmount, c.Tx(opA, purchase("cust", 0))},
@@ -109,7 +115,7 @@ func TestCodesAreStable(t *testing.T) {
 	// Released numbers never change (SPEC §4).
 	want := map[string]uint32{"decode": 2, "bad_signature": 3, "unknown_signer": 4, "unauthorized": 5, "duplicate": 6,
 		"expired": 7, "insufficient_points": 8, "invalid_amount": 9, "overflow": 10, "not_found": 11, "cvm_required": 12,
-		"wrong_chain": 13, "invalid_argument": 14}
+		"wrong_chain": 13, "invalid_argument": 14, "idempotency_conflict": 15}
 	for _, c := range types.AllCodes() {
 		if n, ok := want[c.Name()]; ok && uint32(c) != n {
 			t.Errorf("%s is %d, released as %d", c.Name(), c, n)

@@ -6,6 +6,7 @@ import (
 
 	"github.com/bytepoints/bytepoints/app"
 	"github.com/bytepoints/bytepoints/app/crms"
+	"github.com/bytepoints/bytepoints/app/risk"
 	"github.com/bytepoints/bytepoints/types"
 )
 
@@ -67,7 +68,7 @@ func TestCRMSInConsensus(t *testing.T) {
 	// A regular PIN customer earns a reputation; the offline engine agrees.
 	regular(t, c, "regular", 20)
 	d = decision(t, c, "regular", 5000, "seller-b")
-	eng, _ := crms.NewEngine(app.CrmsParams(p.Crms))
+	eng, _ := crms.NewEngine(risk.EngineParams(p.Crms))
 	var hist []crms.Flow
 	for i := 0; i < 20; i++ {
 		hist = append(hist, crms.Flow{TimeMs: (GenesisTime + 5 + int64(i+1)*(week-5)) * 1000, RatingNano: crms.DefaultRatings().Rating(6, 1, 1)})
@@ -130,12 +131,9 @@ func TestLatePaymentsAndTimeBounds(t *testing.T) {
 	MustOK(t, c.Do(a, &types.MsgPurchase{CustomerId: "k", AmountPaise: 100, Flow: Flow(), PaymentTimeMs: now - 3*86400*1000}))
 	v := c.DB.View()
 	defer v.Discard()
-	var h types.CardHistory
-	if bz := v.Get(types.CardKey("k")); bz == nil || h.Unmarshal(bz) != nil {
-		t.Fatal("no card history")
-	}
-	if len(h.Flows) != 2 || h.Flows[0].TimeMs >= h.Flows[1].TimeMs || h.Payments != 2 {
-		t.Fatalf("history not ordered by time: %+v", h.Flows)
+	h, w := risk.Window(v, "k")
+	if len(w) != 2 || w[0].TimeMs >= w[1].TimeMs || h.Payments != 2 {
+		t.Fatalf("history not ordered by time: %+v (%d payments)", w, h.Payments)
 	}
 	for _, ms := range []int64{now - 8*86400*1000, now + 10*60*1000} {
 		if r := c.Do(a, &types.MsgPurchase{CustomerId: "k", AmountPaise: 100, Flow: Flow(), PaymentTimeMs: ms}); r.Code != types.CodeInvalidArgument {

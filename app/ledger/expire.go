@@ -1,16 +1,19 @@
 package ledger
 
 import (
+	"github.com/bytepoints/bytepoints/app/settle"
 	"github.com/bytepoints/bytepoints/app/state"
 	"github.com/bytepoints/bytepoints/types"
 )
 
-// ExpireBefore removes every lot with expires_at < t, crediting each issuer
-// its breakage. It runs at the start of a block with t = block time (and,
-// when the block closes an epoch, first with t = the epoch boundary, so each
-// lot's breakage lands in the epoch it expired in). It returns the points
-// expired.
-func ExpireBefore(c *state.Ctx, t int64) (uint64, error) {
+// ExpireBefore removes lots with expires_at < t, earliest first, crediting
+// each issuer its breakage, and at most limit of them (block-level work is
+// bounded, SPEC §2: a backlog, possible only after the chain stood still for
+// a long time, drains over the following blocks). It runs at the start of a
+// block with t = block time (and, when the block closes an epoch, first with
+// t = the epoch boundary, so each lot's breakage lands in the epoch it
+// expired in). It returns the number of lots and the points expired.
+func ExpireBefore(c *state.Ctx, t int64, limit int) (lots int, points uint64, err error) {
 	type due struct {
 		customer string
 		expires  int64
@@ -18,7 +21,7 @@ func ExpireBefore(c *state.Ctx, t int64) (uint64, error) {
 	}
 	var list []due
 	it := c.KV.Iterator([]byte{types.PrefixExpiry}, types.ExpiryBound(t))
-	for ; it.Valid(); it.Next() {
+	for ; it.Valid() && len(list) < limit; it.Next() {
 		exp, cust, seq, err := types.ParseExpiryKey(it.Key())
 		if err != nil {
 			it.Close()
@@ -27,7 +30,6 @@ func ExpireBefore(c *state.Ctx, t int64) (uint64, error) {
 		list = append(list, due{cust, exp, seq})
 	}
 	it.Close()
-	var total uint64
 	for _, d := range list {
 		lot, ok := state.Lot(c.KV, d.customer, d.expires, d.seq)
 		if !ok {
@@ -42,12 +44,13 @@ func ExpireBefore(c *state.Ctx, t int64) (uint64, error) {
 		totals.OutstandingPoints -= lot.Points
 		totals.ExpiredPoints += lot.Points
 		state.PutTotals(c.KV, totals)
-		if err := breakageTo(c, lot.Issuer, lot.Points, d.customer); err != nil {
-			return total, err
+		if err := breakageTo(c, lot.Issuer, lot.Points, d.customer, settle.Credit); err != nil {
+			return lots, points, err
 		}
 		state.AppendHistory(c, cust, types.HistoryKind_HISTORY_KIND_EXPIRE, -int64(lot.Points), lot.Issuer)
 		state.PutCustomer(c.KV, cust)
-		total += lot.Points
+		lots++
+		points += lot.Points
 	}
-	return total, nil
+	return lots, points, nil
 }

@@ -31,16 +31,35 @@ func PointsFor(paise uint64, rateBps uint32) (uint64, error) {
 	return types.MulDivU64("points for amount", paise, uint64(rateBps), 1_000_000)
 }
 
+// CheckPurchaseAmount applies the governed bound on one purchase (SPEC §2):
+// positive and at most max_purchase_paise.
+func CheckPurchaseAmount(p *types.Params, paise uint64) error {
+	if paise == 0 {
+		return types.Errorf(types.CodeInvalidAmount, "purchase amount must be positive")
+	}
+	if paise > p.MaxPurchasePaise {
+		return types.Errorf(types.CodeInvalidAmount, "purchase amount %s is above the maximum of %s per purchase",
+			types.FormatPaise(paise), types.FormatPaise(p.MaxPurchasePaise))
+	}
+	return nil
+}
+
 // Issue books a purchase: the customer receives a lot of points issued by
 // the seller, and the seller pays their value into the escrow.
 func Issue(c *state.Ctx, in Purchase) (*types.PurchaseResult, error) {
-	if in.AmountPaise == 0 {
-		return nil, types.Errorf(types.CodeInvalidAmount, "purchase amount must be positive")
+	if err := CheckPurchaseAmount(c.Params, in.AmountPaise); err != nil {
+		return nil, err
 	}
 	rate := EarnRate(c.Params, in.Seller)
 	points, err := PointsFor(in.AmountPaise, rate)
 	if err != nil {
 		return nil, err
+	}
+	issued := state.SellerEpoch(c.KV, in.Seller.SellerId).IssuedPoints
+	if cap := c.Params.MaxEpochIssuePoints; points > cap || issued > cap-points {
+		return nil, types.Errorf(types.CodeInvalidAmount,
+			"seller %s has issued %d points in this settlement epoch; %d more would pass the cap of %d per epoch",
+			in.Seller.SellerId, issued, points, cap)
 	}
 	payment, err := types.PaiseOfPoints(points)
 	if err != nil {

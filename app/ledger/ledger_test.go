@@ -21,7 +21,8 @@ const day = 86400
 
 func newEnv(t *testing.T) *env {
 	kv := store.NewMemKV()
-	p := &types.Params{DefaultEarnRateBps: 10000, LotValiditySeconds: 365 * day, EpochSeconds: day}
+	p := &types.Params{DefaultEarnRateBps: 10000, LotValiditySeconds: 365 * day, EpochSeconds: day,
+		MaxPurchasePaise: 1e8, MaxEpochIssuePoints: 1e9}
 	e := &env{t: t, kv: kv, c: &state.Ctx{KV: kv, Height: 1, Time: 1_767_225_600, Params: p, Actor: "test"}}
 	for _, s := range []string{"seller-a", "seller-b"} {
 		state.PutSeller(kv, &types.SellerRecord{SellerId: s, Status: types.SellerStatus_SELLER_STATUS_ACTIVE})
@@ -83,7 +84,9 @@ func TestIssue(t *testing.T) {
 		{"below one rupee earns nothing", 99, 0, 0, types.CodeOK, 0},
 		{"double rate", 10000, 20000, 200, types.CodeOK, 20000},
 		{"zero amount", 0, 0, 0, types.CodeInvalidAmount, 0},
-		{"points value overflows a position", 1 << 63, 20000, 0, types.CodeOverflow, 0},
+		{"the per-purchase maximum", 1e8, 0, 1e6, types.CodeOK, 1e8},
+		{"above the per-purchase maximum", 1e8 + 1, 0, 0, types.CodeInvalidAmount, 0},
+		{"far above it (would overflow a position)", 1 << 63, 20000, 0, types.CodeInvalidAmount, 0},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -143,7 +146,8 @@ func TestRedeemErrors(t *testing.T) {
 		{"more than the balance", 101, 1000000, "c", types.CodeInsufficientPoints},
 		{"above the bill", 60, 5999, "c", types.CodeInvalidAmount},
 		{"zero points", 0, 100, "c", types.CodeInvalidAmount},
-		{"overflowing value", 1 << 62, 1 << 63, "c", types.CodeOverflow},
+		{"overflowing value", 1 << 62, 1e8, "c", types.CodeOverflow},
+		{"bill above the per-purchase maximum", 1, 1e8 + 1, "c", types.CodeInvalidAmount},
 		{"unknown customer", 1, 100, "nobody", types.CodeNotFound},
 		{"exactly the bill", 60, 6000, "c", types.CodeOK},
 	}
@@ -274,7 +278,7 @@ func TestVoidOfExpiredLotIsBreakage(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.c.Time += 366 * day
-	if n, err := ExpireBefore(e.c, e.c.Time); err != nil || n != 60 {
+	if _, n, err := ExpireBefore(e.c, e.c.Time, 1000); err != nil || n != 60 {
 		t.Fatalf("expired %d %v", n, err)
 	}
 	e.tx()
@@ -298,10 +302,10 @@ func TestExpiryCreditsIssuer(t *testing.T) {
 	e.issue("seller-b", "c", 5000)
 	exp := e.c.Time - 10 + 365*day
 	// Not before "the first block after expires_at".
-	if n, _ := ExpireBefore(e.c, exp); n != 0 {
+	if _, n, _ := ExpireBefore(e.c, exp, 1000); n != 0 {
 		t.Fatalf("expired %d at expires_at itself", n)
 	}
-	if n, _ := ExpireBefore(e.c, exp+1); n != 100 {
+	if _, n, _ := ExpireBefore(e.c, exp+1, 1000); n != 100 {
 		t.Fatalf("expired %d", n)
 	}
 	if e.balance("c") != 50 || e.position("seller-a") != 0 || e.position("seller-b") != -5000 {
@@ -309,5 +313,71 @@ func TestExpiryCreditsIssuer(t *testing.T) {
 	}
 	if ep := state.SellerEpoch(e.kv, "seller-a"); ep.ExpiredPoints != 100 {
 		t.Fatalf("epoch breakage %d", ep.ExpiredPoints)
+	}
+}
+
+func TestEpochIssuanceCap(t *testing.T) {
+	e := newEnv(t)
+	e.c.Params.MaxEpochIssuePoints = 250
+	e.issue("seller-a", "c", 10000) // 100 points
+	e.issue("seller-a", "c", 15000) // 250: exactly the cap
+	e.tx()
+	_, err := Issue(e.c, Purchase{Seller: e.seller("seller-a"), CustomerID: "c", AmountPaise: 100})
+	wantCode(t, err, types.CodeInvalidAmount)
+	// The cap is per seller: another seller still issues.
+	e.issue("seller-b", "c", 10000)
+	// And per epoch: the next epoch starts from zero.
+	e.c.Time += day
+	settle.Close(e.c)
+	e.issue("seller-a", "c", 10000)
+	if e.balance("c") != 450 {
+		t.Fatalf("balance %d, want 450", e.balance("c"))
+	}
+}
+
+// Expiry takes at most limit lots per call, earliest first, and the rest
+// on the next calls: a backlog drains without any block growing unbounded.
+func TestExpiryIsBoundedPerBlock(t *testing.T) {
+	e := newEnv(t)
+	for i := 0; i < 7; i++ {
+		e.issue("seller-a", "c", 1000)
+		e.c.Time++
+	}
+	e.c.Time += 366 * day
+	var lots []int
+	for {
+		n, _, err := ExpireBefore(e.c, e.c.Time, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			break
+		}
+		lots = append(lots, n)
+	}
+	if len(lots) != 3 || lots[0] != 3 || lots[1] != 3 || lots[2] != 1 || e.balance("c") != 0 || e.position("seller-a") != 0 {
+		t.Fatalf("expired per call %v, balance %d, position %d", lots, e.balance("c"), e.position("seller-a"))
+	}
+}
+
+// A transaction may not take a position beyond ±settle.MaxTxPaise; block
+// credits (breakage) may, so they never fail.
+func TestPositionEnvelope(t *testing.T) {
+	e := newEnv(t)
+	e.issue("seller-a", "c", 10000) // escrow 10000, position -10000
+	s := e.seller("seller-a")
+	s.PositionPaise = settle.MaxTxPaise - 5000
+	state.PutSeller(e.kv, s)
+	e.tx()
+	branch := *e.c // as the app runs every transaction: in a branch dropped on failure
+	branch.KV = store.NewCache(e.kv)
+	_, err := Redeem(&branch, Redemption{SellerID: "seller-a", CustomerID: "c", Points: 60, BillPaise: 6000}, 0)
+	wantCode(t, err, types.CodeOverflow)
+	e.c.Time += 366 * day
+	if _, pts, err := ExpireBefore(e.c, e.c.Time, 1000); err != nil || pts != 100 {
+		t.Fatalf("breakage beyond the envelope: %d points, %v", pts, err)
+	}
+	if got := e.position("seller-a"); got != settle.MaxTxPaise+5000 {
+		t.Fatalf("position %d", got)
 	}
 }

@@ -17,11 +17,16 @@ type Redemption struct {
 	BillPaise  uint64
 }
 
-// CheckRedeemAmount applies the rules that need no state: positive points,
-// and points × 100 ≤ bill (points pay for at most the whole bill).
-func CheckRedeemAmount(points, bill uint64) error {
+// CheckRedeemAmount applies the rules that need no balance: positive points,
+// points × 100 ≤ bill (points pay for at most the whole bill), and a bill
+// within the governed bound on one purchase.
+func CheckRedeemAmount(p *types.Params, points, bill uint64) error {
 	if points == 0 {
 		return types.Errorf(types.CodeInvalidAmount, "points to redeem must be positive")
+	}
+	if bill > p.MaxPurchasePaise {
+		return types.Errorf(types.CodeInvalidAmount, "bill %s is above the maximum of %s per purchase",
+			types.FormatPaise(bill), types.FormatPaise(p.MaxPurchasePaise))
 	}
 	value, err := types.MulU64("redemption value", points, 100)
 	if err != nil {
@@ -37,7 +42,7 @@ func CheckRedeemAmount(points, bill uint64) error {
 // from the seller's own lots are a same-seller redemption, the rest
 // cross-seller; either way the escrow reimburses the seller their value.
 func Redeem(c *state.Ctx, in Redemption, epoch uint64) (*types.RedeemResult, error) {
-	if err := CheckRedeemAmount(in.Points, in.BillPaise); err != nil {
+	if err := CheckRedeemAmount(c.Params, in.Points, in.BillPaise); err != nil {
 		return nil, err
 	}
 	value, err := types.PaiseOfPoints(in.Points)

@@ -81,7 +81,7 @@ func Void(c *state.Ctx, sellerID string, redemptionID []byte, openEpoch uint64) 
 		return nil, err
 	}
 	for _, b := range lapsed {
-		if err := breakageTo(c, b.issuer, b.points, r.CustomerId); err != nil {
+		if err := breakageTo(c, b.issuer, b.points, r.CustomerId, settle.Move); err != nil {
 			return nil, err
 		}
 	}
@@ -92,13 +92,14 @@ func Void(c *state.Ctx, sellerID string, redemptionID []byte, openEpoch uint64) 
 	return &types.VoidResult{PointsRestored: restored, PointsExpired: expired, SellerDebitPaise: uint64(debit), Balance: cust.Points}, nil
 }
 
-// breakageTo credits an issuer for points that lapsed unspent.
-func breakageTo(c *state.Ctx, issuer string, points uint64, customer string) error {
+// breakageTo credits an issuer for points that lapsed unspent, through move:
+// settle.Move inside a transaction, settle.Credit for block-level expiry.
+func breakageTo(c *state.Ctx, issuer string, points uint64, customer string, move func(*state.Ctx, string, int64, string) error) error {
 	value, err := types.PaiseOfPoints(points)
 	if err != nil {
 		return err
 	}
-	if err := settle.Move(c, issuer, value, "breakage"); err != nil {
+	if err := move(c, issuer, value, "breakage"); err != nil {
 		return err
 	}
 	if err := settle.Activity(c, issuer, func(e *types.SellerEpoch) error {

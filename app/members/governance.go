@@ -215,9 +215,6 @@ func execute(c *state.Ctx, m *types.MsgPropose) {
 		s.PositionPaise = 0
 		s.JoinedHeight = c.Height
 		s.ValidatorPower = 10
-		if s.RiskMaxNano == 0 {
-			s.RiskMaxNano = c.Params.Crms.DefaultRiskMaxNano
-		}
 		if err := AddSeller(c.KV, &s); err != nil {
 			panic(err) // checkAction ran just before
 		}

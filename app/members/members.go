@@ -26,7 +26,7 @@ func (s *Signer) Actor() string {
 
 // Resolve finds who holds pub. A key nobody registered, a revoked terminal,
 // and any key of a removed seller are unknown signers; a suspended seller's
-// keys resolve but may do nothing but vote (see Authorize).
+// keys resolve but may only confirm settlement (see AuthorizeSettlement).
 func Resolve(r store.Reader, pub []byte) (*Signer, error) {
 	ref, ok := state.Signer(r, pub)
 	if !ok {
@@ -52,43 +52,6 @@ func short(pub []byte) []byte {
 		return pub[:8]
 	}
 	return pub
-}
-
-// Authorize checks that signer may act for seller (and terminal). Terminal
-// keys act only for their own terminal; operator keys for any terminal of
-// their seller. operatorOnly marks messages terminals may not send. A
-// suspended seller may only take part in governance (allowSuspended).
-func Authorize(s *Signer, seller, terminal *string, operatorOnly, allowSuspended bool) error {
-	if *seller == "" {
-		*seller = s.Seller.SellerId
-	}
-	if err := types.ValidateSellerID(*seller); err != nil {
-		return err
-	}
-	if *seller != s.Seller.SellerId {
-		return types.Errorf(types.CodeUnauthorized, "%s may not act for seller %s", s.Actor(), *seller)
-	}
-	if s.Seller.Status != types.SellerStatus_SELLER_STATUS_ACTIVE && !allowSuspended {
-		return types.Errorf(types.CodeUnauthorized, "seller %s is suspended", *seller)
-	}
-	if operatorOnly && !s.IsOperator() {
-		return types.Errorf(types.CodeUnauthorized, "only the operator key of %s may do this, not terminal %s", *seller, s.Terminal)
-	}
-	if terminal == nil {
-		return nil
-	}
-	if s.Terminal != "" {
-		if *terminal == "" {
-			*terminal = s.Terminal
-		}
-		if *terminal != s.Terminal {
-			return types.Errorf(types.CodeUnauthorized, "terminal %s may not act as terminal %s", s.Actor(), *terminal)
-		}
-	}
-	if *terminal != "" {
-		return types.ValidateTerminalID(*terminal)
-	}
-	return nil
 }
 
 // RegisterTerminal adds a terminal key to a seller.

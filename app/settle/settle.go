@@ -9,9 +9,28 @@ import (
 	"github.com/bytepoints/bytepoints/types"
 )
 
-// Move changes seller's position by delta paise and moves the opposite
-// amount through the escrow, recording why.
+// MaxTxPaise bounds what transactions may make of a seller's position and
+// epoch net, in either direction: 2^62 paise, half the int64 range. Block-level
+// credits (breakage at expiry) are bounded by the value of the outstanding
+// points they return, which the issuance caps keep far below the other half,
+// so they always fit and a block can never fail on them (SPEC §2).
+const MaxTxPaise int64 = 1 << 62
+
+// Move changes seller's position by delta paise for a transaction and moves
+// the opposite amount through the escrow, recording why. A move that would
+// take the position or the epoch net beyond ±MaxTxPaise is refused
+// (overflow), so block-level credits always have room.
 func Move(c *state.Ctx, seller string, delta int64, reason string) error {
+	return move(c, seller, delta, reason, MaxTxPaise)
+}
+
+// Credit is Move for block-level work (breakage at expiry): bounded only by
+// the int64 range, which the transaction envelope keeps it within.
+func Credit(c *state.Ctx, seller string, delta int64, reason string) error {
+	return move(c, seller, delta, reason, math.MaxInt64)
+}
+
+func move(c *state.Ctx, seller string, delta int64, reason string, limit int64) error {
 	if delta == 0 {
 		return nil
 	}
@@ -22,6 +41,9 @@ func Move(c *state.Ctx, seller string, delta int64, reason string) error {
 	pos, err := types.AddI64("seller position", s.PositionPaise, delta)
 	if err != nil {
 		return err
+	}
+	if pos > limit || pos < -limit {
+		return types.Errorf(types.CodeOverflow, "seller %s's position would reach %d paise, beyond the ±%d a transaction may leave", seller, pos, limit)
 	}
 	t := state.Totals(c.KV)
 	if delta > 0 {
@@ -37,9 +59,15 @@ func Move(c *state.Ctx, seller string, delta int64, reason string) error {
 		}
 	}
 	if err := Activity(c, seller, func(e *types.SellerEpoch) error {
-		var err error
-		e.NetPaise, err = types.AddI64("epoch net", e.NetPaise, delta)
-		return err
+		net, err := types.AddI64("epoch net", e.NetPaise, delta)
+		if err != nil {
+			return err
+		}
+		if net > limit || net < -limit {
+			return types.Errorf(types.CodeOverflow, "seller %s's epoch net would reach %d paise, beyond the ±%d a transaction may leave", seller, net, limit)
+		}
+		e.NetPaise = net
+		return nil
 	}); err != nil {
 		return err
 	}

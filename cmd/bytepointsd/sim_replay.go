@@ -17,8 +17,8 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/bytepoints/bytepoints/app"
 	"github.com/bytepoints/bytepoints/app/crms"
+	"github.com/bytepoints/bytepoints/app/risk"
 	"github.com/bytepoints/bytepoints/app/settle"
 	"github.com/bytepoints/bytepoints/node"
 	"github.com/bytepoints/bytepoints/node/client"
@@ -340,6 +340,7 @@ func (c *cachedStatus) refresh(ctx context.Context) (*ctypes.ResultStatus, error
 type txOutcome struct {
 	Code     types.Code
 	Log      string
+	Info     string // codes 6 and 15: the hex hash of the tx that booked the key
 	Hash     []byte
 	Height   int64
 	Replayed bool
@@ -351,7 +352,7 @@ type txOutcome struct {
 }
 
 func outcomeOf(r *abcitypes.ExecTxResult, hash []byte, height int64) (*txOutcome, error) {
-	o := &txOutcome{Code: types.Code(r.Code), Log: r.Log, Hash: hash, Height: height}
+	o := &txOutcome{Code: types.Code(r.Code), Log: r.Log, Info: r.Info, Hash: hash, Height: height}
 	if o.Code != types.CodeOK {
 		return o, nil
 	}
@@ -616,7 +617,7 @@ func (p *replay) observeBudget() error {
 	if err != nil {
 		return err
 	}
-	p.budget = sellerRisk{known: true, epoch: p.epochOf(t), riskMax: app.RiskMaxOf(p.params.Crms, s.Seller)}
+	p.budget = sellerRisk{known: true, epoch: p.epochOf(t), riskMax: s.EffectiveRiskMaxNano}
 	if s.OpenEpoch != nil {
 		p.budget.used = s.OpenEpoch.RiskUsedNano
 	}
@@ -626,7 +627,7 @@ func (p *replay) observeBudget() error {
 // original resolves a duplicate to the result of the transaction that first
 // used the idempotency key, waiting for it if it is still pending.
 func (p *replay) original(dup *txOutcome) (*txOutcome, error) {
-	hash := originalTx(dup.Log)
+	hash := originalTx(dup.Info)
 	if hash == nil {
 		return dup, nil
 	}
@@ -652,14 +653,10 @@ func (p *replay) original(dup *txOutcome) (*txOutcome, error) {
 	}
 }
 
-// originalTx extracts "by tx <HEX>" from a duplicate's log.
-func originalTx(log string) []byte {
-	_, rest, ok := strings.Cut(log, "by tx ")
-	if !ok {
-		return nil
-	}
-	hx, _, _ := strings.Cut(rest, " ")
-	hash, err := hex.DecodeString(hx)
+// originalTx decodes the original tx hash a duplicate or conflict names in
+// its info.
+func originalTx(info string) []byte {
+	hash, err := hex.DecodeString(info)
 	if err != nil || len(hash) != 32 {
 		return nil
 	}
@@ -708,6 +705,10 @@ func (p *replay) send(i int) error {
 		}
 		if res.Code != 0 {
 			o := &txOutcome{Code: types.Code(res.Code), Log: res.Log, Hash: hash}
+			var d types.TxResultData
+			if d.Unmarshal(res.Data) == nil && d.ReplayOf != nil {
+				o.Info = hex.EncodeToString(d.ReplayOf.TxHash) // broadcast_tx_sync drops Info
+			}
 			if o.Code == types.CodeDuplicate {
 				if o, err = p.original(o); err != nil {
 					return err
@@ -855,11 +856,11 @@ func (p *replay) setup() error {
 	if p.params.Crms == nil {
 		return errors.New("the chain's parameters carry no CRMS section")
 	}
-	cp := app.CrmsParams(p.params.Crms)
+	cp := risk.EngineParams(p.params.Crms)
 	if p.eng, err = crms.NewEngine(cp); err != nil {
 		return fmt.Errorf("chain CRMS parameters: %w", err)
 	}
-	if p.offline, err = sim.NewReplayer(cp, app.Ratings(p.params.Crms)); err != nil {
+	if p.offline, err = sim.NewReplayer(cp, risk.Ratings(p.params.Crms)); err != nil {
 		return fmt.Errorf("chain CRMS parameters: %w", err)
 	}
 	p.validFor = p.f.validFor
@@ -910,8 +911,10 @@ func (p *replay) setup() error {
 		if err := refuseExistingHistory(p.ctx, p.cl, s.cardOrder); err != nil {
 			return err
 		}
-	case types.CodeDuplicate:
-		hash := originalTx(ct.Log)
+	case types.CodeDuplicate, types.CodeIdempotencyConflict:
+		// The probe carries this run's time map; a re-run's differs, so the
+		// chain calls it a conflict with the first run's row.
+		hash := originalTx(ct.Info)
 		res, err := p.rpc.Tx(p.ctx, hash, false)
 		if err != nil {
 			return fmt.Errorf("the first row was submitted before (%s) but its transaction cannot be read: %w", ct.Log, err)
@@ -1148,7 +1151,7 @@ func (p *replay) checkCards() error {
 	if err != nil {
 		return err
 	}
-	riskMax := app.RiskMaxOf(p.params.Crms, sr.Seller)
+	riskMax := sr.EffectiveRiskMaxNano
 	onChain := map[string]uint64{}
 	for i := range p.rows {
 		if o := p.rows[i].out; o.Code == types.CodeOK {

@@ -18,6 +18,7 @@ import (
 	"github.com/bytepoints/bytepoints/abci"
 	"github.com/bytepoints/bytepoints/app"
 	"github.com/bytepoints/bytepoints/types"
+	"github.com/cometbft/cometbft/mempool"
 	rpcclient "github.com/cometbft/cometbft/rpc/client"
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
 	cmttypes "github.com/cometbft/cometbft/types"
@@ -52,12 +53,18 @@ func Dial(ctx context.Context, rpcURL string, key ed25519.PrivateKey) (*Client, 
 
 // Result is a committed (or rejected) transaction's outcome.
 type Result struct {
-	Code     types.Code
-	Log      string
-	TxHash   []byte
-	Height   int64
-	Data     *types.TxResultData
-	Replayed bool // the idempotency key had been used: this is that tx's result
+	Code   types.Code
+	Log    string
+	TxHash []byte
+	Height int64
+	Data   *types.TxResultData
+	// Replayed: the (signer, idempotency key) had already booked this same
+	// message. Code, TxHash, Height and Data are then the original
+	// transaction's: nothing was booked again.
+	Replayed bool
+	// ConflictWith is, for code 15 (idempotency_conflict), the transaction
+	// that booked the key for a different message.
+	ConflictWith []byte
 }
 
 // OK reports success.
@@ -125,56 +132,61 @@ func (c *Client) Submit(ctx context.Context, msg any, o Options) (*Result, error
 	return c.Broadcast(ctx, tx)
 }
 
-// Broadcast submits signed tx bytes and waits for their commit.
+// Broadcast submits signed tx bytes and waits for their commit. A retry of
+// a booked transaction is answered with the original result (Replayed),
+// from CheckTx already or from the block, decided on the result's code and
+// typed data, never on its log.
 func (c *Client) Broadcast(ctx context.Context, tx []byte) (*Result, error) {
 	hash := types.TxHash(tx)
 	res, err := c.RPC.BroadcastTxSync(ctx, tx)
-	if err != nil && !strings.Contains(err.Error(), "already exists in cache") {
+	if err != nil && !inMempoolCache(err) {
 		return nil, fmt.Errorf("broadcast: %w", err)
 	}
 	if err == nil && res.Code != 0 {
-		r := &Result{Code: types.Code(res.Code), Log: res.Log, TxHash: hash}
-		if r.Code == types.CodeDuplicate {
-			return c.replay(ctx, r)
-		}
+		return settled(&Result{Code: types.Code(res.Code), Log: res.Log, TxHash: hash}, res.Data)
+	}
+	return c.WaitTx(ctx, hash)
+}
+
+// inMempoolCache reports CometBFT's refusal of bytes it already holds: the
+// same transaction is on its way, so waiting for it is the answer. Over
+// HTTP the RPC error is text; locally it is mempool.ErrTxInCache.
+func inMempoolCache(err error) bool {
+	return errors.Is(err, mempool.ErrTxInCache) || strings.Contains(err.Error(), mempool.ErrTxInCache.Error())
+}
+
+// settled completes a result from its data: for a duplicate, the original
+// result it carries; for a conflict, the transaction it names.
+func settled(r *Result, data []byte) (*Result, error) {
+	if len(data) == 0 {
 		return r, nil
 	}
-	r, err := c.WaitTx(ctx, hash)
-	if err != nil {
-		return nil, err
+	var d types.TxResultData
+	if err := d.Unmarshal(data); err != nil {
+		return nil, fmt.Errorf("decode result of %x: %w", r.TxHash, err)
 	}
-	if r.Code == types.CodeDuplicate {
-		return c.replay(ctx, r)
+	switch {
+	case r.Code == types.CodeDuplicate && d.ReplayOf != nil:
+		orig := d.ReplayOf
+		d.ReplayOf = nil
+		return &Result{Code: types.CodeOK, TxHash: orig.TxHash, Height: orig.Height, Data: &d, Replayed: true}, nil
+	case r.Code == types.CodeIdempotencyConflict && d.ConflictWith != nil:
+		r.ConflictWith = d.ConflictWith.TxHash
+	case r.Code == types.CodeOK:
+		r.Data = &d
 	}
 	return r, nil
 }
 
-// replay fetches the transaction that first used the idempotency key.
-func (c *Client) replay(ctx context.Context, dup *Result) (*Result, error) {
-	orig := originalHash(dup.Log)
-	if orig == nil {
-		return dup, nil
-	}
-	r, err := c.WaitTx(ctx, orig)
-	if err != nil {
-		return dup, nil
-	}
-	r.Replayed = true
-	return r, nil
+// ErrNotCommitted is returned when a broadcast transaction was not seen in
+// a committed block in time. It may still be: poll its hash.
+type ErrNotCommitted struct {
+	TxHash  []byte
+	Timeout time.Duration
 }
 
-// originalHash extracts "by tx <HEX>" from a duplicate's log.
-func originalHash(log string) []byte {
-	_, rest, ok := strings.Cut(log, "by tx ")
-	if !ok {
-		return nil
-	}
-	h, _, _ := strings.Cut(rest, " ")
-	bz, err := hex.DecodeString(h)
-	if err != nil || len(bz) != 32 {
-		return nil
-	}
-	return bz
+func (e *ErrNotCommitted) Error() string {
+	return fmt.Sprintf("tx %x was not committed within %s (it may still be; query it later)", e.TxHash, e.Timeout)
 }
 
 // WaitTx polls until the transaction is in a committed block.
@@ -189,21 +201,14 @@ func (c *Client) WaitTx(ctx context.Context, hash []byte) (*Result, error) {
 	for {
 		res, err := c.RPC.Tx(ctx, hash, false)
 		if err == nil {
-			r := &Result{Code: types.Code(res.TxResult.Code), Log: res.TxResult.Log, TxHash: hash, Height: res.Height}
-			if r.OK() && len(res.TxResult.Data) > 0 {
-				r.Data = &types.TxResultData{}
-				if err := r.Data.Unmarshal(res.TxResult.Data); err != nil {
-					return nil, fmt.Errorf("decode result of %X: %w", hash, err)
-				}
-			}
-			return r, nil
+			return settled(&Result{Code: types.Code(res.TxResult.Code), Log: res.TxResult.Log, TxHash: hash, Height: res.Height}, res.TxResult.Data)
 		}
 		if !strings.Contains(err.Error(), "not found") {
 			return nil, fmt.Errorf("look up tx %X: %w", hash, err)
 		}
 		select {
 		case <-ctx.Done():
-			return nil, fmt.Errorf("tx %X was not committed within %s (it may still be; query it later)", hash, timeout)
+			return nil, &ErrNotCommitted{TxHash: hash, Timeout: timeout}
 		case <-time.After(delay):
 		}
 		if delay < 500*time.Millisecond {
