@@ -28,7 +28,21 @@ const (
 	// CodeIdempotencyConflict: the (signer, idempotency key) pair already
 	// booked a different message; Info names that transaction.
 	CodeIdempotencyConflict Code = 15
+
+	// Codes of the node's clients (the seller gateway, the CLI), never
+	// returned by the chain itself.
+
+	// CodeRateLimited: the gateway token made too many requests; retry
+	// after the time in the Retry-After header.
+	CodeRateLimited Code = 16
+	// CodeNotCommitted: the transaction was submitted but its commit was
+	// not seen in time; it may still commit: poll its hash.
+	CodeNotCommitted Code = 17
 )
+
+// FromChain reports whether the state machine can return c (every code but
+// the clients' own).
+func (c Code) FromChain() bool { return c != CodeRateLimited && c != CodeNotCommitted }
 
 // Codespace is reported with every non-zero code.
 const Codespace = "bytepoints"
@@ -50,6 +64,8 @@ var codeNames = map[Code]string{
 	CodeWrongChain:          "wrong_chain",
 	CodeInvalidArgument:     "invalid_argument",
 	CodeIdempotencyConflict: "idempotency_conflict",
+	CodeRateLimited:         "rate_limited",
+	CodeNotCommitted:        "not_committed",
 }
 
 // CodeByName maps a stable name back to its code.
