@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/bytepoints/bytepoints/app/ledger"
 	"github.com/bytepoints/bytepoints/app/members"
 	"github.com/bytepoints/bytepoints/app/risk"
 	"github.com/bytepoints/bytepoints/app/state"
@@ -280,6 +281,7 @@ func qSeller(r store.Reader, args []string) (state.Msg, error) {
 	}
 	out := &types.SellerResponse{Seller: s, Terminals: state.Terminals(r, args[0]), OpenEpoch: state.SellerEpoch(r, args[0])}
 	out.EffectiveRiskMaxNano, out.RiskMaxIsDefault = risk.RiskMaxOf(p.Crms, s)
+	out.EffectiveEarnRateBps = ledger.EarnRate(p, s)
 	return out, nil
 }
 

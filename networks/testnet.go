@@ -78,7 +78,7 @@ func (o *Options) defaults() error {
 		return fmt.Errorf("--validators must be at least 1")
 	}
 	if o.Output == "" {
-		return fmt.Errorf("--output is required")
+		return fmt.Errorf("the output directory is required (testnet --dir)")
 	}
 	if o.ChainID == "" {
 		o.ChainID = "bytepoints-local"

@@ -125,3 +125,13 @@ func CodeOf(err error) Code {
 	}
 	return CodeInternal
 }
+
+// Message is an error's message without its code-name prefix, for text
+// that names the code separately (the gateway's error shape, CLI flags).
+func Message(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Msg
+	}
+	return err.Error()
+}

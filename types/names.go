@@ -93,7 +93,8 @@ func CVMName(v CVM) string           { return nameOf(v, cvmNames) }
 func AuthName(v AuthResult) string   { return nameOf(v, authNames) }
 
 // StatusName is the lower-case name of a protobuf status enum value
-// without its type prefix: SELLER_STATUS_ACTIVE -> "active".
+// without its type prefix, as JSON output spells it:
+// SELLER_STATUS_ACTIVE -> "active", LINE_STATUS_NOTHING_DUE -> "nothing_due".
 func StatusName(v fmt.Stringer, prefix string) string {
-	return strings.ToLower(strings.ReplaceAll(strings.TrimPrefix(v.String(), prefix), "_", "-"))
+	return strings.ToLower(strings.TrimPrefix(v.String(), prefix))
 }

@@ -85,7 +85,7 @@ func startSeller(t *testing.T, dir string, epochSeconds int) (string, int, *netw
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, code := cli(t, "testnet", "--validators", "1", "--output", filepath.Join(dir, "net"), "--sellers", "shop-a",
+	out, code := cli(t, "testnet", "--validators", "1", "--dir", filepath.Join(dir, "net"), "--sellers", "shop-a",
 		"--base-port", strconv.Itoa(base), "--timeout-commit", "200ms", "--epoch-seconds", strconv.Itoa(epochSeconds), "--p2p", "tcp")
 	if code != 0 {
 		t.Fatalf("testnet: %s", out)
@@ -153,20 +153,49 @@ func TestCLIContract(t *testing.T) {
 	if code != 0 || again["replayed"] != true || again["tx_hash"] != buy["tx_hash"] {
 		t.Fatalf("retry: %v", again)
 	}
-
-	red, code := cliJSON(t, append([]string{"tx", "redeem", "--customer", "C", "--points", "60", "--bill", "250.00"}, h...)...)
-	if code != 0 || num(t, red, "points_redeemed") != 60 || num(t, red, "same_seller_points") != 60 || num(t, red, "cross_seller_points") != 0 ||
-		num(t, red, "system_payment_paise") != 6000 || num(t, red, "discount_paise") != 6000 {
-		t.Fatalf("redeem: %v", red)
+	// The same key for another request is refused with code 15, naming the original.
+	other, code := cliJSON(t, append([]string{"tx", "purchase", "--customer", "C", "--amount", "99.00", "--terminal", "till-1", "--idempotency-key", "pos-1"}, h...)...)
+	if code == 0 || num(t, other, "code") != 15 || other["conflict_with"] != buy["tx_hash"] {
+		t.Fatalf("key reuse for another amount: exit %d %v", code, other)
 	}
-	// A rejected transaction prints its code and log and exits non-zero.
-	bad, code := cliJSON(t, append([]string{"tx", "redeem", "--customer", "C", "--points", "41", "--bill", "250.00"}, h...)...)
-	if code == 0 || num(t, bad, "code") != 8 || bad["log"] == "" {
-		t.Fatalf("over-redeem: exit %d %v", code, bad)
+	// A retry long after the first envelope's validity ended is still a replay.
+	short, code := cliJSON(t, append([]string{"tx", "purchase", "--customer", "D", "--amount", "10.00", "--idempotency-key", "pos-2", "--valid-for", "2"}, h...)...)
+	if code != 0 || num(t, short, "points_issued") != 10 {
+		t.Fatalf("short-lived purchase: %v", short)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	if err := networks.WaitHeight(ctx, fmt.Sprintf("http://127.0.0.1:%d", base+1), int64(num(t, short, "height"))+5); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	late, code := cliJSON(t, append([]string{"tx", "purchase", "--customer", "D", "--amount", "10.00", "--idempotency-key", "pos-2", "--valid-for", "2"}, h...)...)
+	if code != 0 || late["replayed"] != true || late["tx_hash"] != short["tx_hash"] {
+		t.Fatalf("late retry: %v", late)
+	}
+	if b, _ := cliJSON(t, append([]string{"query", "balance", "--customer", "D"}, h...)...); num(t, b, "points") != 10 {
+		t.Fatalf("late retry booked again: %v", b)
+	}
+
+	// Nothing is assumed: a redemption without a flow verified nothing.
+	if r, code := cliJSON(t, append([]string{"tx", "redeem", "--customer", "C", "--points", "60", "--bill", "250.00"}, h...)...); code == 0 || num(t, r, "code") != 12 {
+		t.Fatalf("redeem without a flow: %v", r)
+	}
+	pin := []string{"--cvm", "pin-online", "--read-type", "contact-emv"}
+	// The redemption and its void must fall in one settlement epoch.
+	awaitRoomInEpoch(t, h, 6, 3*time.Second)
+	red, code := cliJSON(t, append(append([]string{"tx", "redeem", "--customer", "C", "--points", "60", "--bill", "250.00"}, pin...), h...)...)
+	if code != 0 || num(t, red, "points_redeemed") != 60 || num(t, red, "same_seller_points") != 60 || num(t, red, "cross_seller_points") != 0 ||
+		num(t, red, "system_payment_paise") != 6000 || num(t, red, "discount_paise") != 6000 || red["authorised_by"] != "cvm" {
+		t.Fatalf("redeem: %v", red)
 	}
 	void, code := cliJSON(t, append([]string{"tx", "void", "--redemption", red["redemption_id"].(string)}, h...)...)
 	if code != 0 || num(t, void, "points_restored") != 60 {
 		t.Fatalf("void: %v", void)
+	}
+	// A rejected transaction prints its code and log and exits non-zero.
+	bad, code := cliJSON(t, append(append([]string{"tx", "redeem", "--customer", "C", "--points", "101", "--bill", "250.00"}, pin...), h...)...)
+	if code == 0 || num(t, bad, "code") != 8 || bad["log"] == "" {
+		t.Fatalf("over-redeem: exit %d %v", code, bad)
 	}
 	ref, code := cliJSON(t, append([]string{"tx", "refund", "--purchase", buy["purchase_id"].(string), "--amount", "30.00"}, h...)...)
 	if code != 0 || num(t, ref, "points_clawed_back") != 30 || num(t, ref, "seller_credit_paise") != 3000 {
@@ -196,12 +225,13 @@ func TestCLIContract(t *testing.T) {
 	if !strings.Contains(txt, "proof: VERIFIED") {
 		t.Fatalf("text output does not say the proof verified:\n%s", txt)
 	}
-	seller, code := cliJSON(t, append([]string{"query", "seller", "--seller", "shop-a"}, h...)...)
-	if code != 0 || num(t, seller, "position_paise") != -7000 {
+	// query seller defaults to the home's seller.
+	seller, code := cliJSON(t, append([]string{"query", "seller"}, h...)...)
+	if code != 0 || seller["seller_id"] != "shop-a" || num(t, seller, "position_paise") != -8000 || seller["risk_max_is_default"] != true {
 		t.Fatalf("seller: %v", seller)
 	}
 	tot, code := cliJSON(t, append([]string{"query", "totals", "--prove"}, h...)...)
-	if code != 0 || num(t, tot, "outstanding_points") != 70 || num(t, tot, "escrow_paise") != 7000 {
+	if code != 0 || num(t, tot, "outstanding_points") != 80 || num(t, tot, "escrow_paise") != 8000 {
 		t.Fatalf("totals: %v", tot)
 	}
 	if pm, code := cliJSON(t, append([]string{"query", "params"}, h...)...); code != 0 || pm["default_earn_rate_bps"] == nil {
@@ -239,6 +269,7 @@ func TestCLIContract(t *testing.T) {
 	if code != 0 || st["lines"] == nil {
 		t.Fatalf("statement: %v", st)
 	}
+	// confirm-settlement takes the epoch as a number, as query statement does.
 	if r, code := cliJSON(t, append([]string{"tx", "confirm-settlement", "--epoch", ep, "--bank-ref", "UTR42"}, h...)...); code != 0 || num(t, r, "code") != 0 {
 		t.Fatalf("confirm: %v", r)
 	}
@@ -255,8 +286,14 @@ func TestCLIContract(t *testing.T) {
 	}
 	metrics, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if !strings.Contains(string(metrics), "bytepoints_outstanding_points 70") || !strings.Contains(string(metrics), `bytepoints_tx_results_total{code="ok"}`) {
-		t.Fatalf("metrics lack the ledger's figures:\n%s", metrics)
+	for _, want := range []string{"bytepoints_outstanding_points 80",
+		`bytepoints_tx_results_total{code="ok",msg="purchase",stage="deliver"}`,
+		`bytepoints_tx_results_total{code="cvm_required",msg="redeem",stage="check"}`, // a CheckTx refusal
+		`bytepoints_tx_results_total{code="idempotency_conflict",msg="purchase",stage="check"}`,
+		`bytepoints_block_seconds_count{phase="commit"}`} {
+		if !strings.Contains(string(metrics), want) {
+			t.Fatalf("metrics lack %s:\n%s", want, metrics)
+		}
 	}
 
 	// Ctrl-C stops the node cleanly.
@@ -266,11 +303,7 @@ func TestCLIContract(t *testing.T) {
 }
 
 func TestHelpOnEveryCommand(t *testing.T) {
-	root := newRootCmd()
-	var walk func(c interface {
-		Commands() []*cobraCommand
-	})
-	_ = walk
+	root, _ := newRootCmd()
 	for _, c := range allCommands(root) {
 		if c.Short == "" {
 			t.Errorf("command %q has no help text", c.CommandPath())
@@ -308,5 +341,26 @@ func TestDemo(t *testing.T) {
 	}
 	if d.Invariants != "ok" || len(d.Statements) == 0 || d.Totals["outstanding_points"].(float64) != 30 || d.Totals["escrow_paise"].(float64) != 3000 {
 		t.Fatalf("demo end state: %v %v", d.Invariants, d.Totals)
+	}
+}
+
+// awaitRoomInEpoch waits, if needed, for a fresh settlement epoch (of
+// epochSeconds) so that at least room remains in the open one: steps that
+// must land in one epoch then do, without depending on luck.
+func awaitRoomInEpoch(t *testing.T, h []string, epochSeconds int64, room time.Duration) {
+	t.Helper()
+	sts, _ := cliJSON(t, append([]string{"query", "statements"}, h...)...)
+	open := int64(num(t, sts, "open_epoch"))
+	end := time.Unix((open+1)*epochSeconds, 0)
+	if time.Until(end) >= room {
+		return
+	}
+	deadline := time.Now().Add(time.Duration(epochSeconds)*time.Second + 30*time.Second)
+	for int64(num(t, sts, "open_epoch")) == open {
+		if time.Now().After(deadline) {
+			t.Fatalf("epoch %d never closed", open)
+		}
+		time.Sleep(200 * time.Millisecond)
+		sts, _ = cliJSON(t, append([]string{"query", "statements"}, h...)...)
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -46,7 +47,7 @@ verification is an error.`,
 		if g.output == "json" {
 			if m, ok := v.(map[string]any); ok && q.Verified != nil {
 				m["proof"] = map[string]any{"verified": true, "height": q.Height, "header_height": q.Verified.Height,
-					"app_hash": fmt.Sprintf("%X", q.Verified.AppHash), "signed_power": q.Verified.Power, "total_power": q.Verified.Total,
+					"app_hash": hex.EncodeToString(q.Verified.AppHash), "signed_power": q.Verified.Power, "total_power": q.Verified.Total,
 					"entries": len(q.Proofs)}
 			}
 			return printJSON(cmd.OutOrStdout(), v)
@@ -55,7 +56,7 @@ verification is an error.`,
 			return err
 		}
 		if q.Verified != nil {
-			fmt.Fprintf(cmd.OutOrStdout(), "\nproof: VERIFIED %d entries of state at height %d against app hash %X of header %d (signed by %d of %d voting power)\n",
+			fmt.Fprintf(cmd.OutOrStdout(), "\nproof: VERIFIED %d entries of state at height %d against app hash %x of header %d (signed by %d of %d voting power)\n",
 				len(q.Proofs), q.Height, q.Verified.AppHash, q.Verified.Height, q.Verified.Power, q.Verified.Total)
 		}
 		return nil
@@ -66,6 +67,9 @@ verification is an error.`,
 		Use: "balance", Short: "A customer's points and lots (earliest expiry first)", Args: cobra.NoArgs,
 		Example: "  bytepointsd query balance --home ./net/seller-0 --customer C --prove",
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := types.ValidateCustomerID(customer); err != nil {
+				return err
+			}
 			return run(cmd, "/balance/"+customer, func(w io.Writer, q *client.QueryResult) (any, error) {
 				b, err := client.Decode[types.BalanceResponse](q)
 				if err != nil {
@@ -92,6 +96,9 @@ verification is an error.`,
 	history := &cobra.Command{
 		Use: "history", Short: "A customer's point movements, newest first (paged)", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := types.ValidateCustomerID(hCustomer); err != nil {
+				return err
+			}
 			return run(cmd, fmt.Sprintf("/history/%s/%d/%d", hCustomer, page, limit), func(w io.Writer, q *client.QueryResult) (any, error) {
 				h, err := client.Decode[types.HistoryResponse](q)
 				if err != nil {
@@ -105,7 +112,7 @@ verification is an error.`,
 					kind := kindName(e.Kind)
 					fmt.Fprintf(tw, "%d\t%s\t%s\t%+d\t%s\t%d\t%d\n", e.Seq, time.Unix(e.Time, 0).UTC().Format(time.RFC3339), kind, e.PointsDelta, e.SellerId, e.BalanceAfter, e.Height)
 					entries = append(entries, map[string]any{"seq": e.Seq, "kind": kind, "points": e.PointsDelta, "seller_id": e.SellerId,
-						"balance_after": e.BalanceAfter, "height": e.Height, "time": time.Unix(e.Time, 0).UTC().Format(time.RFC3339), "tx_hash": fmt.Sprintf("%X", e.TxId)})
+						"balance_after": e.BalanceAfter, "height": e.Height, "time": time.Unix(e.Time, 0).UTC().Format(time.RFC3339), "tx_hash": hex.EncodeToString(e.TxId)})
 				}
 				tw.Flush()
 				return map[string]any{"customer_id": h.CustomerId, "total": h.Total, "page": h.Page, "limit": h.Limit, "entries": entries}, nil
@@ -120,24 +127,37 @@ verification is an error.`,
 	var sellerID string
 	seller := &cobra.Command{
 		Use: "seller", Short: "A seller: settlement position, terminals, earn rate, open-epoch activity", Args: cobra.NoArgs,
+		Example: "  bytepointsd query seller --home ./net/seller-0                 # this home's seller\n" +
+			"  bytepointsd query seller --home ./net/seller-0 --seller seller-1",
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if sellerID == "" {
+				if sellerID = homeSeller(g); sellerID == "" {
+					return usagef("--seller is required: %s has no seller of its own", g.home)
+				}
+			}
+			if err := types.ValidateSellerID(sellerID); err != nil {
+				return err
+			}
 			return run(cmd, "/seller/"+sellerID, func(w io.Writer, q *client.QueryResult) (any, error) {
 				s, err := client.Decode[types.SellerResponse](q)
 				if err != nil {
 					return nil, err
 				}
 				f := client.SellerFields(s)
-				fmt.Fprintf(w, "seller %s (%s)\n  position: Rs %s (%s)\n  earn rate: %d bps   risk_max: %v   validator power: %d\n",
-					s.Seller.SellerId, f["status"], f["position"], positionWord(s.Seller.PositionPaise), s.Seller.EarnRateBps, f["risk_max"], s.Seller.ValidatorPower)
+				riskFrom := "its own"
+				if s.RiskMaxIsDefault {
+					riskFrom = "the governed default"
+				}
+				fmt.Fprintf(w, "seller %s (%s)\n  position: Rs %s (%s)\n  earn rate: %v bps   risk_max: %v (%s)   validator power: %d\n",
+					s.Seller.SellerId, f["status"], f["position"], positionWord(s.Seller.PositionPaise), s.EffectiveEarnRateBps, f["effective_risk_max"], riskFrom, s.Seller.ValidatorPower)
 				for _, t := range s.Terminals {
-					fmt.Fprintf(w, "  terminal %s: %s\n", t.TerminalId, t.Status)
+					fmt.Fprintf(w, "  terminal %s: %s (since height %d)\n", t.TerminalId, types.StatusName(t.Status, "TERMINAL_STATUS_"), t.RegisteredHeight)
 				}
 				return f, nil
 			})
 		},
 	}
-	seller.Flags().StringVar(&sellerID, "seller", "", "seller id")
-	must(seller.MarkFlagRequired("seller"))
+	seller.Flags().StringVar(&sellerID, "seller", "", "seller id (default: this home's seller)")
 
 	sellers := &cobra.Command{
 		Use: "sellers", Short: "Every member seller", Args: cobra.NoArgs,
@@ -279,7 +299,17 @@ multiplier), the largest amount that would skip now, and the reason.`,
 			if cSeller == "" {
 				cSeller = homeSeller(g)
 			}
-			path := fmt.Sprintf("/crms/%s/%d/%s/%d", cCustomer, paise, cSeller, cContext)
+			// Ids are checked before they become parts of a query path.
+			if err := types.ValidateCustomerID(cCustomer); err != nil {
+				return err
+			}
+			path := fmt.Sprintf("/crms/%s/%d", cCustomer, paise)
+			if cSeller != "" {
+				if err := types.ValidateSellerID(cSeller); err != nil {
+					return err
+				}
+				path += fmt.Sprintf("/%s/%d", cSeller, cContext)
+			}
 			return run(cmd, path, func(w io.Writer, q *client.QueryResult) (any, error) {
 				d, err := client.Decode[types.DecisionResponse](q)
 				if err != nil {
@@ -341,7 +371,7 @@ func parseEpoch(s string) (uint64, error) {
 	}
 	t, err := time.Parse("2006-01-02", s)
 	if err != nil {
-		return 0, fmt.Errorf("--epoch %q: give an epoch number or a date YYYY-MM-DD", s)
+		return 0, usagef("--epoch %q: give an epoch number or a date YYYY-MM-DD", s)
 	}
 	return uint64(t.Unix() / 86400), nil
 }
@@ -365,7 +395,7 @@ func PrintStatement(w io.Writer, s *types.Statement) {
 		}
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%s\t%s\t\n", l.SellerId, a.IssuedPoints, a.RedeemedSamePoints, a.RedeemedCrossPoints,
 			a.ClawedBackPoints, a.RefundShortfallPoints, a.ExpiredPoints, types.FormatSignedPaise(l.NetPaise), dir,
-			stringsLower(l.Status.String(), "LINE_STATUS_"))
+			types.StatusName(l.Status, "LINE_STATUS_"))
 	}
 	tw.Flush()
 	lines := "lines"

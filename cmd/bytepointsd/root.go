@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -28,7 +27,7 @@ func defaultHome() string {
 	return filepath.Join(d, ".bytepoints")
 }
 
-func newRootCmd() *cobra.Command {
+func newRootCmd() (*cobra.Command, *globals) {
 	g := &globals{}
 	root := &cobra.Command{
 		Use:   "bytepointsd",
@@ -43,7 +42,7 @@ agree block by block on every issuance, redemption and settlement statement.
 
 Start here:
   bytepointsd demo                              the worked example, self-contained
-  bytepointsd testnet --validators 4 --output ./net
+  bytepointsd testnet --validators 4 --dir ./net
   bytepointsd start --home ./net/seller-0
   bytepointsd tx purchase --home ./net/seller-0 --customer C --amount 100.00`,
 		SilenceUsage:  true,
@@ -54,7 +53,7 @@ Start here:
 	root.PersistentFlags().StringVar(&g.node, "node", "", "node RPC URL (default: the RPC address in the home's config)")
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
 		if g.output != "text" && g.output != "json" {
-			return fmt.Errorf("--output must be text or json, not %q", g.output)
+			return usagef("--output must be text or json, not %q", g.output)
 		}
 		return nil
 	}
@@ -70,7 +69,22 @@ Start here:
 		newDemoCmd(g),
 		newSimCmd(g),
 	)
-	return root
+	strictGroups(root)
+	return root, g
+}
+
+// strictGroups makes every command that only groups others (the root, tx,
+// query, keys, ...) refuse a mistyped subcommand with an error and a
+// non-zero exit status, instead of printing its help and exiting 0; given
+// no subcommand it prints its help.
+func strictGroups(c *cobra.Command) {
+	if c.HasSubCommands() && c.Run == nil && c.RunE == nil {
+		c.Args = cobra.NoArgs
+		c.RunE = func(cmd *cobra.Command, _ []string) error { return cmd.Help() }
+	}
+	for _, s := range c.Commands() {
+		strictGroups(s)
+	}
 }
 
 // printJSON writes v as indented JSON.

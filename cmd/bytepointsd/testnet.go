@@ -18,7 +18,7 @@ func newTestnetCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "testnet",
 		Short: "Generate the homes of a multi-seller network on this machine (loopback only)",
-		Long: `Writes one home per founding seller under DIR/<seller-id>/: its operator key,
+		Long: `Writes one home per founding seller under --dir DIR/<seller-id>/: its operator key,
 validator and p2p keys, CometBFT config (addresses on loopback only), the
 app config with a gateway token, and the shared genesis naming every seller
 as a member and an equal-power validator. Each node lists the others as
@@ -26,8 +26,8 @@ peers: libp2p (QUIC) by default, or classic TCP with --p2p tcp.
 
 Start each with "bytepointsd start --home DIR/<seller-id>". DIR/network.json
 lists every node's addresses and ids.`,
-		Example: `  bytepointsd testnet --validators 4 --output ./net
-  bytepointsd testnet --validators 2 --output ./net --sellers acme,bazaar --p2p tcp`,
+		Example: `  bytepointsd testnet --validators 4 --dir ./net
+  bytepointsd testnet --validators 2 --dir ./net --sellers acme,bazaar --p2p tcp`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if sellers != "" {
@@ -40,6 +40,9 @@ lists every node's addresses and ids.`,
 				p := app.DefaultParams()
 				p.EpochSeconds = epochSeconds
 				o.Params = p
+			}
+			if o.Output == "" {
+				return usagef("--dir is required: the directory to write the homes into")
 			}
 			m, err := networks.Generate(o)
 			if err != nil {
@@ -66,7 +69,7 @@ lists every node's addresses and ids.`,
 	f := cmd.Flags()
 	f.IntVar(&o.Validators, "validators", 0, "number of founding sellers (validators)")
 	f.IntVar(&o.Joiners, "candidates", 0, "extra homes of sellers not in genesis, to be voted in later")
-	f.StringVar(&o.Output, "output", "", "directory to write the homes into (must be empty or absent)")
+	f.StringVar(&o.Output, "dir", "", "directory to write the homes into (must be empty or absent)")
 	f.StringVar(&sellers, "sellers", "", "comma-separated seller ids (default seller-0, seller-1, ...)")
 	f.StringVar(&o.ChainID, "chain-id", "bytepoints-local", "chain id")
 	f.StringVar(&o.Transport, "p2p", networks.TransportLibP2P, "p2p transport: libp2p (QUIC) or tcp")

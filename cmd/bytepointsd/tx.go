@@ -124,7 +124,7 @@ func submit(cmd *cobra.Command, g *globals, f *txFlags, msg any) error {
 func printFields(cmd *cobra.Command, res *client.Result, fields map[string]any) {
 	w := cmd.OutOrStdout()
 	if res.OK() {
-		fmt.Fprintf(w, "committed at height %d, tx %X", res.Height, res.TxHash)
+		fmt.Fprintf(w, "committed at height %d, tx %x", res.Height, res.TxHash)
 		if res.Replayed {
 			fmt.Fprint(w, " (replayed: this idempotency key was already used; original result)")
 		}
@@ -143,7 +143,11 @@ func printFields(cmd *cobra.Command, res *client.Result, fields map[string]any) 
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		fmt.Fprintf(w, "  %-22s %v\n", strings.ReplaceAll(k, "_", " ")+":", fields[k])
+		v := fields[k]
+		if t, ok := v.(int64); ok && strings.HasSuffix(k, "_at") && t > 0 {
+			v = time.Unix(t, 0).UTC().Format(time.RFC3339) // times in text are UTC dates
+		}
+		fmt.Fprintf(w, "  %-22s %v\n", strings.ReplaceAll(k, "_", " ")+":", v)
 	}
 }
 
@@ -151,7 +155,7 @@ func printFields(cmd *cobra.Command, res *client.Result, fields map[string]any) 
 func amountFlag(name, v string) (uint64, error) {
 	p, err := types.ParseRupees(v)
 	if err != nil {
-		return 0, fmt.Errorf("--%s: %w", name, err)
+		return 0, usagef("--%s: %v", name, err)
 	}
 	return p, nil
 }
@@ -159,12 +163,14 @@ func amountFlag(name, v string) (uint64, error) {
 func txIDFlag(name, v string) ([]byte, error) {
 	id, err := hex.DecodeString(strings.TrimPrefix(v, "0x"))
 	if err != nil || len(id) != 32 {
-		return nil, fmt.Errorf("--%s must be a 64-hex transaction hash (printed as tx_hash when it was committed)", name)
+		return nil, usagef("--%s must be a 64-hex transaction hash (printed as tx_hash when it was committed)", name)
 	}
 	return id, nil
 }
 
-// flowFlags describe how the customer was verified at the till.
+// flowFlags describe the payment flow the terminal observed. Nothing is
+// assumed: without --cvm the transaction carries no flow, which verifies
+// nothing (SPEC §6.1).
 type flowFlags struct {
 	readType string
 	cvm      string
@@ -172,38 +178,33 @@ type flowFlags struct {
 	ms       uint32
 }
 
-func (ff *flowFlags) register(cmd *cobra.Command, defCVM string) {
-	cmd.Flags().StringVar(&ff.readType, "read-type", "contactless-emv", "card read: contact-emv, contactless-emv, magstripe, contactless-magstripe")
-	cmd.Flags().StringVar(&ff.cvm, "cvm", defCVM, "verification: pin-online, pin-offline, wrong-pin-then-ok, wrong-pin-aborted, signature, no-cvm-under-limit, no-cvm-crms, none")
-	cmd.Flags().StringVar(&ff.auth, "auth", "approved", "authorisation: approved or declined")
-	cmd.Flags().Uint32Var(&ff.ms, "verification-ms", 0, "measured verification time in ms")
+func (ff *flowFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&ff.cvm, "cvm", "none", "cardholder verification observed: "+strings.Join(types.CVMNames(), ", ")+
+		"; none (the default) records no flow: nothing was verified")
+	cmd.Flags().StringVar(&ff.readType, "read-type", "", "how the card was read (required with --cvm): "+strings.Join(types.ReadTypeNames(), ", "))
+	cmd.Flags().StringVar(&ff.auth, "auth", "approved", "authorisation result with --cvm: "+strings.Join(types.AuthNames(), ", "))
+	cmd.Flags().Uint32Var(&ff.ms, "verification-ms", 0, "measured verification time in ms, with --cvm")
 }
-
-var (
-	readTypes = map[string]types.ReadType{"contact-emv": types.ReadType_READ_TYPE_CONTACT_EMV, "contactless-emv": types.ReadType_READ_TYPE_CONTACTLESS_EMV,
-		"magstripe": types.ReadType_READ_TYPE_MAGSTRIPE, "contactless-magstripe": types.ReadType_READ_TYPE_CONTACTLESS_MAGSTRIPE}
-	cvms = map[string]types.CVM{"pin-online": types.CVM_CVM_PIN_ONLINE_OK, "pin-offline": types.CVM_CVM_PIN_OFFLINE_OK,
-		"wrong-pin-then-ok": types.CVM_CVM_WRONG_PIN_THEN_OK, "wrong-pin-aborted": types.CVM_CVM_WRONG_PIN_ABORTED,
-		"signature": types.CVM_CVM_SIGNATURE, "no-cvm-under-limit": types.CVM_CVM_NO_CVM_UNDER_LIMIT, "no-cvm-crms": types.CVM_CVM_NO_CVM_CRMS}
-	auths = map[string]types.AuthResult{"approved": types.AuthResult_AUTH_RESULT_APPROVED, "declined": types.AuthResult_AUTH_RESULT_DECLINED}
-)
 
 // flow returns the flow, or nil for --cvm none.
 func (ff *flowFlags) flow() (*types.PaymentFlow, error) {
 	if ff.cvm == "none" {
 		return nil, nil
 	}
-	rt, ok := readTypes[ff.readType]
-	if !ok {
-		return nil, fmt.Errorf("--read-type %q: want one of contact-emv, contactless-emv, magstripe, contactless-magstripe", ff.readType)
+	if ff.readType == "" {
+		return nil, usagef("--read-type is required with --cvm %s: %s", ff.cvm, strings.Join(types.ReadTypeNames(), ", "))
 	}
-	cvm, ok := cvms[ff.cvm]
-	if !ok {
-		return nil, fmt.Errorf("--cvm %q: see --help for the values", ff.cvm)
+	rt, err := types.ParseReadType(ff.readType)
+	if err != nil {
+		return nil, usagef("--read-type: %s", types.Message(err))
 	}
-	au, ok := auths[ff.auth]
-	if !ok {
-		return nil, fmt.Errorf("--auth %q: want approved or declined", ff.auth)
+	cvm, err := types.ParseCVM(ff.cvm)
+	if err != nil {
+		return nil, usagef("--cvm: %s, or none", types.Message(err))
+	}
+	au, err := types.ParseAuth(ff.auth)
+	if err != nil {
+		return nil, usagef("--auth: %s", types.Message(err))
 	}
 	return &types.PaymentFlow{ReadType: rt, Cvm: cvm, Auth: au, VerificationMs: ff.ms}, nil
 }
@@ -218,9 +219,14 @@ func newTxPurchaseCmd(g *globals, f *txFlags) *cobra.Command {
 		Long: `Books a purchase of --amount rupees by --customer (the card token) at this
 home's seller. Points = floor(amount x earn rate); the default rate gives 1
 point per rupee. The seller's settlement position goes down by the points'
-value. The payment flow (--read-type, --cvm, --auth) feeds the card's CRMS
-reputation.`,
-		Example: "  bytepointsd tx purchase --home ./net/seller-0 --customer C --amount 100.00 -o json",
+value. The payment flow (--cvm, --read-type, --auth) feeds the card's CRMS
+reputation; without --cvm the purchase records a payment that verified
+nothing, which rates 0. --terminal names the till: it must be an active
+terminal of this seller (its key signs when the keyring has it, else the
+operator key signs naming it).`,
+		Example: `  bytepointsd tx purchase --home ./net/seller-0 --customer C --amount 100.00 -o json
+  bytepointsd tx purchase --home ./net/seller-0 --customer C --amount 100.00 --terminal till-1 \
+      --cvm pin-online --read-type contact-emv --idempotency-key pos-42`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			paise, err := amountFlag("amount", amount)
@@ -231,16 +237,13 @@ reputation.`,
 			if err != nil {
 				return err
 			}
-			if flow == nil {
-				return fmt.Errorf("a purchase needs a payment flow; --cvm none is only for redemptions")
-			}
 			return submit(cmd, g, f, &types.MsgPurchase{CustomerId: customer, AmountPaise: paise, TerminalId: f.terminal, Flow: flow, PaymentTimeMs: payTime})
 		},
 	}
 	cmd.Flags().StringVar(&customer, "customer", "", "customer id (card token)")
 	cmd.Flags().StringVar(&amount, "amount", "", "purchase amount in rupees, e.g. 100.00")
 	cmd.Flags().Int64Var(&payTime, "payment-time-ms", 0, "terminal time of the payment (Unix ms; default: block time)")
-	ff.register(cmd, "pin-online")
+	ff.register(cmd)
 	must(cmd.MarkFlagRequired("customer"), cmd.MarkFlagRequired("amount"))
 	return cmd
 }
@@ -266,11 +269,13 @@ must not exceed the bill. Lots are consumed earliest-expiry first; points this
 seller issued are a same-seller redemption, the rest cross-seller. The escrow
 reimburses the seller either way.
 
-The redemption must be vouched for: by a verified PIN at the till (the default
---cvm pin-online), by the CRMS when the card's reputation allows skipping
-verification for this value (--cvm none), or by the customer's wallet
-(--wallet NAME). Otherwise it fails with cvm_required.`,
-		Example: "  bytepointsd tx redeem --home ./net/seller-1 --customer C --points 40 --bill 250.00 -o json",
+The redemption must be vouched for: by a verified PIN at the till (--cvm
+pin-online or pin-offline, with --read-type), by the CRMS when the card's
+reputation allows skipping verification for this value, or by the
+customer's wallet (--wallet NAME). Without --cvm nothing was verified at the
+till (the default): the CRMS or the wallet must vouch, else the redemption
+fails with cvm_required.`,
+		Example: "  bytepointsd tx redeem --home ./net/seller-1 --customer C --points 40 --bill 250.00 --cvm pin-online --read-type contact-emv -o json",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			paise, err := amountFlag("bill", bill)
@@ -288,7 +293,7 @@ verification for this value (--cvm none), or by the customer's wallet
 	cmd.Flags().Uint64Var(&points, "points", 0, "points to redeem")
 	cmd.Flags().StringVar(&bill, "bill", "", "the bill in rupees, e.g. 250.00")
 	cmd.Flags().Int64Var(&ctxNano, "context-nano", 0, "CRMS context multiplier in 1e-9 units (0 = 1.0)")
-	ff.register(cmd, "pin-online")
+	ff.register(cmd)
 	must(cmd.MarkFlagRequired("customer"), cmd.MarkFlagRequired("points"), cmd.MarkFlagRequired("bill"))
 	return cmd
 }
@@ -316,7 +321,7 @@ stay a cost of the seller.`,
 					return err
 				}
 				if paise == 0 {
-					return fmt.Errorf("--amount must be positive (omit it to refund everything left)")
+					return usagef("--amount must be positive (omit it to refund everything left)")
 				}
 			}
 			return submit(cmd, g, f, &types.MsgRefund{PurchaseId: id, AmountPaise: paise, TerminalId: f.terminal})
@@ -400,18 +405,27 @@ func newTxRevokeTerminalCmd(g *globals, f *txFlags) *cobra.Command {
 }
 
 func newTxConfirmCmd(g *globals, f *txFlags) *cobra.Command {
-	var epoch uint64
-	var ref string
+	var epoch, ref string
 	cmd := &cobra.Command{
 		Use:   "confirm-settlement",
 		Short: "Confirm this seller's line of an epoch's statement as paid or received",
-		Args:  cobra.NoArgs,
+		Long: `Marks this home's seller's line of the statement of --epoch (a closed epoch:
+its number, or its UTC date YYYY-MM-DD for daily epochs, as in
+"query statement") as paid (the seller owed the escrow) or received (the
+escrow owed the seller), with the bank transfer's reference. The operator
+key signs.`,
+		Example: "  bytepointsd tx confirm-settlement --home ./net/seller-0 --epoch 2026-11-23 --bank-ref UTR123",
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			e, err := parseEpoch(epoch)
+			if err != nil {
+				return err
+			}
 			f.from = node.OperatorKey
-			return submit(cmd, g, f, &types.MsgConfirmSettlement{Epoch: epoch, BankReference: ref})
+			return submit(cmd, g, f, &types.MsgConfirmSettlement{Epoch: e, BankReference: ref})
 		},
 	}
-	cmd.Flags().Uint64Var(&epoch, "epoch", 0, "settlement epoch (see `query statements`)")
+	cmd.Flags().StringVar(&epoch, "epoch", "", "settlement epoch: its number or its date YYYY-MM-DD (see `query statements`)")
 	cmd.Flags().StringVar(&ref, "bank-ref", "", "bank transfer reference")
 	must(cmd.MarkFlagRequired("epoch"), cmd.MarkFlagRequired("bank-ref"))
 	return cmd
@@ -429,7 +443,7 @@ func newTxSetConfigCmd(g *globals, f *txFlags) *cobra.Command {
 			if risk != "" {
 				v, err := parseNano(risk)
 				if err != nil {
-					return fmt.Errorf("--risk-max: %w", err)
+					return usagef("--risk-max: %v", err)
 				}
 				riskNano = v
 			}
@@ -465,6 +479,11 @@ func newTxBindWalletCmd(g *globals, f *txFlags) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "bind-wallet",
 		Short: "Bind a customer's wallet key to their card (needs a PIN-verified flow at the till)",
+		Long: `Binds --wallet-key to --customer's card, so the wallet can later co-sign
+redemptions the CRMS would not allow alone. The customer must be present and
+verified at the till: pass the flow, e.g. --cvm pin-online --read-type
+contact-emv (without it nothing was verified and the chain answers
+cvm_required).`,
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			pk, err := pubKeyArg(g, wallet)
@@ -480,7 +499,7 @@ func newTxBindWalletCmd(g *globals, f *txFlags) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&customer, "customer", "", "customer id (card token)")
 	cmd.Flags().StringVar(&wallet, "wallet-key", "", "wallet public key (hex) or keyring key name")
-	ff.register(cmd, "pin-online")
+	ff.register(cmd)
 	must(cmd.MarkFlagRequired("customer"), cmd.MarkFlagRequired("wallet-key"))
 	return cmd
 }

@@ -1,12 +1,10 @@
 package main
 
 import (
-	"strings"
 
 	"github.com/bytepoints/bytepoints/node"
 )
 
-func stringsLower(s, prefix string) string { return strings.ToLower(strings.TrimPrefix(s, prefix)) }
 
 // homeSeller is the seller id of --home, or "" when it has none.
 func homeSeller(g *globals) string {

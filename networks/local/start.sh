@@ -17,7 +17,7 @@ if [ -f "$DIR/pids" ] && kill -0 $(cat "$DIR/pids") 2>/dev/null; then
   exit 1
 fi
 rm -rf "$DIR"
-"$BIN" testnet --validators "$N" --output "$DIR" --p2p "$P2P" --distinct-ips --timeout-commit 1s >/dev/null
+"$BIN" testnet --validators "$N" --dir "$DIR" --p2p "$P2P" --distinct-ips --timeout-commit 1s >/dev/null
 : > "$DIR/pids"
 for home in "$DIR"/seller-*; do
   "$BIN" start --home "$home" >"$home/node.log" 2>&1 &

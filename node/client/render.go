@@ -25,6 +25,9 @@ func Fields(r *Result) map[string]any {
 	}
 	if !r.OK() {
 		out["log"] = r.Log
+		if r.ConflictWith != nil {
+			out["conflict_with"] = hex.EncodeToString(r.ConflictWith)
+		}
 		return out
 	}
 	if r.Data == nil {
@@ -151,18 +154,23 @@ func SellerFields(r *types.SellerResponse) map[string]any {
 	for _, t := range r.Terminals {
 		terms = append(terms, map[string]any{
 			"terminal_id": t.TerminalId, "pubkey": hex.EncodeToString(t.Pubkey),
-			"status":            strings.ToLower(strings.TrimPrefix(t.Status.String(), "TERMINAL_STATUS_")),
+			"status":            types.StatusName(t.Status, "TERMINAL_STATUS_"),
 			"registered_height": t.RegisteredHeight, "revoked_height": t.RevokedHeight,
 		})
 	}
 	return map[string]any{
 		"seller_id": s.SellerId, "name": s.Name,
-		"status":          strings.ToLower(strings.TrimPrefix(s.Status.String(), "SELLER_STATUS_")),
-		"position_paise":  s.PositionPaise,
-		"position":        types.FormatSignedPaise(s.PositionPaise),
-		"earn_rate_bps":   s.EarnRateBps,
-		"risk_max":        Nano(s.RiskMaxNano),
-		"operator_pubkey": hex.EncodeToString(s.OperatorPubkey), "validator_pubkey": hex.EncodeToString(s.ValidatorPubkey),
+		"status":         types.StatusName(s.Status, "SELLER_STATUS_"),
+		"position_paise": s.PositionPaise,
+		"position":       types.FormatSignedPaise(s.PositionPaise),
+		"earn_rate_bps":  s.EarnRateBps,
+		// The rate its purchases use now: its own, or the governed default.
+		"effective_earn_rate_bps": r.EffectiveEarnRateBps,
+		"risk_max":                Nano(s.RiskMaxNano),
+		// What its decisions use now: its own Risk_max, or the governed default.
+		"effective_risk_max":  Nano(r.EffectiveRiskMaxNano),
+		"risk_max_is_default": r.RiskMaxIsDefault,
+		"operator_pubkey":     hex.EncodeToString(s.OperatorPubkey), "validator_pubkey": hex.EncodeToString(s.ValidatorPubkey),
 		"node_id": s.NodeId, "peer_id": s.PeerId, "p2p_address": s.P2PAddress,
 		"validator_power": s.ValidatorPower, "joined_height": s.JoinedHeight,
 		"terminals":  terms,
@@ -210,7 +218,7 @@ func StatementFields(s *types.Statement) map[string]any {
 		m["net_paise"] = l.NetPaise
 		m["net"] = types.FormatSignedPaise(l.NetPaise)
 		m["direction"] = direction
-		m["status"] = strings.ToLower(strings.TrimPrefix(l.Status.String(), "LINE_STATUS_"))
+		m["status"] = types.StatusName(l.Status, "LINE_STATUS_")
 		m["bank_reference"] = l.BankReference
 		m["confirmed_height"] = l.ConfirmedHeight
 		lines = append(lines, m)
@@ -240,7 +248,7 @@ func ProposalFields(p *types.Proposal, m *types.MsgPropose) map[string]any {
 	}
 	return map[string]any{
 		"id": p.Id, "proposer": p.Proposer, "description": p.Description, "action": action, "target": target,
-		"status": strings.ToLower(strings.TrimPrefix(p.Status.String(), "PROPOSAL_STATUS_")),
+		"status": types.StatusName(p.Status, "PROPOSAL_STATUS_"),
 		"yes":    p.Yes, "no": p.No, "submitted_height": p.SubmittedHeight, "expires_height": p.ExpiresHeight,
 		"decided_height": p.DecidedHeight, "result": p.Result,
 	}
