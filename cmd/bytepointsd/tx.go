@@ -227,7 +227,7 @@ operator key signs naming it).`,
 		Example: `  bytepointsd tx purchase --home ./net/seller-0 --customer C --amount 100.00 -o json
   bytepointsd tx purchase --home ./net/seller-0 --customer C --amount 100.00 --terminal till-1 \
       --cvm pin-online --read-type contact-emv --idempotency-key pos-42`,
-		Args:    cobra.NoArgs,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			paise, err := amountFlag("amount", amount)
 			if err != nil {
@@ -484,7 +484,7 @@ redemptions the CRMS would not allow alone. The customer must be present and
 verified at the till: pass the flow, e.g. --cvm pin-online --read-type
 contact-emv (without it nothing was verified and the chain answers
 cvm_required).`,
-		Args:  cobra.NoArgs,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			pk, err := pubKeyArg(g, wallet)
 			if err != nil {

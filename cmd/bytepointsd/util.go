@@ -1,10 +1,8 @@
 package main
 
 import (
-
 	"github.com/bytepoints/bytepoints/node"
 )
-
 
 // homeSeller is the seller id of --home, or "" when it has none.
 func homeSeller(g *globals) string {
