@@ -38,8 +38,36 @@ type Parsed struct {
 }
 
 // ParseTx runs the stateless ante steps: decode, chain id, signature and
-// field shapes.
-func ParseTx(chainID string, txBytes []byte) (*Parsed, error) {
+// field shapes. A signature is verified once per node: the hashes of
+// transactions whose signature verified are remembered (verifiedTxs), so
+// recheck, PrepareProposal and FinalizeBlock find what CheckTx verified.
+func (a *App) ParseTx(txBytes []byte) (*Parsed, error) {
+	return parseTx(a.cfg.ChainID, txBytes, a.sigs)
+}
+
+func parseTx(chainID string, txBytes []byte, sigs *verifiedTxs) (*Parsed, error) {
+	p, err := decodeTx(chainID, txBytes)
+	if err != nil {
+		return nil, err
+	}
+	if !sigs.has(p.Hash) {
+		if !types.VerifySignature(p.Body.Signer, types.SignBytes(p.Tx.Body), p.Tx.Signature) {
+			return nil, types.Errorf(types.CodeBadSignature, "signature does not verify for signer %x", p.Body.Signer[:8])
+		}
+		sigs.add(p.Hash)
+	}
+	if err := types.ValidateIdempotencyKey(p.Body.IdempotencyKey); err != nil {
+		return nil, err
+	}
+	if err := types.ValidateText("memo", p.Body.Memo, types.MaxMemoLen); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// decodeTx decodes an envelope and checks its chain id and the shapes of
+// its signer and signature, verifying nothing.
+func decodeTx(chainID string, txBytes []byte) (*Parsed, error) {
 	p := &Parsed{Hash: types.TxHash(txBytes)}
 	if len(txBytes) == 0 {
 		return nil, types.Errorf(types.CodeDecode, "empty transaction")
@@ -62,17 +90,35 @@ func ParseTx(chainID string, txBytes []byte) (*Parsed, error) {
 	if len(p.Body.Signer) != ed25519.PublicKeySize {
 		return nil, types.Errorf(types.CodeBadSignature, "signer must be a 32-byte Ed25519 public key, got %d bytes", len(p.Body.Signer))
 	}
-	if len(p.Tx.Signature) != ed25519.SignatureSize || !ed25519.Verify(p.Body.Signer, types.SignBytes(p.Tx.Body), p.Tx.Signature) {
-		return nil, types.Errorf(types.CodeBadSignature, "signature does not verify for signer %x", p.Body.Signer[:8])
-	}
-	if err := types.ValidateIdempotencyKey(p.Body.IdempotencyKey); err != nil {
-		return nil, err
-	}
-	if err := types.ValidateText("memo", p.Body.Memo, types.MaxMemoLen); err != nil {
-		return nil, err
+	if len(p.Tx.Signature) != ed25519.SignatureSize {
+		return nil, types.Errorf(types.CodeBadSignature, "signature must be %d bytes, got %d", ed25519.SignatureSize, len(p.Tx.Signature))
 	}
 	return p, nil
 }
+
+// SigCheck is one transaction signature to verify.
+type SigCheck struct {
+	TxHash, PubKey, Msg, Sig []byte
+}
+
+// Unverified lists the signatures of txs this node has not verified yet
+// (skipping what does not decode: it fails in the block anyway), for
+// batch verification before a block is executed.
+func (a *App) Unverified(txs [][]byte) []SigCheck {
+	var out []SigCheck
+	for _, tx := range txs {
+		p, err := decodeTx(a.cfg.ChainID, tx)
+		if err != nil || a.sigs.has(p.Hash) {
+			continue
+		}
+		out = append(out, SigCheck{TxHash: p.Hash, PubKey: p.Body.Signer, Msg: types.SignBytes(p.Tx.Body), Sig: p.Tx.Signature})
+	}
+	return out
+}
+
+// MarkVerified records transactions whose signature verified (in a batch).
+// Only a verification under types' rule may call it.
+func (a *App) MarkVerified(txHash []byte) { a.sigs.add(txHash) }
 
 func clip(s string) string {
 	if len(s) > 64 {

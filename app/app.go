@@ -75,12 +75,13 @@ type App struct {
 	risk   *risk.Keeper
 	router router
 	params paramsCache
+	sigs   *verifiedTxs
 }
 
 // New returns an App over db.
 func New(db *store.DB, cfg Config) *App {
 	k := &risk.Keeper{}
-	return &App{db: db, cfg: cfg, risk: k, router: router{
+	return &App{db: db, cfg: cfg, risk: k, sigs: newVerifiedTxs(verifiedTxsSize), router: router{
 		ledger:  ledger.MsgServer{Risk: k},
 		members: members.MsgServer{ValidateParams: ValidateParams},
 		settle:  settle.MsgServer{},
@@ -277,7 +278,7 @@ func (a *App) Commit() error {
 // writing anything: the mempool's admission check. A replay of a booked
 // transaction is answered here already (code 6 with the original result).
 func (a *App) CheckTx(txBytes []byte) TxResult {
-	p, err := ParseTx(a.cfg.ChainID, txBytes)
+	p, err := a.ParseTx(txBytes)
 	if err != nil {
 		return failed(err) // stateless refusals need no state
 	}
@@ -300,7 +301,7 @@ func lastBlockTimeMs(v *store.View) int64 { return floorDiv(v.TimeNs, 1e6) }
 
 // deliverTx runs one transaction of a block.
 func (a *App) deliverTx(blk *store.Cache, chain *state.Ctx, txBytes []byte) TxResult {
-	p, err := ParseTx(a.cfg.ChainID, txBytes)
+	p, err := a.ParseTx(txBytes)
 	if err != nil {
 		return failed(err)
 	}

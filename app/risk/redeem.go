@@ -66,7 +66,7 @@ func (k *Keeper) AuthoriseRedeem(c *state.Ctx, seller *types.SellerRecord, m *ty
 		if len(cust.WalletPubkey) != ed25519.PublicKeySize {
 			return "", types.Errorf(types.CodeCVMRequired, "customer %s has no wallet key bound; verify by PIN", m.CustomerId)
 		}
-		if !ed25519.Verify(cust.WalletPubkey, types.SignBytes(tx.Body), tx.WalletSignature) {
+		if !types.VerifySignature(cust.WalletPubkey, types.SignBytes(tx.Body), tx.WalletSignature) {
 			return "", types.Errorf(types.CodeBadSignature, "wallet signature does not verify for customer %s", m.CustomerId)
 		}
 		return ByWallet, nil
