@@ -68,6 +68,7 @@ Start here:
 		newTestnetCmd(g),
 		newDemoCmd(g),
 		newSimCmd(g),
+		newBenchCmd(g),
 	)
 	strictGroups(root)
 	return root, g
