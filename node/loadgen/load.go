@@ -38,7 +38,8 @@ type Report struct {
 	Duration      float64        `json:"duration_s"`
 	Offered       float64        `json:"offered_tx_per_s"` // submitted / duration
 	Submitted     int            `json:"submitted"`
-	Accepted      int            `json:"accepted"`           // CheckTx code 0
+	Accepted      int            `json:"accepted"`           // unique txs CheckTx admitted
+	Redelivered   int            `json:"redelivered"`        // copies a node already held
 	Committed     int            `json:"committed"`          // unique, code 0, inside the window
 	CommittedAll  int            `json:"committed_total"`    // unique, code 0, window and drain
 	Throughput    float64        `json:"committed_tx_per_s"` // committed / duration
@@ -78,6 +79,7 @@ func ReadTxFile(path string) ([][]byte, error) {
 
 type submission struct {
 	at        time.Time
+	accepted  bool
 	committed bool
 }
 
@@ -154,7 +156,11 @@ func Load(ctx context.Context, o LoadOptions) (*Report, error) {
 			for tx := range next {
 				h := sha256.Sum256(tx)
 				mu.Lock()
-				subs[h] = &submission{at: time.Now()}
+				s, again := subs[h]
+				if !again {
+					s = &submission{at: time.Now()}
+					subs[h] = s
+				}
 				rep.Submitted++
 				mu.Unlock()
 				res, err := c.BroadcastTxSync(ctx, tx)
@@ -163,12 +169,15 @@ func Load(ctx context.Context, o LoadOptions) (*Report, error) {
 				case err != nil && strings.Contains(err.Error(), "mempool is full"):
 					rep.Refused["mempool_full"]++
 				case err != nil && strings.Contains(err.Error(), "already exists in cache"):
-					rep.Accepted++ // a node already holds it: it is on its way
+					rep.Redelivered++ // a node already holds it: it is on its way
 				case err != nil:
 					rep.Refused["transport"]++
+				case res.Code != 0 && again:
+					rep.Redelivered++ // e.g. a duplicate of a copy already committed
 				case res.Code != 0:
 					rep.Refused[o.CodeName(res.Code)]++
-				default:
+				case !s.accepted:
+					s.accepted = true
 					rep.Accepted++
 				}
 				mu.Unlock()
@@ -266,7 +275,8 @@ func quantile(sorted []float64, q float64) float64 {
 
 // WriteText prints a report for people.
 func (r *Report) WriteText(w io.Writer) {
-	fmt.Fprintf(w, "offered %.0f tx/s (%d submitted, %d accepted by CheckTx, %d unused)\n", r.Offered, r.Submitted, r.Accepted, r.Unused)
+	fmt.Fprintf(w, "offered %.0f tx/s (%d submitted, %d accepted by CheckTx, %d redelivered copies, %d unused)\n",
+		r.Offered, r.Submitted, r.Accepted, r.Redelivered, r.Unused)
 	fmt.Fprintf(w, "committed %.0f unique tx/s (%d in %.0f s; %d by the end of the drain), %d blocks, largest %d txs\n",
 		r.Throughput, r.Committed, r.Duration, r.CommittedAll, r.Blocks, r.MaxBlockTxs)
 	fmt.Fprintf(w, "submit->commit p50 %.2f s, p90 %.2f s, p99 %.2f s\n", r.P50, r.P90, r.P99)

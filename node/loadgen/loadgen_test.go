@@ -54,6 +54,8 @@ func TestGenerateAndLoadCountEachTxOnce(t *testing.T) {
 		Duration: 5 * time.Second, Concurrency: 8, Drain: 30 * time.Second})
 	require.NoError(t, err)
 	require.Equal(t, 400, rep.Submitted)
+	require.Equal(t, 300, rep.Accepted)
+	require.Equal(t, 100, rep.Redelivered)
 	require.Equal(t, 300, rep.CommittedAll, "each transaction counted once: %+v", rep)
 	require.Empty(t, rep.FailedInBlock)
 	require.Positive(t, rep.P50)
