@@ -76,6 +76,7 @@ func GeneratePurchases(ctx context.Context, o GenOptions, w io.Writer) (*GenStat
 	var signers []signer
 	st := &GenStats{Sellers: len(o.Homes)}
 	var cl *client.Client
+	var pending [][]byte // terminal registrations in flight
 	for _, home := range o.Homes {
 		acfg, err := node.LoadAppConfig(home)
 		if err != nil {
@@ -112,17 +113,31 @@ func GeneratePurchases(ctx context.Context, o GenOptions, w io.Writer) (*GenStat
 				return nil, err
 			}
 			if !active[name] {
-				r, err := cl.Submit(ctx, &types.MsgRegisterTerminal{TerminalId: name, Pubkey: key.Public().(ed25519.PublicKey)}, client.Options{})
+				tx, err := cl.Build(ctx, &types.MsgRegisterTerminal{TerminalId: name, Pubkey: key.Public().(ed25519.PublicKey)}, client.Options{})
+				if err != nil {
+					return nil, err
+				}
+				res, err := cl.RPC.BroadcastTxSync(ctx, tx)
 				if err != nil {
 					return nil, fmt.Errorf("register terminal %s/%s: %w", acfg.SellerID, name, err)
 				}
-				if !r.OK() {
-					return nil, fmt.Errorf("register terminal %s/%s: %s: %s", acfg.SellerID, name, r.Code, r.Log)
+				if res.Code != 0 {
+					return nil, fmt.Errorf("register terminal %s/%s: %s: %s", acfg.SellerID, name, types.Code(res.Code), res.Log)
 				}
-				st.Registered++
+				pending = append(pending, tx)
 			}
 			signers = append(signers, signer{acfg.SellerID, name, key})
 		}
+	}
+	for _, tx := range pending { // broadcast together: they commit in a block or two
+		r, err := cl.WaitTx(ctx, types.TxHash(tx))
+		if err != nil {
+			return nil, fmt.Errorf("register a benchmark terminal: %w", err)
+		}
+		if !r.OK() {
+			return nil, fmt.Errorf("register a benchmark terminal: %s: %s", r.Code, r.Log)
+		}
+		st.Registered++
 	}
 	st.Terminals, st.ChainID = len(signers), cl.ChainID
 	status, err := cl.RPC.Status(ctx)
