@@ -11,7 +11,7 @@ PKGS      := ./...
 # Multi-process network suites (issue: seller network) live behind this tag.
 NETTAGS   := network
 
-.PHONY: all build demo test test-network test-race bench proto proto-check lint localnet localnet-stop clean help
+.PHONY: all build demo test test-network test-race bench bench-network proto proto-check lint localnet localnet-stop clean help
 
 all: build
 
@@ -20,6 +20,7 @@ help:
 	@echo "make test          unit, app, ABCI, in-process node, crash and CLI tests"
 	@echo "make test-network  multi-validator suites with real node processes (slower)"
 	@echo "make bench         benchmarks, figures as ratios against in-run baselines"
+	@echo "make bench-network 4 validators: Byte Points against CometBFT's kvstore, TCP and libp2p (~15 min)"
 	@echo "make localnet      start 4 sellers as separate processes; make localnet-stop"
 	@echo "make proto         regenerate types/*.pb.go from proto/ (installs its tools)"
 
@@ -48,6 +49,15 @@ bench: build
 	$(GO) test -run '^$$' -bench CRMS -benchtime 2000x ./node/ | tee -a build/bench.txt
 	$(GO) test -run '^$$' -bench 'PublishedYear|Simulate' -benchtime 1x ./sim/ | tee -a build/bench.txt
 	@echo "figures: build/bench.txt (ratios x_* are against baselines measured in the same run)"
+
+# CometBFT's own binary, at the version go.mod pins, for the kvstore baseline.
+build/cometbft: go.mod go.sum
+	$(GO) build -trimpath -o build/cometbft github.com/cometbft/cometbft/cmd/cometbft
+
+# The network benchmark: kvstore and Byte Points interleaved on the same
+# homes, TCP and libp2p; the table goes to stdout and docs/benchmarks.md.
+bench-network: build build/cometbft
+	$(GO) run ./networks/benchnet --cometbft build/cometbft --bytepointsd $(BIN) --out docs/benchmarks-network.md
 
 $(BUF):
 	GOBIN=$(TOOLS) $(GO) install github.com/bufbuild/buf/cmd/buf@v1.75.0
