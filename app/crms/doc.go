@@ -27,14 +27,16 @@
 //	x_i  = (t_n − t_i) / (τ · AvgT)                      (0 if t_i > t_n)
 //	w_i  = ½·exp(−x_i) · erfc(((n−i−1) − x_m) / (√2·x_d))
 //	R_n  = clamp( Σ_i w_i·r_i / Σ_{k<N} ½·erfc((k − x_m)/(√2·x_d)), Rmin, Rmax )
-//	AvgT = max( (max(t_last,t_n) − min(t_first,t_n)) / n, AvgTFloor )
+//	AvgT = max( (t_last − t_first) / (n − 1), AvgTFloor )   (AvgTFloor if n < 2)
 //
 //	f(R) = ∞ if R ≤ Rmin, else a/(b·R)
 //	risk = amount_rupees · p · f(R)                   (rounded up, nano)
 //	skip ⇔ risk ≤ Risk_max·m ∧ used + risk ≤ EpochRiskBudget ∧ amount ≤ HardCap
 //
 // where m is the terminal's context multiplier clamped to [ContextMin,
-// ContextMax]. The payment being decided is not part of its own history; see
+// ContextMax] and t_first, t_last are the oldest and newest flow of the
+// window. The payment being decided is not part of its own history, nor of
+// AvgT: a card that goes quiet decays by exp(−silence/(τ·AvgT)). See
 // Engine.ReputationAt for every convention (ties, late flows, order).
 //
 // # Representation

@@ -81,10 +81,15 @@ func (e *Engine) Params() Params { return e.p }
 //   - t_n = tNowMs. A flow later than tNowMs (possible while a late offline
 //     payment is re-checked) is treated as simultaneous: Δt = 0, weight not
 //     decayed, never > 1.
-//   - AvgT = (t_last − t_first)/(count − 1) over the window plus the current
-//     payment (count = len(window)+1, t_first/t_last the extreme times),
-//     floored at AvgTFloorMs. It is kept as the exact ratio span/gaps, never
-//     rounded to whole ms.
+//   - AvgT is the mean gap between the past payments in the window:
+//     (t_last − t_first)/(len(window) − 1), the extreme times of the
+//     window's own flows. The payment being decided (or the "now" of a
+//     decision query) is not part of it, so a card that goes quiet decays by
+//     exp(−silence/(τ·AvgT)) and loses its reputation after long silence.
+//     AvgT is floored at AvgTFloorMs (a burst of payments within minutes
+//     must not make the decay clock run in minutes), and a window of one
+//     flow has no gap at all: AvgT = AvgTFloorMs. It is kept as the exact
+//     ratio span/gaps, never rounded to whole ms.
 //   - An empty history (a new card) gives 0.
 //   - history may be in any order and any length: it is read in canonical
 //     order (time, then higher rating first), so equal multisets give equal
@@ -105,12 +110,12 @@ func (e *Engine) ReputationAt(history []Flow, tNowMs int64) int64 {
 	}
 	w := history[max(len(history)-e.p.N, 0):]
 
-	tFirst, tLast := min(w[0].TimeMs, tNowMs), max(w[len(w)-1].TimeMs, tNowMs)
-	span := uint64(tLast) - uint64(tFirst) // exact: tLast ≥ tFirst
-	gaps := uint64(len(w))
+	// Canonical order puts the window's extreme times at its ends.
+	span := uint64(w[len(w)-1].TimeMs) - uint64(w[0].TimeMs) // exact: last ≥ first
+	gaps := uint64(len(w) - 1)
 	floor := uint64(e.p.AvgTFloorMs)
 	var scale mantExp // log2(e)/(τ·AvgT) per ms, times 1e9/1e9
-	if span < floor*gaps {
+	if gaps == 0 || span < floor*gaps {
 		scale = e.timeScale.div(floor)
 	} else {
 		scale = e.timeScale.mul(gaps).div(span)
