@@ -108,3 +108,15 @@ func TestPropSilenceNeverRaisesR(t *testing.T) {
 		}
 	})
 }
+
+// Property: a full window of flows rated 1 at the decision time gives
+// exactly Rmax for every parameter set (the calibration's premise).
+func TestPropFullWindowNowIsRmax(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		p := genParams(t)
+		e := mustEngine(t, p)
+		if r := e.ReputationAt(fullWindowNow(p.N, tBase), tBase); r != p.Rmax {
+			t.Fatalf("R = %d, want Rmax %d (N=%d x_m=%d x_d=%d)", r, p.Rmax, p.N, p.Xm, p.Xd)
+		}
+	})
+}

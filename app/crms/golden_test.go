@@ -34,6 +34,11 @@ func goldenCases() []goldenCase {
 	for k := int64(24); k >= 0; k-- {
 		dormant = append(dormant, pin(t0-200*day-k*day))
 	}
+	// G7: the full window, every payment at t0.
+	full := make([]Flow, DefaultParams().N)
+	for i := range full {
+		full[i] = pin(t0)
+	}
 	// G8: 20 daily PIN payments ending a year before t0.
 	var silent []Flow
 	for k := int64(19); k >= 0; k-- {
@@ -106,6 +111,16 @@ func goldenCases() []goldenCase {
 			wantR:     67_087_097,
 			wantRisk:  [3]int64{29_811_993, 44_717_989, 149_059_961},
 			wantLimit: [2]uint64{335, 1341},
+		},
+		{
+			// N PIN payments at the decision time: every weight is its rank
+			// weight, Σ/Z = 1 exactly; the published calibration.
+			name:      "G7 full window of PIN payments now",
+			history:   full,
+			tNow:      t0,
+			wantR:     Nano,
+			wantRisk:  [3]int64{2_000_000, 3_000_000, 10_000_000},
+			wantLimit: [2]uint64{5_000, 20_000},
 		},
 		{
 			// 20 daily PIN payments, then a year of silence: AvgT = 1 day,
