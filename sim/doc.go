@@ -44,7 +44,10 @@
 // instant decides the card's history order and the UTC day decides the
 // settlement epoch. Missing flow and auth are inferred (Trace.Flow): a
 // contactless read at or under ₹5,000 had no CVM, another EMV read a PIN
-// online, a magstripe swipe a signature; every payment is approved.
+// online, a magstripe swipe a signature; every payment is approved but one
+// whose verification aborted after a wrong PIN (flow 4), which is declined.
+// A row whose recorded flow contradicts itself (flow 4 with auth 1, refused
+// by crms.ValidFlow as the chain refuses it) is an error with its line.
 //
 // # The replay
 //

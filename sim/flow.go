@@ -23,7 +23,13 @@ type FlowCode struct {
 //   - CVM: a contactless read (5, 6) at or under StaticNoCVMLimitPaise is
 //     CVMNoCVMUnderLimit; any other EMV read (contact, or contactless above
 //     the limit) is CVMPinOnlineOK; a magstripe swipe is CVMSignature.
-//   - Auth: approved (the published traces list completed payments).
+//   - Auth: approved (the published traces list completed payments), except
+//     after a verification aborted by a wrong PIN (CVM 4), which cannot
+//     have been approved: declined.
+//
+// A Reader refuses a row whose recorded flow contradicts itself (CVM 4 with
+// auth 1, crms.ValidFlow), so the flow of a trace read from a file is always
+// one the chain accepts.
 func (t *Trace) Flow() FlowCode {
 	f := FlowCode{ReadType: t.ReadType, CVM: t.CVM, Auth: t.Auth}
 	if f.CVM == 0 {
@@ -38,6 +44,9 @@ func (t *Trace) Flow() FlowCode {
 	}
 	if f.Auth == 0 {
 		f.Auth = crms.AuthApproved
+		if f.CVM == crms.CVMWrongPinAborted {
+			f.Auth = crms.AuthDeclined
+		}
 	}
 	return f
 }

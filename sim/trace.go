@@ -326,6 +326,12 @@ func (r *Reader) Read(t *Trace) error {
 		}
 		t.Auth = crms.Auth(a)
 	}
+	// A contradictory flow (SPEC §6.1) is refused here, so every trace read
+	// has a flow the chain accepts.
+	f := t.Flow()
+	if err := crms.ValidFlow(f.ReadType, f.CVM, f.Auth); err != nil {
+		return &ParseError{Line: r.line, Column: columns[colAuth], Err: fmt.Errorf("flow %d with auth %d: %w", f.CVM, f.Auth, err)}
+	}
 	return nil
 }
 
