@@ -65,7 +65,8 @@
 //     once; then for every Risk_max of the sweep, Engine.Decide(R, amount,
 //     Risk_max, context, used) with used = the risk that shop has already
 //     taken at that Risk_max in the current UTC day (the settlement epoch).
-//     A skip adds its risk to that counter, so the default 10.0-per-day
+//     A skip charges its risk to that counter with crms.ChargeBudget, the
+//     chain's own rule (saturating at the budget), so the default 10.0-per-day
 //     budget of crms.DefaultParams is exercised; a refusal for that reason is
 //     counted as budget_refused. Sweeps are independent: each Risk_max has
 //     its own budgets, as a chain running with that Risk_max would.

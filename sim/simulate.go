@@ -192,6 +192,7 @@ func Simulate(src Source, cfg Config) (*Report, error) {
 		return nil, err
 	}
 	rc := newRatingCache(cfg.Ratings)
+	budget := cfg.Params.EpochRiskBudget
 	rms := slices.Clone(cfg.RiskMax)
 	kMonth := -1
 	if cfg.MonthlyRiskMax > 0 {
@@ -319,7 +320,7 @@ func Simulate(src Source, cfg Config) (*Report, error) {
 					m = mo
 				}
 				if !d.CVMRequired {
-					used[k] += d.Risk
+					used[k] = crms.ChargeBudget(used[k], d.Risk, budget)
 					a.addSkip(amt, vms, d.Risk, f.CVM)
 					if pbits[k>>6]&(1<<(k&63)) == 0 {
 						pbits[k>>6] |= 1 << (k & 63)

@@ -416,8 +416,8 @@ type replay struct {
 }
 
 // sellerRisk mirrors the seller's epoch risk total the way the app keeps it
-// (app.addRisk: a re-check charges its risk, saturating at the budget; an
-// epoch close resets it). It is observed on chain once, then kept offline.
+// (crms.ChargeBudget: a re-check charges its risk, saturating at the budget;
+// an epoch close resets it). It is observed on chain once, then kept offline.
 type sellerRisk struct {
 	known   bool
 	epoch   uint64
@@ -595,11 +595,7 @@ func (p *replay) settled(i int, o *txOutcome) error {
 		}
 		c.used, c.budgetKnown = p.budget.used, true
 		d := p.eng.Decide(c.r, p.rows[i].tr.AmountPaise, c.riskMax, 0, c.used)
-		if budget := p.params.Crms.EpochRiskBudgetNano; d.Risk > budget-p.budget.used {
-			p.budget.used = budget
-		} else {
-			p.budget.used += d.Risk
-		}
+		p.budget.used = crms.ChargeBudget(p.budget.used, d.Risk, p.params.Crms.EpochRiskBudgetNano)
 	}
 	p.checks = append(p.checks, c)
 	return nil
