@@ -3,6 +3,7 @@ package crms
 import (
 	"errors"
 	"math"
+	"strings"
 	"testing"
 )
 
@@ -267,5 +268,25 @@ func TestCalibrationExactFromHistory(t *testing.T) {
 		if d := e.Evaluate(h, tBase, c.limit+1, c.riskMax, 0, 0); !d.CVMRequired || d.Reason != ReasonRiskAboveMax {
 			t.Errorf("Risk_max %d, amount %d: %+v", c.riskMax, c.limit+1, d)
 		}
+	}
+}
+
+// Validate speaks in real values, not nano units.
+func TestParamsValidateMessages(t *testing.T) {
+	p := DefaultParams()
+	p.Tau = 0
+	if err := p.Validate(); err == nil || !strings.Contains(err.Error(), "Tau=0 outside [0.001, 1000]") {
+		t.Errorf("Validate = %v", err)
+	}
+	p = DefaultParams()
+	p.Rmin, p.Rmax = 600_000_000, 500_000_000
+	if err := p.Validate(); err == nil || !strings.Contains(err.Error(), "Rmin=0.6 Rmax=0.5") {
+		t.Errorf("Validate = %v", err)
+	}
+	if got := dec(-1_500_000_000); got != "-1.5" {
+		t.Errorf("dec = %q", got)
+	}
+	if got := dec(math.MinInt64); got != "-9223372036.854775808" {
+		t.Errorf("dec(MinInt64) = %q", got)
 	}
 }
