@@ -19,7 +19,12 @@
 //     CSV, JSON (report.go) and charts (charts.go);
 //   - the offline twin of the on-chain replay: Replayer, ReplayOffline
 //     (replay.go);
-//   - the `sim` cobra command (cli.go) and a progress bar (progress.go).
+//   - what-if inputs: every CRMS parameter as a command-line override and
+//     the rating table as a file (params.go), Risk_max sweeps (parse.go);
+//   - a progress bar (progress.go).
+//
+// The cobra commands (`sim gen`, `sim crms`, `sim replay`) live in
+// cmd/bytepointsd and only parse flags and print.
 //
 // # Trace format
 //

@@ -120,8 +120,7 @@ exits with status 1. Progress (rows, rate, ETA) goes to stderr.`,
   bytepointsd sim replay --traces traces.csv --home ./net/seller-0 --cards 100 -o json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			output, _ := cmd.Flags().GetString("output") // the sim tree's own -o
-			return runSimReplay(cmd, g, f, output)
+			return runSimReplay(cmd, g, f, g.output)
 		},
 	}
 	fl := cmd.Flags()
