@@ -179,7 +179,8 @@
 //
 // # Comparing with the on-chain replay
 //
-// Reader and Trace.Flow give the rows and the PaymentFlow each implies;
+// The replay itself (sample, time map, submission, comparison, report) is
+// package sim/chainreplay. Reader and Trace.Flow give the rows and the PaymentFlow each implies;
 // Trace.Rating the rating the ledger will freeze. Replayer (or ReplayOffline)
 // applies Simulate's rules at one Risk_max and yields each purchase's
 // crms.Decision and each card's final reputation (FinalReputations), for the
