@@ -2,11 +2,12 @@ package sim
 
 import "github.com/bytepoints/bytepoints/app/crms"
 
-// StaticNoCVMLimitPaise is the static contactless limit below which a
-// contactless payment needs no cardholder verification at all (₹5,000, the
-// Indian tap-and-pay limit). It is used to infer the CVM of a trace that has
-// no flow column, and by the generator.
-const StaticNoCVMLimitPaise = 500_000
+// StaticNoCVMLimitPaise is the static contactless limit at or under which a
+// contactless payment needs no cardholder verification at all: 50.00 in
+// the traces' currency (1/100 units), the Polish limit of 50 zł in force
+// when the published traces were recorded. It is used to infer the CVM of a
+// trace that has no flow column, and by the generator.
+const StaticNoCVMLimitPaise = 5_000
 
 // FlowCode is the crms flow a trace implies: read type, CVM and
 // authorisation result, as carried by a Purchase's PaymentFlow.

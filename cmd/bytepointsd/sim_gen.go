@@ -31,15 +31,16 @@ At --scale 1 (the default) it has exactly the published scale: 2,463,203
 traces of 293,795 cards at 68 terminals in 18 shops. A smaller scale shrinks
 traces and cards proportionally and keeps the shops and terminals.
 
-The same seed and scale give a byte-identical file. The model: a heavy tail
-of occasional cards (most pay 1-3 times a year) and a core of regular and
-frequent cards (monthly, weekly, daily) with a steady rhythm; six kinds of
-shop (grocery, pharmacy, cafe, fuel, apparel, electronics) with their opening
-hours, weekly rhythm, festive season and lognormal ticket sizes (median about
-Rs 500, a long tail of big tickets); contactless dominating payments under
-the Rs 5,000 no-CVM limit; PIN online/offline, wrong-PIN-then-OK, aborted
-PINs, rare signatures; about 1.7% declines and 0.5% refunds; measured
-verification times (PIN about 4-6 s). See the package documentation.
+The same seed and scale give a byte-identical file. Amounts are in PLN, the
+published traces' currency. The distributions (amounts, visit frequency,
+flow mix, verification times) are calibrated so that the default CRMS over
+the default sweep reproduces the paper's published results within 25%
+(docs/crms-calibration.md): a heavy tail of occasional cards and a core of
+regular and frequent ones; six kinds of shop with their own tickets, hours
+and weekly rhythm; about 70% of sales contactless under the 50 PLN no-CVM
+limit, with the PIN asked when a card's offline counters run out; PIN
+online/offline, wrong PINs, rare signatures and declines; measured
+verification times. See the package documentation of sim.
 
 The summary (counts, amount quantiles, mix of read types and CVMs, cards by
 number of payments) goes to stdout; use -o json for a machine-readable one.
