@@ -29,7 +29,7 @@ type Options struct {
 	TimeScale  int64         // divide trace gaps by this (0: the smallest that fits)
 	Margin     time.Duration // time the replay may take before its oldest row leaves the lag window
 	ProbePaise uint64        // amount of the per-card decision compared at the end
-	Timeout    time.Duration // give up when nothing commits for this long
+	Timeout    time.Duration // give up when nothing commits for this long (0: 2 minutes)
 	Progress   io.Writer     // progress bar (nil: none)
 }
 
@@ -46,6 +46,9 @@ func Run(ctx context.Context, cl *client.Client, s *Sample, o Options) (*Report,
 	}
 	if o.Seller == "" {
 		return nil, errors.New("no seller to replay as")
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = 2 * time.Minute
 	}
 	p := &replay{
 		ctx: ctx, o: o, cl: cl, rpc: &cachedStatus{Client: cl.RPC}, sample: s, rows: s.Rows,
