@@ -70,10 +70,13 @@ func (r *Report) chartSpecs() []chartSpec {
 	for i, m := range r.Sweep {
 		xs[i] = m.RiskMax
 	}
-	const xl = "Risk_max (expected loss accepted per payment, INR)"
-	// The chart font (Liberation) has no ₹ glyph: charts say INR.
+	cur := r.Currency
+	if cur == "" {
+		cur = DefaultCurrency
+	}
+	xl := "Risk_max (expected loss accepted per payment, " + cur + ")"
 	pctFmt := func(v float64, dec int) string { return grouped(v, dec) + "%" }
-	inr := func(v float64, dec int) string { return grouped(v, dec) }
+	amount := func(v float64, dec int) string { return grouped(v, dec) }
 	hours := func(v float64, dec int) string { return grouped(v, dec) }
 	specs := []chartSpec{
 		{file: "crms_cards_promoted", title: "Cards promoted: at least one verification skipped in the year",
@@ -86,29 +89,29 @@ func (r *Report) chartSpecs() []chartSpec {
 				{name: "% of sales that had a verification", ys: col(func(m *Metrics) float64 { return m.SkippedOfCandidatesPct }), dashed: true},
 			}},
 		{file: "crms_amount_skipped", title: "Amount paid without verification",
-			xLabel: xl, yLabel: "amount skipped (INR)", xs: xs, yFmt: inr,
-			series: []series{{name: "INR skipped", ys: col(func(m *Metrics) float64 { return m.SkippedAmountINR })}}},
+			xLabel: xl, yLabel: "amount skipped (" + cur + ")", xs: xs, yFmt: amount,
+			series: []series{{name: cur + " skipped", ys: col(func(m *Metrics) float64 { return m.SkippedAmount })}}},
 		{file: "crms_time_gained", title: "Checkout time gained by skipped verifications",
 			xLabel: xl, yLabel: "time gained (hours)", xs: xs, yFmt: hours,
 			series: []series{{name: "hours", ys: col(func(m *Metrics) float64 { return m.TimeGainedHours })}}},
 		{file: "crms_max_loss", title: "Theoretical maximum loss, with and without reputation",
-			xLabel: xl, yLabel: "maximum loss (INR, log scale)", xs: xs, log: true, yFmt: inr,
+			xLabel: xl, yLabel: "maximum loss (" + cur + ", log scale)", xs: xs, log: true, yFmt: amount,
 			series: []series{
-				{name: "with reputation (CRMS)", ys: col(func(m *Metrics) float64 { return m.MaxLossWithRepINR })},
-				{name: "without reputation (floor limit for every card)", ys: col(func(m *Metrics) float64 { return m.MaxLossWithoutRepINR }), dashed: true},
+				{name: "with reputation (CRMS)", ys: col(func(m *Metrics) float64 { return m.MaxLossWithRep })},
+				{name: "without reputation (floor limit for every card)", ys: col(func(m *Metrics) float64 { return m.MaxLossWithoutRep }), dashed: true},
 			}},
 		{file: "crms_cost_per_minute", title: "Cost per minute of checkout time gained",
-			xLabel: xl, yLabel: "max loss per minute gained (INR, log scale)", xs: xs, log: true, yFmt: inr,
+			xLabel: xl, yLabel: "max loss per minute gained (" + cur + ", log scale)", xs: xs, log: true, yFmt: amount,
 			series: []series{
-				{name: "with reputation (CRMS)", ys: col(func(m *Metrics) float64 { return m.CostPerMinuteINR })},
-				{name: "without reputation", ys: col(func(m *Metrics) float64 { return m.NaiveCostPerMinuteINR }), dashed: true},
+				{name: "with reputation (CRMS)", ys: col(func(m *Metrics) float64 { return m.CostPerMinute })},
+				{name: "without reputation", ys: col(func(m *Metrics) float64 { return m.NaiveCostPerMinute }), dashed: true},
 			}},
 		{file: "crms_cost_per_transaction", title: "Cost per skipped transaction",
-			xLabel: xl, yLabel: "max loss per skipped transaction (INR)", xs: xs, yFmt: inr,
-			series: []series{{name: "INR per skipped transaction", ys: col(func(m *Metrics) float64 { return m.CostPerSkipINR })}}},
+			xLabel: xl, yLabel: "max loss per skipped transaction (" + cur + ")", xs: xs, yFmt: amount,
+			series: []series{{name: cur + " per skipped transaction", ys: col(func(m *Metrics) float64 { return m.CostPerSkip })}}},
 		{file: "crms_cost_per_card", title: "Cost per promoted card",
-			xLabel: xl, yLabel: "max loss per promoted card (INR)", xs: xs, yFmt: inr,
-			series: []series{{name: "INR per promoted card", ys: col(func(m *Metrics) float64 { return m.CostPerCardINR })}}},
+			xLabel: xl, yLabel: "max loss per promoted card (" + cur + ")", xs: xs, yFmt: amount,
+			series: []series{{name: cur + " per promoted card", ys: col(func(m *Metrics) float64 { return m.CostPerCard })}}},
 	}
 	if len(r.Monthly) == 0 {
 		return specs
@@ -137,13 +140,13 @@ func (r *Report) chartSpecs() []chartSpec {
 			xLabel: "month", yLabel: "time gained (hours)", xs: mx, labels: labels, yFmt: hours,
 			series: []series{{name: "hours", ys: mcol(func(m *Metrics) float64 { return m.TimeGainedHours })}}},
 		chartSpec{file: "crms_monthly_amount_skipped", title: "Month by month: amount paid without verification, " + rm,
-			xLabel: "month", yLabel: "amount skipped (INR)", xs: mx, labels: labels, yFmt: inr,
-			series: []series{{name: "INR skipped", ys: mcol(func(m *Metrics) float64 { return m.SkippedAmountINR })}}},
+			xLabel: "month", yLabel: "amount skipped (" + cur + ")", xs: mx, labels: labels, yFmt: amount,
+			series: []series{{name: cur + " skipped", ys: mcol(func(m *Metrics) float64 { return m.SkippedAmount })}}},
 		chartSpec{file: "crms_monthly_max_loss", title: "Month by month: maximum loss with and without reputation, " + rm,
-			xLabel: "month", yLabel: "maximum loss (INR, log scale)", xs: mx, labels: labels, log: true, yFmt: inr,
+			xLabel: "month", yLabel: "maximum loss (" + cur + ", log scale)", xs: mx, labels: labels, log: true, yFmt: amount,
 			series: []series{
-				{name: "with reputation (CRMS)", ys: mcol(func(m *Metrics) float64 { return m.MaxLossWithRepINR })},
-				{name: "without reputation", ys: mcol(func(m *Metrics) float64 { return m.MaxLossWithoutRepINR }), dashed: true},
+				{name: "with reputation (CRMS)", ys: mcol(func(m *Metrics) float64 { return m.MaxLossWithRep })},
+				{name: "without reputation", ys: mcol(func(m *Metrics) float64 { return m.MaxLossWithoutRep }), dashed: true},
 			}},
 	)
 }

@@ -19,7 +19,12 @@
 //     CSV, JSON (report.go) and charts (charts.go);
 //   - the offline twin of the on-chain replay: Replayer, ReplayOffline
 //     (replay.go);
-//   - the `sim` cobra command (cli.go) and a progress bar (progress.go).
+//   - what-if inputs: every CRMS parameter as a command-line override and
+//     the rating table as a file (params.go), Risk_max sweeps (parse.go);
+//   - a progress bar (progress.go).
+//
+// The cobra commands (`sim gen`, `sim crms`, `sim replay`) live in
+// cmd/bytepointsd and only parse flags and print.
 //
 // # Trace format
 //
@@ -30,7 +35,9 @@
 //	date       local date YYYYMMDD
 //	time       local time HHMMSS
 //	type       1 sale, 6 refund
-//	amount     rupees with up to 2 decimals
+//	amount     in the traces' currency, up to 2 decimals (PLN for the published
+//	           traces; inside, amounts are integer 1/100 units, the engine's
+//	           "paise")
 //	terminal   optional terminal id
 //	shop       optional shop (seller) id: the owner of the risk budget
 //	flow       optional CVM code 1..7 (crms.CVM: 1 PIN online OK, 2 PIN offline
@@ -43,8 +50,12 @@
 // Local time is India Standard Time (UTC+05:30) unless told otherwise; the
 // instant decides the card's history order and the UTC day decides the
 // settlement epoch. Missing flow and auth are inferred (Trace.Flow): a
-// contactless read at or under ₹5,000 had no CVM, another EMV read a PIN
-// online, a magstripe swipe a signature; every payment is approved.
+// contactless read at or under the 50.00 no-CVM limit had no CVM (the
+// Polish limit of the published traces), another EMV read a PIN
+// online, a magstripe swipe a signature; every payment is approved but one
+// whose verification aborted after a wrong PIN (flow 4), which is declined.
+// A row whose recorded flow contradicts itself (flow 4 with auth 1, refused
+// by crms.ValidFlow as the chain refuses it) is an error with its line.
 //
 // # The replay
 //
@@ -62,7 +73,8 @@
 //     once; then for every Risk_max of the sweep, Engine.Decide(R, amount,
 //     Risk_max, context, used) with used = the risk that shop has already
 //     taken at that Risk_max in the current UTC day (the settlement epoch).
-//     A skip adds its risk to that counter, so the default 10.0-per-day
+//     A skip charges its risk to that counter with crms.ChargeBudget, the
+//     chain's own rule (saturating at the budget), so the default 10.0-per-day
 //     budget of crms.DefaultParams is exercised; a refusal for that reason is
 //     counted as budget_refused. Sweeps are independent: each Risk_max has
 //     its own budgets, as a chain running with that Risk_max would.
@@ -90,18 +102,18 @@
 //	sales, candidates     sales, and sales that had a verification (above)
 //	skipped               candidates whose verification the CRMS skips; % of
 //	                      all sales and % of candidates
-//	amount skipped        Σ amount of the skipped sales (₹), and % of the
+//	amount skipped        Σ amount of the skipped sales, and % of the
 //	                      amount of all sales
 //	time gained           Σ over skipped sales of the trace's cvm_ms, or the
 //	                      default 4.5 s when it has none (hours)
 //	max loss with rep.    the theoretical maximum (expected) loss the CRMS
 //	                      accepts: Σ over skipped sales of risk = amount · p ·
-//	                      f(R), f(R) = a/(b·R), exactly Decision.Risk (₹; the
+//	                      f(R), f(R) = a/(b·R), exactly Decision.Risk (the
 //	                      engine rounds each risk up to 1e-9)
 //	max loss without rep. the same bound for the policy one would run without
 //	                      reputation: a static floor limit, skipping every
 //	                      candidate whose amount is at most the limit a perfect
-//	                      card gets (skip_limit_at_rmax: ₹50 at 0.005 … ₹200
+//	                      card gets (skip_limit_at_rmax: 50 at 0.005 … 200
 //	                      at 0.020, context and hard cap included), whoever the
 //	                      card. Each such payment is priced with the same risk
 //	                      function at the card's actual reputation,
@@ -119,7 +131,7 @@
 //	skipped failed PIN    skips of attempts whose PIN was wrong and aborted
 //	                      (CVM 4): the would-be fraud the CRMS let through
 //	skip_limit_at_rmax    the calibration: the largest amount that skips at R
-//	                      = Rmax (₹50 at 0.005, ₹200 at 0.020 by default)
+//	                      = Rmax (50 at 0.005, 200 at 0.020 by default)
 //
 // A ratio with a zero denominator is reported as 0. Why "without reputation"
 // is defined this way: pricing the same skipped payments at R = Rmax would
@@ -137,30 +149,38 @@
 //
 // Generate draws, with math/rand/v2's PCG seeded by the seed (same seed and
 // options ⇒ byte-identical file on a given architecture; another CPU may
-// fuse float operations differently):
+// fuse float operations differently). Amounts are in PLN, the published
+// traces' currency. Since the paper's data is private, the distributions
+// are calibrated to its published results (SPEC §8; targets, achieved
+// figures and the reasoning in docs/crms-calibration.md; the values live in
+// one place, genModel in gen.go):
 //
-//   - cards: 70% occasional (1 + geometric(0.55) payments: mostly 1-3 a
-//     year), 24% regular (lognormal, median 10 a year), 6% frequent (median
-//     60, up to 700: weekly and daily shoppers); the payments beyond each
-//     card's first are scaled by one common factor and rounded by largest
-//     remainder, so the totals are exact. Occasional cards pay on random days;
-//     regular and frequent cards at a steady rhythm over the year or a part
-//     of it (cards that arrive or leave);
+//   - cards: 83 % occasional (1 + geometric(0.5) payments, at most 12: most
+//     pay once or twice a year), 12 % regular (lognormal, median 13 a year),
+//     5 % frequent (lognormal, median 91 a year, 37 to 700); the regular and
+//     frequent cards' payments beyond their first are scaled by one common
+//     factor (≈ 1.00 at the published scale) and rounded by largest
+//     remainder, so the totals are exact. Occasional cards pay on random
+//     days; regular and frequent cards at a steady rhythm over the year or,
+//     for a fifth of them, a part of it (cards that arrive or leave);
 //   - 18 shops of six kinds (5 grocery × 8 terminals, 3 pharmacy, 3 cafe, 2
 //     fuel, 3 apparel, 2 electronics: 68 terminals), each with its share of
 //     payments, opening hours and hourly profile, weekday rhythm; seasonal
-//     factors (festive October-November, a Diwali run-up, slow monsoon);
-//     each card has a home shop and a second one;
-//   - amounts lognormal per shop kind (median ₹180 at a cafe to ₹5,500 for
-//     electronics; overall median ≈ ₹500, p99 ≈ ₹10,000, max ₹3 lakh), some
-//     rounded to whole rupees or ₹100;
-//   - read type: 18% of cards have a chip-and-PIN habit (10% contactless),
-//     the others tap 85% of payments under ₹5,000; 0.8% fallback swipes;
-//     above ₹5,000 contact EMV with a few tap-and-PIN;
-//   - CVM: no CVM for contactless under ₹5,000; otherwise PIN online (≈80%),
-//     PIN offline (≈15% of contact), wrong PIN then OK (≈2.4%), wrong PIN
-//     aborted (≈0.6%, declined), signature for a quarter of swipes; 3% of
-//     cards are five times as error-prone; 1.5% other declines; 0.6% of a
+//     factors; each card has a home shop and a second one;
+//   - amounts lognormal per shop kind: median 24 zł at grocery, pharmacy and
+//     cafe (σ 0.5, 0.35, 0.35), 180 zł for fuel, 155 zł apparel, 290 zł
+//     electronics; overall median 26 zł, p90 145 zł, p99 ≈ 500 zł; some
+//     rounded to whole złoty or 10 zł;
+//   - read type and CVM: 5.6 % of cards have no contactless interface (chip
+//     and PIN for every payment); the others tap 95.5 % of their payments at
+//     or under the 50 zł no-CVM limit (70 % of all sales are contactless with
+//     no CVM), and a tap asks for the PIN anyway when the card's offline
+//     counters run out (15 consecutive taps, or 185 zł tapped since the last
+//     PIN); above the limit they insert the chip, 6 % tap and PIN; 0.8 %
+//     fallback swipes, a quarter of them signed;
+//   - PIN outcomes: online (offline for 15 % of contact reads), wrong PIN
+//     then OK (2.4 %), wrong PIN aborted (0.6 %, always declined); 3 % of
+//     cards are five times as error-prone; 1.5 % other declines; 0.6 % of a
 //     card's later payments are refunds of its previous sale;
 //   - verification times lognormal: PIN ≈ 5 s (offline 4.2 s), wrong PIN
 //     11 s, aborted 15 s, signature 18 s, clipped to [1.5 s, 60 s].
@@ -170,7 +190,8 @@
 //
 // # Comparing with the on-chain replay
 //
-// Reader and Trace.Flow give the rows and the PaymentFlow each implies;
+// The replay itself (sample, time map, submission, comparison, report) is
+// package sim/chainreplay. Reader and Trace.Flow give the rows and the PaymentFlow each implies;
 // Trace.Rating the rating the ledger will freeze. Replayer (or ReplayOffline)
 // applies Simulate's rules at one Risk_max and yields each purchase's
 // crms.Decision and each card's final reputation (FinalReputations), for the

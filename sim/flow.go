@@ -2,11 +2,12 @@ package sim
 
 import "github.com/bytepoints/bytepoints/app/crms"
 
-// StaticNoCVMLimitPaise is the static contactless limit below which a
-// contactless payment needs no cardholder verification at all (₹5,000, the
-// Indian tap-and-pay limit). It is used to infer the CVM of a trace that has
-// no flow column, and by the generator.
-const StaticNoCVMLimitPaise = 500_000
+// StaticNoCVMLimitPaise is the static contactless limit at or under which a
+// contactless payment needs no cardholder verification at all: 50.00 in
+// the traces' currency (1/100 units), the Polish limit of 50 zł in force
+// when the published traces were recorded. It is used to infer the CVM of a
+// trace that has no flow column, and by the generator.
+const StaticNoCVMLimitPaise = 5_000
 
 // FlowCode is the crms flow a trace implies: read type, CVM and
 // authorisation result, as carried by a Purchase's PaymentFlow.
@@ -23,7 +24,13 @@ type FlowCode struct {
 //   - CVM: a contactless read (5, 6) at or under StaticNoCVMLimitPaise is
 //     CVMNoCVMUnderLimit; any other EMV read (contact, or contactless above
 //     the limit) is CVMPinOnlineOK; a magstripe swipe is CVMSignature.
-//   - Auth: approved (the published traces list completed payments).
+//   - Auth: approved (the published traces list completed payments), except
+//     after a verification aborted by a wrong PIN (CVM 4), which cannot
+//     have been approved: declined.
+//
+// A Reader refuses a row whose recorded flow contradicts itself (CVM 4 with
+// auth 1, crms.ValidFlow), so the flow of a trace read from a file is always
+// one the chain accepts.
 func (t *Trace) Flow() FlowCode {
 	f := FlowCode{ReadType: t.ReadType, CVM: t.CVM, Auth: t.Auth}
 	if f.CVM == 0 {
@@ -38,6 +45,9 @@ func (t *Trace) Flow() FlowCode {
 	}
 	if f.Auth == 0 {
 		f.Auth = crms.AuthApproved
+		if f.CVM == crms.CVMWrongPinAborted {
+			f.Auth = crms.AuthDeclined
+		}
 	}
 	return f
 }

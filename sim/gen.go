@@ -50,13 +50,20 @@ type GenStats struct {
 	ByReadType map[string]int64 `json:"by_read_type"` // sales per read type
 	ByCVM      map[string]int64 `json:"by_cvm"`       // sales per CVM outcome
 
-	AmountMedianINR float64 `json:"amount_median_inr"` // of sales
-	AmountP90INR    float64 `json:"amount_p90_inr"`
-	AmountP99INR    float64 `json:"amount_p99_inr"`
-	AmountMaxINR    float64 `json:"amount_max_inr"`
+	// Amount quantiles of the sales, in the traces' currency (PLN).
+	AmountMedian float64 `json:"amount_median"`
+	AmountP90    float64 `json:"amount_p90"`
+	AmountP99    float64 `json:"amount_p99"`
+	AmountMax    float64 `json:"amount_max"`
 
 	CardsByPayments    []Bucket `json:"cards_by_payments"` // cards by traces in the year
 	MaxPaymentsPerCard int64    `json:"max_payments_per_card"`
+
+	// ActivityScale is the common factor applied to the regular and
+	// frequent cards' payments beyond their first so that the total is
+	// exact (occasional cards keep what they drew): ≈ 1 at the published
+	// scale, where the drawn activity already has the published mean.
+	ActivityScale float64 `json:"activity_scale"`
 }
 
 // Bucket is one bar of a histogram.
@@ -86,34 +93,88 @@ type shopKind struct {
 	count     int     // shops of this kind
 	terminals int     // terminals per shop
 	share     float64 // share of all payments, for the kind as a whole
-	medianINR float64 // lognormal ticket: median and sigma
+	median    float64 // lognormal ticket in the traces' currency (PLN): median and sigma
 	sigma     float64
-	maxINR    float64
-	round     float64    // probability the amount is a whole number of rupees
-	round100  float64    // probability it is a multiple of ₹100 (fuel)
+	max       float64
+	round     float64    // probability the amount is a whole number of złoty
+	round10   float64    // probability it is a multiple of 10 zł (fuel)
 	hours     [24]uint8  // relative traffic per local hour; 0 = closed
 	weekday   [7]float64 // Sunday first (time.Weekday order)
 }
 
 var shopKinds = []shopKind{
-	{name: "grocery", count: 5, terminals: 8, share: 0.55, medianINR: 550, sigma: 0.85, maxINR: 40_000, round: 0.1,
+	{name: "grocery", count: 5, terminals: 8, share: 0.479, median: 24, sigma: 0.5, max: 3_000, round: 0.1,
 		hours:   [24]uint8{8: 4, 9: 6, 10: 8, 11: 10, 12: 10, 13: 8, 14: 6, 15: 6, 16: 7, 17: 10, 18: 13, 19: 14, 20: 12, 21: 6},
 		weekday: [7]float64{1.25, 0.9, 0.85, 0.9, 0.95, 1.05, 1.35}},
-	{name: "pharmacy", count: 3, terminals: 2, share: 0.12, medianINR: 320, sigma: 0.8, maxINR: 25_000, round: 0.2,
+	{name: "pharmacy", count: 3, terminals: 2, share: 0.192, median: 24, sigma: 0.35, max: 2_000, round: 0.2,
 		hours:   [24]uint8{8: 5, 9: 8, 10: 9, 11: 9, 12: 8, 13: 7, 14: 6, 15: 6, 16: 7, 17: 8, 18: 10, 19: 11, 20: 10, 21: 7, 22: 4},
 		weekday: [7]float64{0.8, 1.05, 1, 1, 1, 1.05, 1.0}},
-	{name: "cafe", count: 3, terminals: 2, share: 0.15, medianINR: 180, sigma: 0.6, maxINR: 6_000, round: 0.7,
+	{name: "cafe", count: 3, terminals: 2, share: 0.193, median: 24, sigma: 0.35, max: 400, round: 0.5,
 		hours:   [24]uint8{7: 5, 8: 10, 9: 11, 10: 7, 11: 6, 12: 9, 13: 10, 14: 7, 15: 6, 16: 8, 17: 10, 18: 11, 19: 10, 20: 8, 21: 6, 22: 3},
 		weekday: [7]float64{1.1, 0.95, 0.95, 0.95, 1, 1.1, 1.3}},
-	{name: "fuel", count: 2, terminals: 3, share: 0.08, medianINR: 900, sigma: 0.5, maxINR: 15_000, round: 0.3, round100: 0.45,
+	{name: "fuel", count: 2, terminals: 3, share: 0.038, median: 180, sigma: 0.39, max: 1_500, round: 0.3, round10: 0.45,
 		hours:   [24]uint8{6: 4, 7: 8, 8: 10, 9: 9, 10: 7, 11: 6, 12: 6, 13: 6, 14: 6, 15: 6, 16: 7, 17: 9, 18: 10, 19: 9, 20: 7, 21: 5, 22: 3},
 		weekday: [7]float64{0.9, 1.05, 1, 1, 1, 1.05, 1.0}},
-	{name: "apparel", count: 3, terminals: 2, share: 0.07, medianINR: 1_800, sigma: 0.75, maxINR: 60_000, round: 0.8,
+	{name: "apparel", count: 3, terminals: 2, share: 0.041, median: 155, sigma: 0.43, max: 5_000, round: 0.8,
 		hours:   [24]uint8{10: 3, 11: 5, 12: 6, 13: 6, 14: 6, 15: 7, 16: 8, 17: 10, 18: 12, 19: 12, 20: 9},
 		weekday: [7]float64{1.6, 0.75, 0.75, 0.8, 0.85, 1.05, 1.5}},
-	{name: "electronics", count: 2, terminals: 2, share: 0.03, medianINR: 5_500, sigma: 1.1, maxINR: 300_000, round: 0.9,
+	{name: "electronics", count: 2, terminals: 2, share: 0.057, median: 290, sigma: 0.58, max: 20_000, round: 0.9,
 		hours:   [24]uint8{10: 3, 11: 5, 12: 6, 13: 6, 14: 6, 15: 7, 16: 8, 17: 10, 18: 11, 19: 10, 20: 7},
 		weekday: [7]float64{1.6, 0.75, 0.75, 0.8, 0.85, 1.05, 1.5}},
+}
+
+// genModel holds the generator's distributions of cards and flows, the
+// values calibrated against the paper's published results (SPEC §8; the
+// targets, the achieved figures and how each knob moves them are in
+// docs/crms-calibration.md). Only Generate reads it; tests may vary a copy.
+type genModel struct {
+	// Card activity: a share of occasional cards paying 1 + geometric(p)
+	// times (at most occMax), a share of regular cards (lognormal payments
+	// a year) and the rest frequent (lognormal, capped).
+	occasional, regular   float64
+	occGeomP              float64
+	occMax                float64
+	regMedian, regSigma   float64
+	freqMedian, freqSigma float64
+	freqMin, freqMax      float64
+	// Share of regular and frequent cards active over part of the year
+	// only (they arrive or leave), and the shortest such span in days.
+	partial    float64
+	partialMin int
+
+	// Card habits. chipOnly cards have no contactless interface: every
+	// payment is a chip read with a PIN. Other cards tap a payment at or
+	// under the no-CVM limit with probability tap. A tap under the limit
+	// still asks for the PIN when the card's cumulative counters run out:
+	// more than counterCount consecutive taps without a PIN, or their sum
+	// above counterAmount (in the traces' currency), as EMV contactless
+	// cards count offline; a PIN entry resets both. Above the limit a
+	// tapping card taps (and enters the PIN) with probability tapAbove,
+	// else inserts the chip.
+	chipOnly, tap, tapAbove float64
+	counterCount            int
+	counterAmount           float64
+
+	// Verification outcomes of a PIN payment: wrong then right, wrong and
+	// aborted (declined), PIN verified offline by the chip (contact reads).
+	wrongThenOK, aborted, offline float64
+	errorProne, errorFactor       float64 // share of cards this many times as error-prone
+	fallback                      float64 // magstripe fallback swipes
+	signature                     float64 // share of swipes signed rather than PIN
+	declined                      float64 // other declines (funds, issuer)
+	refund                        float64 // a later payment refunds the previous sale
+}
+
+var model = genModel{
+	occasional: 0.83, regular: 0.12,
+	occGeomP: 0.5, occMax: 12,
+	regMedian: 13, regSigma: 0.57,
+	freqMedian: 91, freqSigma: 0.34, freqMin: 37, freqMax: 700,
+	partial: 0.2, partialMin: 90,
+	chipOnly: 0.056, tap: 0.955, tapAbove: 0.06, counterCount: 15, counterAmount: 185,
+	wrongThenOK: 0.024, aborted: 0.006, offline: 0.15,
+	errorProne: 0.03, errorFactor: 5,
+	fallback: 0.008, signature: 0.25, declined: 0.015, refund: 0.006,
 }
 
 // monthFactor is the seasonal traffic per month (festive Oct-Nov, slow
@@ -193,7 +254,7 @@ func Generate(w io.Writer, opts GenOptions) (GenStats, error) {
 	}
 	cal := newCalendar(year, days)
 
-	cards := drawCards(rng, nCards, nTraces, shops)
+	cards, activity := drawCards(rng, nCards, nTraces, shops)
 
 	// Events, card by card; each card's events are sorted by time, then given
 	// amounts and flows in order (a refund repeats an earlier sale).
@@ -219,7 +280,7 @@ func Generate(w io.Writer, opts GenOptions) (GenStats, error) {
 	if err != nil {
 		return GenStats{}, err
 	}
-	st := GenStats{Seed: opts.Seed, Scale: scale, Cards: int64(nCards),
+	st := GenStats{Seed: opts.Seed, Scale: scale, Cards: int64(nCards), ActivityScale: activity,
 		ByReadType: map[string]int64{}, ByCVM: map[string]int64{}}
 	yearStartMs := daysFromCivil(year, 1, 1)*dayMs - DefaultUTCOffset.Milliseconds()
 	amounts := make([]uint32, 0, len(events))
@@ -294,7 +355,7 @@ func Generate(w io.Writer, opts GenOptions) (GenStats, error) {
 	if len(amounts) > 0 {
 		slices.Sort(amounts)
 		q := func(p float64) float64 { return float64(amounts[int(p*float64(len(amounts)-1))]) / 100 }
-		st.AmountMedianINR, st.AmountP90INR, st.AmountP99INR, st.AmountMaxINR = q(0.5), q(0.9), q(0.99), q(1)
+		st.AmountMedian, st.AmountP90, st.AmountP99, st.AmountMax = q(0.5), q(0.9), q(0.99), q(1)
 	}
 	bounds := []struct {
 		lo, hi int
@@ -351,13 +412,14 @@ func pickShop(rng *rand.Rand, shops []genShop) uint8 {
 // drawCards draws each card's segment and habits, then its number of traces
 // so that they sum to exactly nTraces with every card at least once.
 //
-// Segments: 70% occasional cards (1 + geometric(0.55) payments: mostly 1-3),
-// 24% regular cards (lognormal, median 10 a year), 6% frequent cards
-// (lognormal, median 60, up to 700: weekly to daily shoppers). The extra
+// Segments (model): occasional cards (1 + geometric payments: mostly 1-3),
+// regular cards (lognormal payments a year) and frequent cards (lognormal,
+// capped: weekly to daily shoppers). The regular and frequent cards' extra
 // payments (beyond each card's first) are then scaled by one common factor
-// (≈ 1 at the published scale) and rounded by largest remainder, which makes
-// the total exact without changing the shape.
-func drawCards(rng *rand.Rand, nCards, nTraces int, shops []genShop) []genCard {
+// and rounded by largest remainder, which makes the total exact without
+// changing the shape of either distribution.
+func drawCards(rng *rand.Rand, nCards, nTraces int, shops []genShop) ([]genCard, float64) {
+	m := &model
 	cards := make([]genCard, nCards)
 	extra := make([]float64, nCards)
 	var sum float64
@@ -366,40 +428,55 @@ func drawCards(rng *rand.Rand, nCards, nTraces int, shops []genShop) []genCard {
 		u := rng.Float64()
 		var d float64
 		switch {
-		case u < 0.70:
+		case u < m.occasional:
 			c.seg = segOccasional
 			d = 1
-			for rng.Float64() >= 0.55 && d < 12 {
+			for rng.Float64() >= m.occGeomP && d < m.occMax {
 				d++
 			}
 			c.homeP = 0.3
-		case u < 0.94:
+		case u < m.occasional+m.regular:
 			c.seg = segRegular
-			d = math.Max(2, 10*math.Exp(0.6*rng.NormFloat64()))
+			d = math.Max(2, m.regMedian*math.Exp(m.regSigma*rng.NormFloat64()))
 			c.homeP = 0.55
 		default:
 			c.seg = segFrequent
-			d = math.Min(700, math.Max(20, 60*math.Exp(0.75*rng.NormFloat64())))
+			d = math.Min(m.freqMax, math.Max(m.freqMin, m.freqMedian*math.Exp(m.freqSigma*rng.NormFloat64())))
 			c.homeP = 0.75
 		}
 		extra[i] = d - 1
 		sum += extra[i]
-		if rng.Float64() < 0.18 {
-			c.tap = 0.1 // a chip-and-PIN habit
-		} else {
-			c.tap = 0.85
+		c.tap = m.tap
+		if rng.Float64() < m.chipOnly {
+			c.tap = 0 // no contactless interface
 		}
 		c.wrongPIN = 1
-		if rng.Float64() < 0.03 {
-			c.wrongPIN = 5
+		if rng.Float64() < m.errorProne {
+			c.wrongPIN = m.errorFactor
 		}
 		c.home = pickShop(rng, shops)
 		c.second = pickShop(rng, shops)
 	}
+	// Occasional cards keep the payments they drew (the heavy tail's shape:
+	// most pay once or twice); the rest of the total goes to regular and
+	// frequent cards, in proportion to what they drew. Only if that is
+	// impossible (a tiny scale) is everyone scaled alike.
+	var occ, rf float64
+	for i := range cards {
+		if cards[i].seg == segOccasional {
+			occ += extra[i]
+		} else {
+			rf += extra[i]
+		}
+	}
 	target := float64(nTraces - nCards)
-	f := 0.0
-	if sum > 0 {
+	f, fOcc := 0.0, 1.0
+	switch {
+	case rf > 0 && target > occ:
+		f = (target - occ) / rf
+	case sum > 0:
 		f = target / sum
+		fOcc = f
 	}
 	type frac struct {
 		f float64
@@ -409,6 +486,9 @@ func drawCards(rng *rand.Rand, nCards, nTraces int, shops []genShop) []genCard {
 	total := 0
 	for i := range cards {
 		x := extra[i] * f
+		if cards[i].seg == segOccasional {
+			x = extra[i] * fOcc
+		}
 		fl := math.Floor(x)
 		cards[i].n = 1 + int(fl)
 		total += cards[i].n
@@ -429,7 +509,7 @@ func drawCards(rng *rand.Rand, nCards, nTraces int, shops []genShop) []genCard {
 			cards[fr[j%nCards].i].n++
 		}
 	}
-	return cards
+	return cards, f
 }
 
 // calendar maps second-of-year to local date and time, and weights days.
@@ -475,8 +555,8 @@ func (c *calendar) local(sec uint32) (date, clock int32) {
 // gives them the steady rhythm the reputation rewards.
 func scheduleCard(rng *rand.Rand, c *genCard, ci uint32, shops []genShop, cal *calendar, events *[]genEvent) {
 	from, to := 0, cal.days
-	if c.seg != segOccasional && rng.Float64() < 0.3 {
-		span := 90 + rng.IntN(cal.days-90)
+	if c.seg != segOccasional && rng.Float64() < model.partial {
+		span := model.partialMin + rng.IntN(cal.days-model.partialMin)
 		from = rng.IntN(cal.days - span + 1)
 		to = from + span
 	}
@@ -520,11 +600,14 @@ func lognormal(rng *rand.Rand, median, sigma float64) float64 {
 // fillFlows gives a card's time-sorted events their type, amount, read type,
 // CVM outcome, verification time and authorisation.
 func fillFlows(rng *rand.Rand, c *genCard, shops []genShop, evs []genEvent) {
+	m := &model
 	var lastSale *genEvent
+	var taps int      // consecutive taps without a PIN
+	var tapped uint32 // their sum, 1/100 units
 	for i := range evs {
 		ev := &evs[i]
 		ev.auth = crms.AuthApproved
-		if lastSale != nil && rng.Float64() < 0.006 {
+		if lastSale != nil && rng.Float64() < m.refund {
 			// A refund of the previous sale (a third of them partial), at its shop.
 			ev.typ = TxRefund
 			ev.shop, ev.terminal, ev.rt = lastSale.shop, lastSale.terminal, lastSale.rt
@@ -537,36 +620,40 @@ func fillFlows(rng *rand.Rand, c *genCard, shops []genShop, evs []genEvent) {
 		}
 		ev.typ = TxSale
 		k := shops[ev.shop].kind
-		inr := math.Min(k.maxINR, math.Max(10, lognormal(rng, k.medianINR, k.sigma)))
-		paise := uint32(math.Round(inr * 100))
+		v := math.Min(k.max, math.Max(1, lognormal(rng, k.median, k.sigma)))
+		cents := uint32(math.Round(v * 100))
 		switch u := rng.Float64(); {
-		case u < k.round100:
-			paise = max(10_000, (paise+5_000)/10_000*10_000)
-		case u < k.round100+k.round:
-			paise = max(100, (paise+50)/100*100)
+		case u < k.round10:
+			cents = max(1_000, (cents+500)/1_000*1_000)
+		case u < k.round10+k.round:
+			cents = max(100, (cents+50)/100*100)
 		}
-		ev.amount = paise
+		ev.amount = cents
 
-		small := uint64(paise) <= StaticNoCVMLimitPaise
+		small := uint64(cents) <= StaticNoCVMLimitPaise
+		pinAnyway := false // a tap under the limit that asks for the PIN
 		switch u := rng.Float64(); {
-		case u < 0.008:
+		case u < m.fallback:
 			ev.rt = crms.ReadMagstripe // fallback swipe (chip unreadable)
-		case small && u < 0.008+c.tap:
+		case small && u < m.fallback+c.tap:
 			ev.rt = crms.ReadContactlessEMV
 			if rng.Float64() < 0.004 {
 				ev.rt = crms.ReadContactlessMagstripe
 			}
-		case !small && c.tap > 0.5 && u < 0.06:
+			if taps+1 > m.counterCount || float64(tapped+cents) > m.counterAmount*100 {
+				pinAnyway = true // the card's offline counters ran out
+			}
+		case !small && c.tap > 0 && u < m.fallback+m.tapAbove:
 			ev.rt = crms.ReadContactlessEMV // tap and PIN above the limit
 		default:
 			ev.rt = crms.ReadContactEMV
 		}
 
 		switch {
-		case small && (ev.rt == crms.ReadContactlessEMV || ev.rt == crms.ReadContactlessMagstripe):
+		case small && !pinAnyway && (ev.rt == crms.ReadContactlessEMV || ev.rt == crms.ReadContactlessMagstripe):
 			ev.cvm = crms.CVMNoCVMUnderLimit
 		case ev.rt == crms.ReadMagstripe:
-			if rng.Float64() < 0.25 {
+			if rng.Float64() < m.signature {
 				ev.cvm = crms.CVMSignature
 				ev.verifyMs = verifyTime(rng, 18_000, 0.35)
 			} else {
@@ -576,14 +663,14 @@ func fillFlows(rng *rand.Rand, c *genCard, shops []genShop, evs []genEvent) {
 		default:
 			u := rng.Float64()
 			switch {
-			case u < 0.006*c.wrongPIN:
+			case u < m.aborted*c.wrongPIN:
 				ev.cvm = crms.CVMWrongPinAborted
 				ev.verifyMs = verifyTime(rng, 15_000, 0.35)
-				ev.auth = crms.AuthDeclined
-			case u < 0.03*c.wrongPIN:
+				ev.auth = crms.AuthDeclined // never approved: crms.ValidFlow
+			case u < (m.aborted+m.wrongThenOK)*c.wrongPIN:
 				ev.cvm = crms.CVMWrongPinThenOK
 				ev.verifyMs = verifyTime(rng, 11_000, 0.3)
-			case u < 0.18 && ev.rt == crms.ReadContactEMV:
+			case u < (m.aborted+m.wrongThenOK)*c.wrongPIN+m.offline && ev.rt == crms.ReadContactEMV:
 				ev.cvm = crms.CVMPinOfflineOK
 				ev.verifyMs = verifyTime(rng, 4_200, 0.3)
 			default:
@@ -591,7 +678,12 @@ func fillFlows(rng *rand.Rand, c *genCard, shops []genShop, evs []genEvent) {
 				ev.verifyMs = verifyTime(rng, 5_000, 0.3)
 			}
 		}
-		if ev.auth == crms.AuthApproved && rng.Float64() < 0.015 {
+		if ev.cvm == crms.CVMNoCVMUnderLimit {
+			taps, tapped = taps+1, tapped+cents
+		} else if ev.cvm != crms.CVMSignature {
+			taps, tapped = 0, 0 // a PIN was entered (or tried): counters reset
+		}
+		if ev.auth == crms.AuthApproved && rng.Float64() < m.declined {
 			ev.auth = crms.AuthDeclined // insufficient funds, issuer refusal
 		}
 		lastSale = ev
@@ -627,14 +719,14 @@ func cardTokens(seed uint64, n int) []string {
 func (s GenStats) String() string {
 	b := fmt.Appendf(nil, "traces %d (sales %d, refunds %d, declined %d), cards %d, shops %d, terminals %d, %s..%s\n",
 		s.Traces, s.Sales, s.Refunds, s.Declined, s.Cards, s.Shops, s.Terminals, s.FirstDate, s.LastDate)
-	b = fmt.Appendf(b, "amount ₹ median %.2f, p90 %.2f, p99 %.2f, max %.2f\n", s.AmountMedianINR, s.AmountP90INR, s.AmountP99INR, s.AmountMaxINR)
+	b = fmt.Appendf(b, "amount (PLN) median %.2f, p90 %.2f, p99 %.2f, max %.2f\n", s.AmountMedian, s.AmountP90, s.AmountP99, s.AmountMax)
 	b = append(b, "cards by payments a year:"...)
 	for _, bk := range s.CardsByPayments {
 		b = fmt.Appendf(b, " %s: %d;", bk.Label, bk.Count)
 	}
 	b = append(b, " max "...)
 	b = strconv.AppendInt(b, s.MaxPaymentsPerCard, 10)
-	b = append(b, '\n')
+	b = fmt.Appendf(b, " (activity scale %.2f)\n", s.ActivityScale)
 	b = append(b, "read types:"...)
 	for _, rt := range []crms.ReadType{6, 3, 5, 2} {
 		b = fmt.Appendf(b, " %s %.1f%%", readTypeNames[rt], pct(float64(s.ByReadType[readTypeNames[rt]]), float64(s.Sales)))

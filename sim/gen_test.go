@@ -3,8 +3,12 @@ package sim
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/csv"
 	"io"
+	"strconv"
 	"testing"
+
+	"github.com/bytepoints/bytepoints/app/crms"
 )
 
 // genTraces generates a year at scale and reads it back.
@@ -148,8 +152,8 @@ func TestGeneratePublishedScale(t *testing.T) {
 	if few*2 < st.Cards || weekly < 3_000 {
 		t.Errorf("activity shape: %d cards with 1-3 payments, %d weekly+ of %d", few, weekly, st.Cards)
 	}
-	if st.AmountMedianINR < 300 || st.AmountMedianINR > 800 {
-		t.Errorf("median amount ₹%v", st.AmountMedianINR)
+	if st.AmountMedian < 20 || st.AmountMedian > 60 {
+		t.Errorf("median amount %v PLN", st.AmountMedian)
 	}
 }
 
@@ -166,5 +170,46 @@ func TestGenerateOptions(t *testing.T) {
 	c := countYear(t, &buf)
 	if c.first/10000 != 2024 || c.last/10000 != 2024 || c.rows != 2_463 || c.cards != 294 {
 		t.Errorf("2024 at scale 0.001: %+v", c)
+	}
+}
+
+// TestGenerateNeverContradicts reads the generated rows as plain CSV (not
+// through Reader, which would refuse them itself) and checks that every
+// sale records its flow and authorisation explicitly and that crms.ValidFlow
+// accepts it: the generator never writes a wrong-PIN-aborted payment as
+// approved. Aborted PINs do occur, declined.
+func TestGenerateNeverContradicts(t *testing.T) {
+	var buf bytes.Buffer
+	if _, err := Generate(&buf, GenOptions{Seed: 3, Scale: 0.02}); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(&buf).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := map[string]int{}
+	for i, h := range rows[0] {
+		col[h] = i
+	}
+	aborted := 0
+	for i, r := range rows[1:] {
+		if r[col["type"]] == "6" {
+			continue // a refund records no flow
+		}
+		rt, _ := strconv.Atoi(r[col["read_type"]])
+		cvm, err1 := strconv.Atoi(r[col["flow"]])
+		auth, err2 := strconv.Atoi(r[col["auth"]])
+		if err1 != nil || err2 != nil {
+			t.Fatalf("line %d: flow %q auth %q not recorded", i+2, r[col["flow"]], r[col["auth"]])
+		}
+		if err := crms.ValidFlow(crms.ReadType(rt), crms.CVM(cvm), crms.Auth(auth)); err != nil {
+			t.Fatalf("line %d: %v", i+2, err)
+		}
+		if crms.CVM(cvm) == crms.CVMWrongPinAborted {
+			aborted++
+		}
+	}
+	if aborted == 0 {
+		t.Fatal("no aborted PIN in the sample: the check saw nothing to refuse")
 	}
 }

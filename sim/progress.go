@@ -39,6 +39,9 @@ func newProgress(w io.Writer, tty bool, label string, total int64, now func() ti
 	return &Progress{w: w, tty: tty, label: label, total: total, start: t, now: now}
 }
 
+// SetTotal corrects the units of work once they are known exactly.
+func (p *Progress) SetTotal(total int64) { p.total = total }
+
 // Update reports done units of work and rows processed so far.
 func (p *Progress) Update(done, rows int64) {
 	if p == nil {

@@ -65,7 +65,7 @@ func (r *Replayer) Apply(t *Trace, riskMaxNano, contextNano int64) crms.Decision
 		return d
 	}
 	if !d.CVMRequired && t.NeedsVerification() {
-		used[0] += d.Risk
+		used[0] = crms.ChargeBudget(used[0], d.Risk, r.e.Params().EpochRiskBudget)
 	}
 	r.bk.record(id, crms.Flow{TimeMs: t.TimeMs, RatingNano: r.rc.rating(t.Flow())})
 	return d

@@ -54,6 +54,11 @@ func (r *Report) WriteReport(dir string) ([]string, error) {
 	if err := write(FileTable, r.WriteTable); err != nil {
 		return written, err
 	}
+	if len(r.Ratings) > 0 {
+		if err := write(FileRatings, func(w io.Writer) error { return WriteRatings(w, r.Ratings) }); err != nil {
+			return written, err
+		}
+	}
 	if err := write(FileSweepCSV, func(w io.Writer) error { return writeMetricsCSV(w, r.Sweep, nil) }); err != nil {
 		return written, err
 	}
@@ -96,7 +101,7 @@ var metricColumns = []struct {
 	get  func(*Metrics) float64
 }{
 	{"risk_max", func(m *Metrics) float64 { return m.RiskMax }},
-	{"skip_limit_at_rmax_inr", func(m *Metrics) float64 { return m.SkipLimitAtRmaxINR }},
+	{"skip_limit_at_rmax", func(m *Metrics) float64 { return m.SkipLimitAtRmax }},
 	{"cards", func(m *Metrics) float64 { return float64(m.Cards) }},
 	{"promoted_cards", func(m *Metrics) float64 { return float64(m.PromotedCards) }},
 	{"promoted_cards_pct", func(m *Metrics) float64 { return m.PromotedCardsPct }},
@@ -105,21 +110,21 @@ var metricColumns = []struct {
 	{"skipped", func(m *Metrics) float64 { return float64(m.Skipped) }},
 	{"skipped_pct", func(m *Metrics) float64 { return m.SkippedPct }},
 	{"skipped_of_candidates_pct", func(m *Metrics) float64 { return m.SkippedOfCandidatesPct }},
-	{"sales_amount_inr", func(m *Metrics) float64 { return m.SalesAmountINR }},
-	{"skipped_amount_inr", func(m *Metrics) float64 { return m.SkippedAmountINR }},
+	{"sales_amount", func(m *Metrics) float64 { return m.SalesAmount }},
+	{"skipped_amount", func(m *Metrics) float64 { return m.SkippedAmount }},
 	{"skipped_amount_pct", func(m *Metrics) float64 { return m.SkippedAmountPct }},
 	{"time_gained_hours", func(m *Metrics) float64 { return m.TimeGainedHours }},
-	{"max_loss_with_reputation_inr", func(m *Metrics) float64 { return m.MaxLossWithRepINR }},
-	{"max_loss_without_reputation_inr", func(m *Metrics) float64 { return m.MaxLossWithoutRepINR }},
-	{"cost_per_minute_inr", func(m *Metrics) float64 { return m.CostPerMinuteINR }},
-	{"cost_per_skipped_tx_inr", func(m *Metrics) float64 { return m.CostPerSkipINR }},
-	{"cost_per_promoted_card_inr", func(m *Metrics) float64 { return m.CostPerCardINR }},
+	{"max_loss_with_reputation", func(m *Metrics) float64 { return m.MaxLossWithRep }},
+	{"max_loss_without_reputation", func(m *Metrics) float64 { return m.MaxLossWithoutRep }},
+	{"cost_per_minute", func(m *Metrics) float64 { return m.CostPerMinute }},
+	{"cost_per_skipped_tx", func(m *Metrics) float64 { return m.CostPerSkip }},
+	{"cost_per_promoted_card", func(m *Metrics) float64 { return m.CostPerCard }},
 	{"budget_refused", func(m *Metrics) float64 { return float64(m.BudgetRefused) }},
 	{"skipped_failed_pin", func(m *Metrics) float64 { return float64(m.SkippedFailedPIN) }},
 	{"naive_skipped", func(m *Metrics) float64 { return float64(m.NaiveSkipped) }},
-	{"naive_skipped_amount_inr", func(m *Metrics) float64 { return m.NaiveSkippedAmountINR }},
+	{"naive_skipped_amount", func(m *Metrics) float64 { return m.NaiveSkippedAmount }},
 	{"naive_time_gained_hours", func(m *Metrics) float64 { return m.NaiveTimeGainedHours }},
-	{"naive_cost_per_minute_inr", func(m *Metrics) float64 { return m.NaiveCostPerMinuteINR }},
+	{"naive_cost_per_minute", func(m *Metrics) float64 { return m.NaiveCostPerMinute }},
 }
 
 // writeMetricsCSV writes one row per Metrics; with months, a first "month" column.
@@ -162,14 +167,15 @@ func (r *Report) WriteTable(w io.Writer) error {
 	fmt.Fprintf(bw, "%s sales went through a verification the CRMS could skip (candidates); context %.2f; %.1f s per verification when not measured\n\n",
 		groupThousands(r.Candidates), r.Context, float64(r.DefaultVerifyMs)/1000)
 
+	cur := r.Currency
 	tw := tabwriter.NewWriter(bw, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "Risk_max\tlimit@Rmax ₹\tpromoted cards\t%\tskipped tx\t% sales\t% cand.\tamount ₹\ttime h\tmax loss ₹\tw/o rep. ₹\t₹/min\t₹/tx\t₹/card\tbudget refused\t")
+	fmt.Fprintf(tw, "Risk_max\tlimit@Rmax\tpromoted cards\t%%\tskipped tx\t%% sales\t%% cand.\tamount\ttime h\tmax loss\tw/o rep.\t%[1]s/min\t%[1]s/tx\t%[1]s/card\tbudget refused\t\n", cur)
 	for _, m := range r.Sweep {
 		fmt.Fprintf(tw, "%.3f\t%s\t%s\t%.2f\t%s\t%.2f\t%.2f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n",
-			m.RiskMax, money(m.SkipLimitAtRmaxINR), groupThousands(m.PromotedCards), m.PromotedCardsPct,
-			groupThousands(m.Skipped), m.SkippedPct, m.SkippedOfCandidatesPct, money(m.SkippedAmountINR),
-			num1(m.TimeGainedHours), small(m.MaxLossWithRepINR), money(m.MaxLossWithoutRepINR),
-			small(m.CostPerMinuteINR), small(m.CostPerSkipINR), small(m.CostPerCardINR), groupThousands(m.BudgetRefused))
+			m.RiskMax, money(m.SkipLimitAtRmax), groupThousands(m.PromotedCards), m.PromotedCardsPct,
+			groupThousands(m.Skipped), m.SkippedPct, m.SkippedOfCandidatesPct, money(m.SkippedAmount),
+			num1(m.TimeGainedHours), small(m.MaxLossWithRep), money(m.MaxLossWithoutRep),
+			small(m.CostPerMinute), small(m.CostPerSkip), small(m.CostPerCard), groupThousands(m.BudgetRefused))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -177,24 +183,24 @@ func (r *Report) WriteTable(w io.Writer) error {
 	if len(r.Monthly) > 0 {
 		fmt.Fprintf(bw, "\nMonth by month at Risk_max %.3f\n\n", r.MonthlyRiskMax)
 		tw = tabwriter.NewWriter(bw, 0, 0, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintln(tw, "month\tcards\tpromoted\t%\tsales\tskipped\t%\tamount ₹\ttime h\tmax loss ₹\tw/o rep. ₹\t₹/min\t")
+		fmt.Fprintf(tw, "month\tcards\tpromoted\t%%\tsales\tskipped\t%%\tamount\ttime h\tmax loss\tw/o rep.\t%s/min\t\n", cur)
 		for _, m := range r.Monthly {
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%.2f\t%s\t%s\t%.2f\t%s\t%s\t%s\t%s\t%s\t\n",
 				m.Month, groupThousands(m.Cards), groupThousands(m.PromotedCards), m.PromotedCardsPct,
-				groupThousands(m.Sales), groupThousands(m.Skipped), m.SkippedPct, money(m.SkippedAmountINR),
-				num1(m.TimeGainedHours), small(m.MaxLossWithRepINR), money(m.MaxLossWithoutRepINR), small(m.CostPerMinuteINR))
+				groupThousands(m.Sales), groupThousands(m.Skipped), m.SkippedPct, money(m.SkippedAmount),
+				num1(m.TimeGainedHours), small(m.MaxLossWithRep), money(m.MaxLossWithoutRep), small(m.CostPerMinute))
 		}
 		if err := tw.Flush(); err != nil {
 			return err
 		}
 	}
-	fmt.Fprintln(bw, "\nmax loss = Σ risk of the skipped payments (amount·p·f(R)); w/o rep. = the same bound for a reputation-blind")
-	fmt.Fprintln(bw, "floor limit (skip every candidate ≤ limit@Rmax; unknown card = whole amount). ₹/min, ₹/tx, ₹/card = max loss per")
-	fmt.Fprintln(bw, "minute gained, per skipped transaction, per promoted card.")
+	fmt.Fprintf(bw, "\nAmounts in %s. max loss = Σ risk of the skipped payments (amount·p·f(R)); w/o rep. = the same bound for a\n", cur)
+	fmt.Fprintln(bw, "reputation-blind floor limit (skip every candidate ≤ limit@Rmax; unknown card = whole amount).")
+	fmt.Fprintf(bw, "%[1]s/min, %[1]s/tx, %[1]s/card = max loss per minute gained, per skipped transaction, per promoted card.\n", cur)
 	return bw.Flush()
 }
 
-// money formats rupees with thousands separators and 2 decimals.
+// money formats an amount with thousands separators and 2 decimals.
 func money(v float64) string { return grouped(v, 2) }
 
 func num1(v float64) string { return grouped(v, 1) }
@@ -224,7 +230,7 @@ func grouped(v float64, dec int) string {
 	return b.String()
 }
 
-// small formats a small rupee figure with 4 significant decimals.
+// small formats a small amount with 4 significant decimals.
 func small(v float64) string {
 	switch {
 	case v == 0:

@@ -7,8 +7,11 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/bytepoints/bytepoints/app/crms"
 )
 
 func TestWriteReportFiles(t *testing.T) {
@@ -23,8 +26,18 @@ func TestWriteReportFiles(t *testing.T) {
 	if len(charts) != 12 {
 		t.Errorf("%d charts: %v", len(charts), charts)
 	}
-	if want := 5 + 2*len(charts); len(files) != want {
+	if want := 6 + 2*len(charts); len(files) != want {
 		t.Errorf("%d files written, want %d", len(files), want)
+	}
+	// The rating table the run used, readable as a --ratings file.
+	rf, err := os.Open(filepath.Join(dir, FileRatings))
+	if err != nil {
+		t.Fatal(err)
+	}
+	table, err := ReadRatings(rf)
+	rf.Close()
+	if err != nil || !slices.Equal(table, crms.DefaultRatings()) {
+		t.Errorf("%s: %v %v", FileRatings, err, table)
 	}
 	for _, c := range charts {
 		f, err := os.Open(filepath.Join(dir, c+".png"))
@@ -75,13 +88,13 @@ func TestWriteReportFiles(t *testing.T) {
 		t.Fatalf("monthly JSON: %v %+v", err, monthly.RiskMax)
 	}
 
-	var table bytes.Buffer
-	if err := rep.WriteTable(&table); err != nil {
+	var text bytes.Buffer
+	if err := rep.WriteTable(&text); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"Risk_max", "0.005", "0.020", "50.00", "200.00", "2025-12", "Month by month at Risk_max 0.010"} {
-		if !strings.Contains(table.String(), want) {
-			t.Errorf("table lacks %q:\n%s", want, table.String())
+	for _, want := range []string{"Risk_max", "0.005", "0.020", "50.00", "200.00", "2025-12", "Month by month at Risk_max 0.010", "Amounts in PLN"} {
+		if !strings.Contains(text.String(), want) {
+			t.Errorf("table lacks %q:\n%s", want, text.String())
 		}
 	}
 }

@@ -25,6 +25,10 @@ func DefaultSweep() []int64 {
 	return s
 }
 
+// DefaultCurrency is the currency of the published traces, and so of the
+// default sweep's skip limits (50 to 200 at R = 1) and of the generator.
+const DefaultCurrency = "PLN"
+
 // DefaultMonthlyRiskMax is the Risk_max of the default month-by-month series.
 const DefaultMonthlyRiskMax int64 = 10_000_000
 
@@ -40,6 +44,9 @@ type Config struct {
 	MonthlyRiskMax  int64
 	ContextNano     int64  // the terminal context multiplier; 0: 1.0
 	DefaultVerifyMs uint32 // 0: DefaultVerifyMs
+	// Currency names the traces' currency in the report (a label: amounts
+	// are used as they are); "": DefaultCurrency.
+	Currency string
 	// Progress, when set, is called every 65,536 rows and once at the end
 	// with the number of rows read so far.
 	Progress func(rows int64)
@@ -72,6 +79,9 @@ func (c Config) withDefaults() (Config, error) {
 	if c.DefaultVerifyMs == 0 {
 		c.DefaultVerifyMs = DefaultVerifyMs
 	}
+	if c.Currency == "" {
+		c.Currency = DefaultCurrency
+	}
 	if err := c.Ratings.Validate(); err != nil {
 		return c, err
 	}
@@ -82,8 +92,8 @@ func (c Config) withDefaults() (Config, error) {
 // (Report.Sweep) or one calendar month (Report.Monthly). See the package
 // documentation for the exact definitions.
 type Metrics struct {
-	RiskMax            float64 `json:"risk_max"`
-	SkipLimitAtRmaxINR float64 `json:"skip_limit_at_rmax_inr"` // calibration: largest skippable amount at R = Rmax
+	RiskMax         float64 `json:"risk_max"`
+	SkipLimitAtRmax float64 `json:"skip_limit_at_rmax"` // calibration: largest skippable amount at R = Rmax
 
 	Cards            int64   `json:"cards"`              // cards with ≥ 1 sale
 	PromotedCards    int64   `json:"promoted_cards"`     // cards with ≥ 1 skipped verification
@@ -95,26 +105,26 @@ type Metrics struct {
 	SkippedPct             float64 `json:"skipped_pct"` // of Sales
 	SkippedOfCandidatesPct float64 `json:"skipped_of_candidates_pct"`
 
-	SalesAmountINR   float64 `json:"sales_amount_inr"`
-	SkippedAmountINR float64 `json:"skipped_amount_inr"`
-	SkippedAmountPct float64 `json:"skipped_amount_pct"` // of SalesAmountINR
+	SalesAmount      float64 `json:"sales_amount"`
+	SkippedAmount    float64 `json:"skipped_amount"`
+	SkippedAmountPct float64 `json:"skipped_amount_pct"` // of SalesAmount
 
 	TimeGainedHours float64 `json:"time_gained_hours"`
 
-	MaxLossWithRepINR    float64 `json:"max_loss_with_reputation_inr"`
-	MaxLossWithoutRepINR float64 `json:"max_loss_without_reputation_inr"`
+	MaxLossWithRep    float64 `json:"max_loss_with_reputation"`
+	MaxLossWithoutRep float64 `json:"max_loss_without_reputation"`
 
-	CostPerMinuteINR float64 `json:"cost_per_minute_inr"`
-	CostPerSkipINR   float64 `json:"cost_per_skipped_tx_inr"`
-	CostPerCardINR   float64 `json:"cost_per_promoted_card_inr"`
+	CostPerMinute float64 `json:"cost_per_minute"`
+	CostPerSkip   float64 `json:"cost_per_skipped_tx"`
+	CostPerCard   float64 `json:"cost_per_promoted_card"`
 
 	BudgetRefused    int64 `json:"budget_refused"`     // would have skipped but for the epoch budget
 	SkippedFailedPIN int64 `json:"skipped_failed_pin"` // skips of attempts whose PIN was wrong and aborted
 
-	NaiveSkipped          int64   `json:"naive_skipped"`
-	NaiveSkippedAmountINR float64 `json:"naive_skipped_amount_inr"`
-	NaiveTimeGainedHours  float64 `json:"naive_time_gained_hours"`
-	NaiveCostPerMinuteINR float64 `json:"naive_cost_per_minute_inr"`
+	NaiveSkipped         int64   `json:"naive_skipped"`
+	NaiveSkippedAmount   float64 `json:"naive_skipped_amount"`
+	NaiveTimeGainedHours float64 `json:"naive_time_gained_hours"`
+	NaiveCostPerMinute   float64 `json:"naive_cost_per_minute"`
 }
 
 // MonthMetrics are the Metrics of one calendar month (local date of the
@@ -136,9 +146,11 @@ type Report struct {
 	FirstDate  string `json:"first_date"`
 	LastDate   string `json:"last_date"`
 
-	Params          crms.Params `json:"params"`
-	Context         float64     `json:"context"`
-	DefaultVerifyMs uint32      `json:"default_verify_ms"`
+	Currency        string           `json:"currency"` // of every amount in the report
+	Params          crms.Params      `json:"params"`
+	Ratings         crms.RatingTable `json:"ratings"`
+	Context         float64          `json:"context"`
+	DefaultVerifyMs uint32           `json:"default_verify_ms"`
 
 	Sweep          []Metrics      `json:"sweep"`
 	MonthlyRiskMax float64        `json:"monthly_risk_max,omitempty"`
@@ -153,12 +165,12 @@ type accum struct {
 	promoted, skipped, budgetRefused, failedPIN int64
 	amount                                      uint64 // paise
 	timeMs                                      int64
-	risk                                        int64 // nano rupees, Σ Decision.Risk
+	risk                                        int64 // nano currency units, Σ Decision.Risk
 
 	nSkipped int64
 	nAmount  uint64
 	nTimeMs  int64
-	nLoss    u128 // nano rupees
+	nLoss    u128 // nano currency units
 }
 
 type u128 struct{ hi, lo uint64 }
@@ -171,7 +183,7 @@ func (a *u128) add(v uint64) {
 
 func (a u128) float() float64 { return float64(a.hi)*0x1p64 + float64(a.lo) }
 
-// amountNano is an amount in nano rupees, saturating at MaxInt64.
+// amountNano is an amount in nano currency units, saturating at MaxInt64.
 func amountNano(paise uint64) int64 {
 	if paise > math.MaxInt64/10_000_000 {
 		return math.MaxInt64
@@ -192,6 +204,7 @@ func Simulate(src Source, cfg Config) (*Report, error) {
 		return nil, err
 	}
 	rc := newRatingCache(cfg.Ratings)
+	budget := cfg.Params.EpochRiskBudget
 	rms := slices.Clone(cfg.RiskMax)
 	kMonth := -1
 	if cfg.MonthlyRiskMax > 0 {
@@ -218,7 +231,7 @@ func Simulate(src Source, cfg Config) (*Report, error) {
 		months    []accum
 		monthKeys []int32 // YYYYMM
 		shops     = map[string]struct{}{}
-		rep       = &Report{Params: cfg.Params, Context: float64(cfg.ContextNano) / 1e9, DefaultVerifyMs: cfg.DefaultVerifyMs}
+		rep       = &Report{Currency: cfg.Currency, Params: cfg.Params, Ratings: cfg.Ratings, Context: float64(cfg.ContextNano) / 1e9, DefaultVerifyMs: cfg.DefaultVerifyMs}
 		t         Trace
 		prevMs    = int64(math.MinInt64)
 		curMonth  = -1
@@ -319,7 +332,7 @@ func Simulate(src Source, cfg Config) (*Report, error) {
 					m = mo
 				}
 				if !d.CVMRequired {
-					used[k] += d.Risk
+					used[k] = crms.ChargeBudget(used[k], d.Risk, budget)
 					a.addSkip(amt, vms, d.Risk, f.CVM)
 					if pbits[k>>6]&(1<<(k&63)) == 0 {
 						pbits[k>>6] |= 1 << (k & 63)
@@ -411,33 +424,33 @@ func ratio(n, d float64) float64 {
 
 func (a *accum) metrics(rm int64, limit uint64) Metrics {
 	m := Metrics{
-		RiskMax:            float64(rm) / 1e9,
-		SkipLimitAtRmaxINR: float64(limit) / 100,
-		Cards:              a.cards,
-		PromotedCards:      a.promoted,
-		Sales:              a.sales,
-		Candidates:         a.candidates,
-		Skipped:            a.skipped,
-		SalesAmountINR:     float64(a.salesAmount) / 100,
-		SkippedAmountINR:   float64(a.amount) / 100,
-		TimeGainedHours:    float64(a.timeMs) / 3.6e6,
-		MaxLossWithRepINR:  float64(a.risk) / 1e9,
-		BudgetRefused:      a.budgetRefused,
-		SkippedFailedPIN:   a.failedPIN,
-		NaiveSkipped:       a.nSkipped,
+		RiskMax:          float64(rm) / 1e9,
+		SkipLimitAtRmax:  float64(limit) / 100,
+		Cards:            a.cards,
+		PromotedCards:    a.promoted,
+		Sales:            a.sales,
+		Candidates:       a.candidates,
+		Skipped:          a.skipped,
+		SalesAmount:      float64(a.salesAmount) / 100,
+		SkippedAmount:    float64(a.amount) / 100,
+		TimeGainedHours:  float64(a.timeMs) / 3.6e6,
+		MaxLossWithRep:   float64(a.risk) / 1e9,
+		BudgetRefused:    a.budgetRefused,
+		SkippedFailedPIN: a.failedPIN,
+		NaiveSkipped:     a.nSkipped,
 
-		NaiveSkippedAmountINR: float64(a.nAmount) / 100,
-		NaiveTimeGainedHours:  float64(a.nTimeMs) / 3.6e6,
-		MaxLossWithoutRepINR:  a.nLoss.float() / 1e9,
+		NaiveSkippedAmount:   float64(a.nAmount) / 100,
+		NaiveTimeGainedHours: float64(a.nTimeMs) / 3.6e6,
+		MaxLossWithoutRep:    a.nLoss.float() / 1e9,
 	}
 	m.PromotedCardsPct = pct(float64(m.PromotedCards), float64(m.Cards))
 	m.SkippedPct = pct(float64(m.Skipped), float64(m.Sales))
 	m.SkippedOfCandidatesPct = pct(float64(m.Skipped), float64(m.Candidates))
-	m.SkippedAmountPct = pct(m.SkippedAmountINR, m.SalesAmountINR)
-	m.CostPerMinuteINR = ratio(m.MaxLossWithRepINR, float64(a.timeMs)/60_000)
-	m.CostPerSkipINR = ratio(m.MaxLossWithRepINR, float64(m.Skipped))
-	m.CostPerCardINR = ratio(m.MaxLossWithRepINR, float64(m.PromotedCards))
-	m.NaiveCostPerMinuteINR = ratio(m.MaxLossWithoutRepINR, float64(a.nTimeMs)/60_000)
+	m.SkippedAmountPct = pct(m.SkippedAmount, m.SalesAmount)
+	m.CostPerMinute = ratio(m.MaxLossWithRep, float64(a.timeMs)/60_000)
+	m.CostPerSkip = ratio(m.MaxLossWithRep, float64(m.Skipped))
+	m.CostPerCard = ratio(m.MaxLossWithRep, float64(m.PromotedCards))
+	m.NaiveCostPerMinute = ratio(m.MaxLossWithoutRep, float64(a.nTimeMs)/60_000)
 	return m
 }
 

@@ -51,11 +51,11 @@ func TestNewCardNeverSkips(t *testing.T) {
 	// being unknown, prices it at its whole amount: ₹10.
 	rep := simulate(t, []Trace{pin("new", noon, 1_000)}, Config{})
 	for _, m := range rep.Sweep {
-		if m.Candidates != 1 || m.Skipped != 0 || m.PromotedCards != 0 || m.MaxLossWithRepINR != 0 {
+		if m.Candidates != 1 || m.Skipped != 0 || m.PromotedCards != 0 || m.MaxLossWithRep != 0 {
 			t.Errorf("Risk_max %v: %+v", m.RiskMax, m)
 		}
-		if m.NaiveSkipped != 1 || m.MaxLossWithoutRepINR != 10 {
-			t.Errorf("Risk_max %v: naive %d skipped, loss %v; want 1, ₹10", m.RiskMax, m.NaiveSkipped, m.MaxLossWithoutRepINR)
+		if m.NaiveSkipped != 1 || m.MaxLossWithoutRep != 10 {
+			t.Errorf("Risk_max %v: naive %d skipped, loss %v; want 1, ₹10", m.RiskMax, m.NaiveSkipped, m.MaxLossWithoutRep)
 		}
 	}
 }
@@ -115,23 +115,23 @@ func TestWeeklyPINCardBecomesEligible(t *testing.T) {
 			continue
 		}
 		if !skips {
-			if m.PromotedCards != 0 || m.MaxLossWithRepINR != 0 || m.TimeGainedHours != 0 {
+			if m.PromotedCards != 0 || m.MaxLossWithRep != 0 || m.TimeGainedHours != 0 {
 				t.Errorf("Risk_max %.3f: %+v", m.RiskMax, m)
 			}
 			continue
 		}
-		if m.PromotedCards != 1 || m.PromotedCardsPct != 100 || m.SkippedAmountINR != 60 {
+		if m.PromotedCards != 1 || m.PromotedCardsPct != 100 || m.SkippedAmount != 60 {
 			t.Errorf("Risk_max %.3f: %+v", m.RiskMax, m)
 		}
-		if math.Abs(m.MaxLossWithRepINR-wantRisk) > 2e-9 {
-			t.Errorf("Risk_max %.3f: max loss %v, want %v", m.RiskMax, m.MaxLossWithRepINR, wantRisk)
+		if math.Abs(m.MaxLossWithRep-wantRisk) > 2e-9 {
+			t.Errorf("Risk_max %.3f: max loss %v, want %v", m.RiskMax, m.MaxLossWithRep, wantRisk)
 		}
 		if math.Abs(m.TimeGainedHours-5.2/3600) > 1e-12 {
 			t.Errorf("time gained %v h, want 5.2 s", m.TimeGainedHours)
 		}
 		// Cost per minute = 0.0083510 / (5.2/60); per skip and per card = the risk.
-		if math.Abs(m.CostPerMinuteINR-wantRisk/(5.2/60)) > 1e-8 || math.Abs(m.CostPerSkipINR-wantRisk) > 2e-9 || math.Abs(m.CostPerCardINR-wantRisk) > 2e-9 {
-			t.Errorf("costs %v %v %v", m.CostPerMinuteINR, m.CostPerSkipINR, m.CostPerCardINR)
+		if math.Abs(m.CostPerMinute-wantRisk/(5.2/60)) > 1e-8 || math.Abs(m.CostPerSkip-wantRisk) > 2e-9 || math.Abs(m.CostPerCard-wantRisk) > 2e-9 {
+			t.Errorf("costs %v %v %v", m.CostPerMinute, m.CostPerSkip, m.CostPerCard)
 		}
 	}
 	// The naive floor policy skips the ₹60 payment when ₹60 ≤ 10,000·Risk_max
@@ -139,8 +139,8 @@ func TestWeeklyPINCardBecomesEligible(t *testing.T) {
 	if m := sweepAt(t, rep, 0.005); m.NaiveSkipped != 0 {
 		t.Errorf("naive at 0.005: %d", m.NaiveSkipped)
 	}
-	if m := sweepAt(t, rep, 0.006); m.NaiveSkipped != 1 || math.Abs(m.MaxLossWithoutRepINR-wantRisk) > 2e-9 {
-		t.Errorf("naive at 0.006: %d, %v", m.NaiveSkipped, m.MaxLossWithoutRepINR)
+	if m := sweepAt(t, rep, 0.006); m.NaiveSkipped != 1 || math.Abs(m.MaxLossWithoutRep-wantRisk) > 2e-9 {
+		t.Errorf("naive at 0.006: %d, %v", m.NaiveSkipped, m.MaxLossWithoutRep)
 	}
 }
 
@@ -168,8 +168,8 @@ func TestCalibrationVisibleInSweep(t *testing.T) {
 	rep := simulate(t, ts, Config{})
 	for _, m := range rep.Sweep {
 		want := m.RiskMax * 10_000
-		if math.Abs(m.SkipLimitAtRmaxINR-want) > 1e-9 {
-			t.Errorf("Risk_max %.3f: limit at Rmax ₹%v, want ₹%v", m.RiskMax, m.SkipLimitAtRmaxINR, want)
+		if math.Abs(m.SkipLimitAtRmax-want) > 1e-9 {
+			t.Errorf("Risk_max %.3f: limit at Rmax ₹%v, want ₹%v", m.RiskMax, m.SkipLimitAtRmax, want)
 		}
 		var n int64
 		var amt float64
@@ -179,14 +179,14 @@ func TestCalibrationVisibleInSweep(t *testing.T) {
 				amt += float64(p) / 100
 			}
 		}
-		if m.Skipped != n || math.Abs(m.SkippedAmountINR-amt) > 1e-9 {
-			t.Errorf("Risk_max %.3f: skipped %d (₹%v), want %d (₹%v)", m.RiskMax, m.Skipped, m.SkippedAmountINR, n, amt)
+		if m.Skipped != n || math.Abs(m.SkippedAmount-amt) > 1e-9 {
+			t.Errorf("Risk_max %.3f: skipped %d (₹%v), want %d (₹%v)", m.RiskMax, m.Skipped, m.SkippedAmount, n, amt)
 		}
 	}
-	if m := sweepAt(t, rep, 0.005); m.SkipLimitAtRmaxINR != 50 || m.Skipped != 1 {
+	if m := sweepAt(t, rep, 0.005); m.SkipLimitAtRmax != 50 || m.Skipped != 1 {
 		t.Errorf("0.005: %+v", m)
 	}
-	if m := sweepAt(t, rep, 0.020); m.SkipLimitAtRmaxINR != 200 || m.Skipped != 7 {
+	if m := sweepAt(t, rep, 0.020); m.SkipLimitAtRmax != 200 || m.Skipped != 7 {
 		t.Errorf("0.020: %+v", m)
 	}
 }
@@ -335,8 +335,8 @@ func TestSweepIsIndependentAndMatchesReplayer(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if m := one.Sweep[0]; skipped != m.Skipped || float64(risk)/1e9 != m.MaxLossWithRepINR {
-			t.Errorf("Risk_max %v: replayer %d skips (risk %d), simulate %d (%v)", rm, skipped, risk, m.Skipped, m.MaxLossWithRepINR)
+		if m := one.Sweep[0]; skipped != m.Skipped || float64(risk)/1e9 != m.MaxLossWithRep {
+			t.Errorf("Risk_max %v: replayer %d skips (risk %d), simulate %d (%v)", rm, skipped, risk, m.Skipped, m.MaxLossWithRep)
 		}
 		if one.Sweep[0].Skipped == 0 {
 			t.Errorf("Risk_max %v: no skips in the generated year; the test proves nothing", rm)
@@ -350,10 +350,10 @@ func TestSweepIsIndependentAndMatchesReplayer(t *testing.T) {
 		sales += m.Sales
 		skipped += m.Skipped
 		naive += m.NaiveSkipped
-		loss += m.MaxLossWithRepINR
+		loss += m.MaxLossWithRep
 	}
-	if len(full.Monthly) != 12 || sales != year.Sales || skipped != year.Skipped || naive != year.NaiveSkipped || math.Abs(loss-year.MaxLossWithRepINR) > 1e-6 {
-		t.Errorf("months: %d, sales %d/%d skipped %d/%d naive %d/%d loss %v/%v", len(full.Monthly), sales, year.Sales, skipped, year.Skipped, naive, year.NaiveSkipped, loss, year.MaxLossWithRepINR)
+	if len(full.Monthly) != 12 || sales != year.Sales || skipped != year.Skipped || naive != year.NaiveSkipped || math.Abs(loss-year.MaxLossWithRep) > 1e-6 {
+		t.Errorf("months: %d, sales %d/%d skipped %d/%d naive %d/%d loss %v/%v", len(full.Monthly), sales, year.Sales, skipped, year.Skipped, naive, year.NaiveSkipped, loss, year.MaxLossWithRep)
 	}
 	// Monotone in Risk_max: a larger allowance never skips less (R is shared).
 	for k := 1; k < len(full.Sweep); k++ {

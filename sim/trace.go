@@ -36,7 +36,7 @@ type Trace struct {
 	Clock       int32         // local time HHMMSS
 	TimeMs      int64         // the same instant in ms since the Unix epoch
 	Type        TxType        // 1 sale, 6 refund
-	AmountPaise uint64        // amount; the file holds rupees with 2 decimals
+	AmountPaise uint64        // amount in 1/100 units of the traces' currency; the file holds units with 2 decimals
 	Terminal    string        // optional
 	Shop        string        // optional; the seller whose risk budget a skip uses
 	CVM         crms.CVM      // optional "flow" column: CVM code 1..7, 0 = not recorded
@@ -326,6 +326,12 @@ func (r *Reader) Read(t *Trace) error {
 		}
 		t.Auth = crms.Auth(a)
 	}
+	// A contradictory flow (SPEC §6.1) is refused here, so every trace read
+	// has a flow the chain accepts.
+	f := t.Flow()
+	if err := crms.ValidFlow(f.ReadType, f.CVM, f.Auth); err != nil {
+		return &ParseError{Line: r.line, Column: columns[colAuth], Err: fmt.Errorf("flow %d with auth %d: %w", f.CVM, f.Auth, err)}
+	}
 	return nil
 }
 
@@ -357,26 +363,26 @@ func atoiSmall(b []byte) (int, bool) {
 	return n, true
 }
 
-// parsePaise parses rupees with at most 2 decimals ("12", "12.5", "12.50")
-// into paise, exactly.
+// parsePaise parses an amount with at most 2 decimals ("12", "12.5",
+// "12.50") into 1/100 units, exactly.
 func parsePaise(b []byte) (uint64, error) {
 	if len(b) == 0 {
 		return 0, errors.New("empty amount")
 	}
-	var rupees, paise uint64
+	var units, paise uint64
 	i := 0
 	for ; i < len(b) && b[i] != '.'; i++ {
 		c := b[i]
 		if c < '0' || c > '9' {
-			return 0, fmt.Errorf("%q is not an amount in rupees (digits, optional '.' and up to 2 decimals)", b)
+			return 0, fmt.Errorf("%q is not an amount (digits, optional '.' and up to 2 decimals)", b)
 		}
-		if rupees > 1e15 {
+		if units > 1e15 {
 			return 0, fmt.Errorf("%q is too large", b)
 		}
-		rupees = rupees*10 + uint64(c-'0')
+		units = units*10 + uint64(c-'0')
 	}
 	if i == 0 {
-		return 0, fmt.Errorf("%q is not an amount in rupees", b)
+		return 0, fmt.Errorf("%q is not an amount", b)
 	}
 	if i < len(b) { // fractional part
 		frac := b[i+1:]
@@ -388,13 +394,13 @@ func parsePaise(b []byte) (uint64, error) {
 			if j < len(frac) {
 				c := frac[j]
 				if c < '0' || c > '9' {
-					return 0, fmt.Errorf("%q is not an amount in rupees", b)
+					return 0, fmt.Errorf("%q is not an amount", b)
 				}
 				paise += uint64(c - '0')
 			}
 		}
 	}
-	return rupees*100 + paise, nil
+	return units*100 + paise, nil
 }
 
 func isLeap(y int) bool { return y%4 == 0 && (y%100 != 0 || y%400 == 0) }

@@ -95,6 +95,12 @@ func TestReaderFlexibleInput(t *testing.T) {
 	if ts[1].AmountPaise != 750 || ts[1].Type != TxRefund || ts[1].Shop != "" || ts[1].CVM != 0 {
 		t.Errorf("%+v", ts[1])
 	}
+	// A wrong PIN that aborted, with no auth column: inferred declined (an
+	// aborted verification cannot be approved), so the row is accepted.
+	ts, err = readAll(t, "card,read_type,date,time,type,amount,flow\nabc,3,20250101,1,1,1.00,4\n")
+	if err != nil || len(ts) != 1 || ts[0].Flow() != (FlowCode{crms.ReadContactEMV, crms.CVMWrongPinAborted, crms.AuthDeclined}) {
+		t.Fatalf("%v %v: aborted PIN without auth", ts, err)
+	}
 	// Interning: the same card in two rows shares one string.
 	ts, err = readAll(t, "card,read_type,date,time,type,amount\nabc,3,20250101,1,1,1.00\nabc,3,20250101,2,1,1.00\n")
 	if err != nil || len(ts) != 2 || ts[0].Card != "abc" || unsafe.StringData(ts[0].Card) != unsafe.StringData(ts[1].Card) {
@@ -126,6 +132,7 @@ func TestReaderErrors(t *testing.T) {
 		{"flow", hdr + "c,3,20250101,120000,1,10.00,8,4000,1\n", 2, "flow"},
 		{"cvm_ms", hdr + "c,3,20250101,120000,1,10.00,1,4s,1\n", 2, "cvm_ms"},
 		{"auth", hdr + "c,3,20250101,120000,1,10.00,1,4000,3\n", 2, "auth"},
+		{"aborted PIN approved", hdr + good + "c,3,20250101,120000,1,10.00,4,15000,1\n", 3, "auth"},
 		{"after blank lines", hdr + good + "\n\n" + "c,3,20250101,120000,1,1.0.0,1,4000,1\n", 5, "amount"},
 	}
 	for _, c := range cases {

@@ -77,6 +77,10 @@ func TestEveryErrorCode(t *testing.T) {
 		{"malformed seller id", types.CodeInvalidArgument, c.Tx(opA, &types.MsgPurchase{SellerId: "Seller_A", CustomerId: "cust", AmountPaise: 100, Flow: Flow()})},
 		{"malformed purchase id", types.CodeInvalidArgument, c.Tx(opA, &types.MsgRefund{PurchaseId: []byte{1, 2, 3}})},
 		{"malformed idempotency key", types.CodeInvalidArgument, withBody(opA, purchase("cust", 100), func(b *types.TxBody) { b.IdempotencyKey = "has space" })},
+		{"contradictory flow: aborted PIN reported approved", types.CodeInvalidArgument, c.Tx(opA, &types.MsgPurchase{CustomerId: "cust", AmountPaise: 100,
+			Flow: &types.PaymentFlow{ReadType: types.ReadType_READ_TYPE_CONTACT_EMV, Cvm: types.CVM_CVM_WRONG_PIN_ABORTED, Auth: types.AuthResult_AUTH_RESULT_APPROVED}})},
+		{"contradictory flow on a redemption", types.CodeInvalidArgument, c.Tx(opA, &types.MsgRedeem{CustomerId: "cust", Points: 1, BillPaise: 100,
+			Flow: &types.PaymentFlow{ReadType: types.ReadType_READ_TYPE_CONTACT_EMV, Cvm: types.CVM_CVM_WRONG_PIN_ABORTED, Auth: types.AuthResult_AUTH_RESULT_APPROVED}})},
 		{"unknown flow enum", types.CodeInvalidArgument, c.Tx(opA, &types.MsgPurchase{CustomerId: "cust", AmountPaise: 100, Flow: &types.PaymentFlow{ReadType: 4, Cvm: 1, Auth: 1}})},
 	}
 	covered := map[types.Code]bool{}

@@ -3,6 +3,7 @@ package crms
 import (
 	"errors"
 	"math"
+	"strings"
 	"testing"
 )
 
@@ -193,7 +194,9 @@ func TestParamsValidate(t *testing.T) {
 	}
 }
 
-func TestEngineRankWeightsSumToOne(t *testing.T) {
+// The normaliser is exactly the sum of the rank weights ReputationAt uses,
+// and the weights fall with rank.
+func TestEngineNormaliserIsTheRankSum(t *testing.T) {
 	for _, n := range []int{1, 2, 20, MaxN} {
 		p := DefaultParams()
 		p.N = n
@@ -205,25 +208,85 @@ func TestEngineRankWeightsSumToOne(t *testing.T) {
 				t.Errorf("N=%d: rank weight increases at %d", n, k)
 			}
 		}
-		// Σ floor(h_k·2^63/Z) is 2^63 minus less than one ulp per rank.
-		if sum.hi != 0 || sum.lo > one63 || one63-sum.lo > uint64(n) {
-			t.Errorf("N=%d: Σ rank weights = %d·2^64 + %d", n, sum.hi, sum.lo)
+		if sum != e.norm || e.norm.cmp(u128{0, one63 / 2}) < 0 {
+			t.Errorf("N=%d: Σ rank weights %v, normaliser %v", n, sum, e.norm)
 		}
 	}
 }
 
+// fullWindowNow is the card of the published calibration: N flows rated 1
+// at the decision time t.
+func fullWindowNow(n int, t int64) []Flow {
+	h := make([]Flow, n)
+	for i := range h {
+		h[i] = Flow{TimeMs: t, RatingNano: Nano}
+	}
+	return h
+}
+
 // A card with the full window of PIN payments at the same instant as the
-// decision reaches exactly Rmax (every weight 1, ratings 1): the only way R
-// can touch 1, and it must not overshoot through rounding.
+// decision reaches exactly Rmax (every weight undecayed, ratings 1): the
+// rounding of the rank weights and of the quotient must not lose the last
+// nano, for any window size and rank shape.
 func TestReputationCeiling(t *testing.T) {
+	for _, c := range []struct{ n, xm, xd int64 }{{20, 10, 3}, {1, 0, 1}, {2, 10, 3}, {7, 3, 1}, {MaxN, 50, 20}, {MaxN, 0, 1}} {
+		p := DefaultParams()
+		p.N, p.Xm, p.Xd = int(c.n), c.xm*Nano, c.xd*Nano
+		e := mustEngine(t, p)
+		if r := e.ReputationAt(fullWindowNow(p.N, tBase), tBase); r != p.Rmax {
+			t.Errorf("N=%d x_m=%d x_d=%d: R = %d, want exactly %d", c.n, c.xm, c.xd, r, p.Rmax)
+		}
+		// More flows than the window changes nothing; flows a moment later
+		// than the decision (a late payment's re-check) count as simultaneous.
+		if r := e.ReputationAt(fullWindowNow(p.N+5, tBase+1), tBase); r != p.Rmax {
+			t.Errorf("N=%d: R = %d for a window of flows 1 ms ahead", c.n, r)
+		}
+	}
+	p := DefaultParams()
+	p.Rmax = 800_000_000
+	if r := mustEngine(t, p).ReputationAt(fullWindowNow(p.N, tBase), tBase); r != p.Rmax {
+		t.Errorf("Rmax 0.8: R = %d", r)
+	}
+}
+
+// TestCalibrationExactFromHistory is SPEC §6.3's published calibration from
+// a card's history rather than from R: N verified PIN payments at the
+// current time give a skip limit of exactly ₹50.00 at Risk_max 0.005 and
+// ₹200.00 at 0.020; ₹50.01 and ₹200.01 need the PIN.
+func TestCalibrationExactFromHistory(t *testing.T) {
 	p := DefaultParams()
 	e := mustEngine(t, p)
-	h := make([]Flow, p.N)
-	for i := range h {
-		h[i] = Flow{TimeMs: tBase, RatingNano: Nano}
+	h := fullWindowNow(p.N, tBase)
+	for _, c := range []struct {
+		riskMax int64
+		limit   uint64
+	}{{5_000_000, 5_000}, {20_000_000, 20_000}} {
+		d := e.Evaluate(h, tBase, c.limit, c.riskMax, 0, 0)
+		if d.R != Nano || d.SkipLimitPaise != c.limit || d.CVMRequired || d.Reason != ReasonSkip || d.Risk != c.riskMax {
+			t.Errorf("Risk_max %d, amount %d: %+v", c.riskMax, c.limit, d)
+		}
+		if d := e.Evaluate(h, tBase, c.limit+1, c.riskMax, 0, 0); !d.CVMRequired || d.Reason != ReasonRiskAboveMax {
+			t.Errorf("Risk_max %d, amount %d: %+v", c.riskMax, c.limit+1, d)
+		}
 	}
-	r := e.ReputationAt(h, tBase)
-	if r > Nano || r < Nano-20 {
-		t.Fatalf("R = %d, want just below or at 1e9", r)
+}
+
+// Validate speaks in real values, not nano units.
+func TestParamsValidateMessages(t *testing.T) {
+	p := DefaultParams()
+	p.Tau = 0
+	if err := p.Validate(); err == nil || !strings.Contains(err.Error(), "Tau=0 outside [0.001, 1000]") {
+		t.Errorf("Validate = %v", err)
+	}
+	p = DefaultParams()
+	p.Rmin, p.Rmax = 600_000_000, 500_000_000
+	if err := p.Validate(); err == nil || !strings.Contains(err.Error(), "Rmin=0.6 Rmax=0.5") {
+		t.Errorf("Validate = %v", err)
+	}
+	if got := dec(-1_500_000_000); got != "-1.5" {
+		t.Errorf("dec = %q", got)
+	}
+	if got := dec(math.MinInt64); got != "-9223372036.854775808" {
+		t.Errorf("dec(MinInt64) = %q", got)
 	}
 }

@@ -27,14 +27,16 @@
 //	x_i  = (t_n − t_i) / (τ · AvgT)                      (0 if t_i > t_n)
 //	w_i  = ½·exp(−x_i) · erfc(((n−i−1) − x_m) / (√2·x_d))
 //	R_n  = clamp( Σ_i w_i·r_i / Σ_{k<N} ½·erfc((k − x_m)/(√2·x_d)), Rmin, Rmax )
-//	AvgT = max( (max(t_last,t_n) − min(t_first,t_n)) / n, AvgTFloor )
+//	AvgT = max( (t_last − t_first) / (n − 1), AvgTFloor )   (AvgTFloor if n < 2)
 //
 //	f(R) = ∞ if R ≤ Rmin, else a/(b·R)
 //	risk = amount_rupees · p · f(R)                   (rounded up, nano)
 //	skip ⇔ risk ≤ Risk_max·m ∧ used + risk ≤ EpochRiskBudget ∧ amount ≤ HardCap
 //
 // where m is the terminal's context multiplier clamped to [ContextMin,
-// ContextMax]. The payment being decided is not part of its own history; see
+// ContextMax] and t_first, t_last are the oldest and newest flow of the
+// window. The payment being decided is not part of its own history, nor of
+// AvgT: a card that goes quiet decays by exp(−silence/(τ·AvgT)). See
 // Engine.ReputationAt for every convention (ties, late flows, order).
 //
 // # Representation
@@ -58,10 +60,13 @@
 //     and cannot change R at 1e-9.
 //   - Constants (ln 2, log2 e, 1/√π, 2/√π, 1/√2, the table) are correctly
 //     rounded literals, recomputed with math/big by the tests.
-//   - R: the rank weights are normalised once per parameter set; per flow,
-//     exp's mantissa is multiplied by the weight before the exponent shift,
-//     the sum of weight × rating is kept in 128 bits and rounded down to
-//     nano. Worst observed |R − the double-precision formula| is 1e-9, the last unit.
+//   - R: per flow, exp's mantissa is multiplied by the (unnormalised) rank
+//     weight before the exponent shift; the sum of weight × rating is kept
+//     in 128 bits and divided once by the normaliser — the exact sum of the
+//     same Q63 rank weights — rounding down to nano. So a full window of
+//     flows rated 1 at the decision time gives R = 1 exactly (the published
+//     calibration to the paisa, SPEC §6.3). Worst observed |R − the
+//     double-precision formula| is 1e-9, the last unit.
 //   - risk = ceil(amount · P·A·1e7 / (B·R)) and the skip limit
 //     floor(L · B·R / (P·A·1e7)) are exact integer quotients; the parameter
 //     bounds keep every product within 128 bits, and any result beyond int64
@@ -77,6 +82,6 @@
 // # Cost
 //
 // Build an Engine once per parameter set (~6 µs) and share it. With N = 20
-// a reputation is ~0.4 µs and a decision ~25 ns, allocation-free
+// a reputation is ~0.5 µs and a decision ~25 ns, allocation-free
 // (go test -bench . -benchmem).
 package crms

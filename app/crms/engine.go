@@ -12,10 +12,13 @@ import (
 type Engine struct {
 	p Params
 
-	// rank[k] = ½erfc((k − x_m)/(√2·x_d)) / Σ_{j<N} ½erfc((j − x_m)/(√2·x_d)),
-	// Q63, rounded down. Σ rank ≤ 1, so the weighted sum of ratings in
-	// ReputationAt cannot exceed 1e9.
+	// rank[k] = ½erfc((k − x_m)/(√2·x_d)) in Q63 (halfErfcQ63, ≤ 200 ulp), and
+	// norm = Σ_{k<N} rank[k] exactly (128 bits). ReputationAt divides its
+	// weighted sum by norm once, at the end, so a full window of flows rated
+	// 1 at the decision time gives exactly norm/norm = 1 (SPEC §6.3: the
+	// calibration must not lose its last paisa to rounding).
 	rank []uint64
+	norm u128
 
 	// timeScale = log2(e)·1e9/τ (1e9 because τ is in nano): multiplied by
 	// gaps/span it turns a time difference in ms into the base-2 exponent of
@@ -33,18 +36,12 @@ func NewEngine(p Params) (*Engine, error) {
 		return nil, err
 	}
 	e := &Engine{p: p, rank: make([]uint64, p.N)}
-	h := make([]uint64, p.N)
-	var norm u128
 	for k := range p.N {
-		h[k] = halfErfcQ63(rankArg(k, p.Xm, p.Xd))
-		norm, _ = norm.add(u128{0, h[k]}) // ≤ 200·2^63, no overflow
+		e.rank[k] = halfErfcQ63(rankArg(k, p.Xm, p.Xd))
+		e.norm, _ = e.norm.add(u128{0, e.rank[k]}) // ≤ 200·2^63, no overflow
 	}
-	// norm ≥ h[0] ≥ ½ because Xm ≥ 0, so the division is safe and
-	// well-conditioned.
-	for k := range p.N {
-		q, _ := u128{h[k] >> 1, h[k] << 63}.quoRem(norm)
-		e.rank[k] = q.lo // ≤ 2^63 since h[k] ≤ norm
-	}
+	// norm ≥ rank[0] ≥ ½ because Xm ≥ 0: the final division in ReputationAt
+	// is well-conditioned.
 	e.timeScale = meDiv(log2eQ62, 1<<62).mul(uint64(Nano)).div(uint64(p.Tau))
 	pa := mul64x64(uint64(p.P), uint64(p.A))
 	e.riskNum, _ = pa.mul64(10_000_000) // < 1e28 < 2^94 by Validate
@@ -81,10 +78,15 @@ func (e *Engine) Params() Params { return e.p }
 //   - t_n = tNowMs. A flow later than tNowMs (possible while a late offline
 //     payment is re-checked) is treated as simultaneous: Δt = 0, weight not
 //     decayed, never > 1.
-//   - AvgT = (t_last − t_first)/(count − 1) over the window plus the current
-//     payment (count = len(window)+1, t_first/t_last the extreme times),
-//     floored at AvgTFloorMs. It is kept as the exact ratio span/gaps, never
-//     rounded to whole ms.
+//   - AvgT is the mean gap between the past payments in the window:
+//     (t_last − t_first)/(len(window) − 1), the extreme times of the
+//     window's own flows. The payment being decided (or the "now" of a
+//     decision query) is not part of it, so a card that goes quiet decays by
+//     exp(−silence/(τ·AvgT)) and loses its reputation after long silence.
+//     AvgT is floored at AvgTFloorMs (a burst of payments within minutes
+//     must not make the decay clock run in minutes), and a window of one
+//     flow has no gap at all: AvgT = AvgTFloorMs. It is kept as the exact
+//     ratio span/gaps, never rounded to whole ms.
 //   - An empty history (a new card) gives 0.
 //   - history may be in any order and any length: it is read in canonical
 //     order (time, then higher rating first), so equal multisets give equal
@@ -93,9 +95,13 @@ func (e *Engine) Params() Params { return e.p }
 //   - Ratings outside [0, 1e9] are clamped.
 //
 // Arithmetic: every exp is evaluated as base-2 mantissa and exponent, the
-// rank weight is multiplied in before the final shift, and the sum is kept in
-// 128 bits; R is the sum rounded down (under-estimating R over-estimates
-// risk), then clamped to [Rmin, Rmax].
+// (unnormalised) rank weight is multiplied in before the final shift, each
+// weight rounded down; the sum of weight × rating is kept in 128 bits and
+// divided by the normaliser once, rounding down (under-estimating R
+// over-estimates risk), then clamped to [Rmin, Rmax]. An undecayed weight is
+// the rank weight itself, unrounded, so N flows rated 1 at tNowMs sum to
+// exactly 1e9 × the normaliser: R = Rmax exactly, and the skip limits of the
+// published calibration are exact to the paisa.
 func (e *Engine) ReputationAt(history []Flow, tNowMs int64) int64 {
 	if len(history) == 0 {
 		return e.clampR(0)
@@ -105,12 +111,12 @@ func (e *Engine) ReputationAt(history []Flow, tNowMs int64) int64 {
 	}
 	w := history[max(len(history)-e.p.N, 0):]
 
-	tFirst, tLast := min(w[0].TimeMs, tNowMs), max(w[len(w)-1].TimeMs, tNowMs)
-	span := uint64(tLast) - uint64(tFirst) // exact: tLast ≥ tFirst
-	gaps := uint64(len(w))
+	// Canonical order puts the window's extreme times at its ends.
+	span := uint64(w[len(w)-1].TimeMs) - uint64(w[0].TimeMs) // exact: last ≥ first
+	gaps := uint64(len(w) - 1)
 	floor := uint64(e.p.AvgTFloorMs)
 	var scale mantExp // log2(e)/(τ·AvgT) per ms, times 1e9/1e9
-	if span < floor*gaps {
+	if gaps == 0 || span < floor*gaps {
 		scale = e.timeScale.div(floor)
 	} else {
 		scale = e.timeScale.mul(gaps).div(span)
@@ -124,7 +130,7 @@ func (e *Engine) ReputationAt(history []Flow, tNowMs int64) int64 {
 		if r == 0 || v == 0 {
 			continue
 		}
-		var wq uint64 // the flow's weight w_i/normaliser, Q63
+		var wq uint64 // the flow's weight w_i, Q63 (unnormalised)
 		if f.TimeMs >= tNowMs {
 			wq = v
 		} else {
@@ -134,9 +140,10 @@ func (e *Engine) ReputationAt(history []Flow, tNowMs int64) int64 {
 			}
 			wq = mulShift(exp2NegParts(frac), v, 63+k)
 		}
-		acc, _ = acc.add(mul64x64(wq, r)) // Σ ≤ 2^63·1e9 < 2^93
+		acc, _ = acc.add(mul64x64(wq, r)) // Σ ≤ 200·2^63·1e9 < 2^101
 	}
-	return e.clampR(int64(shr128(acc.hi, acc.lo, 63)))
+	q, _ := acc.quoRem(e.norm) // ≤ 1e9: each wq ≤ its rank weight, Σ rank = norm
+	return e.clampR(int64(q.lo))
 }
 
 // expArg splits y = dt·scale = dt·m·2^-e into its integer part k and its

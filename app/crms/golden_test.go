@@ -34,6 +34,16 @@ func goldenCases() []goldenCase {
 	for k := int64(24); k >= 0; k-- {
 		dormant = append(dormant, pin(t0-200*day-k*day))
 	}
+	// G7: the full window, every payment at t0.
+	full := make([]Flow, DefaultParams().N)
+	for i := range full {
+		full[i] = pin(t0)
+	}
+	// G8: 20 daily PIN payments ending a year before t0.
+	var silent []Flow
+	for k := int64(19); k >= 0; k-- {
+		silent = append(silent, pin(t0-365*day-k*day))
+	}
 	return []goldenCase{
 		{
 			// x = 1 day/(20·1 day) = 0.05; R = e^-0.05·½erfc(-10/(3√2))/Z
@@ -56,7 +66,7 @@ func goldenCases() []goldenCase {
 			wantLimit: [2]uint64{3358, 13433},
 		},
 		{
-			// AvgT = (30 days + 2 min)/6; the flow at t0+2min has Δt = 0;
+			// AvgT = (30 days + 2 min)/5 gaps; the flow at t0+2min has Δt = 0;
 			// the decline contributes 0 but still occupies rank 3.
 			name: "G3 mixed flows, burst, decline, late flow",
 			history: []Flow{
@@ -68,19 +78,20 @@ func goldenCases() []goldenCase {
 				{t0 + 120_000, 700_000_000},
 			},
 			tNow:      t0,
-			wantR:     266_751_390,
-			wantRisk:  [3]int64{7_497_618, 11_246_427, 37_488_090},
-			wantLimit: [2]uint64{1333, 5335},
+			wantR:     271_508_266,
+			wantRisk:  [3]int64{7_366_259, 11_049_388, 36_831_292},
+			wantLimit: [2]uint64{1357, 5430},
 		},
 		{
-			// Window = the 20 newest; span = 219 days, AvgT = 10.95 days;
-			// newest x = 200/(20·10.95) = 0.9132.
+			// Window = the 20 newest; AvgT = 19 days/19 gaps = 1 day (the
+			// silence is not a gap between payments); newest x = 200/20 =
+			// 10: the card has lost its reputation, R ≈ e^-10·Σ/Z.
 			name:      "G4 dormant for 200 days",
 			history:   dormant,
 			tNow:      t0,
-			wantR:     391_894_585,
-			wantRisk:  [3]int64{5_103_414, 7_655_120, 25_517_067},
-			wantLimit: [2]uint64{1959, 7837},
+			wantR:     35_613,
+			wantRisk:  [3]int64{56_159_267_684, 84_238_901_525, 280_796_338_416},
+			wantLimit: [2]uint64{0, 0},
 		},
 		{
 			// Span 30 min < 3 × floor: AvgT = 1 day, x ≤ 30min/20days.
@@ -90,6 +101,36 @@ func goldenCases() []goldenCase {
 			wantR:     284_993_859,
 			wantRisk:  [3]int64{7_017_696, 10_526_543, 35_088_476},
 			wantLimit: [2]uint64{1424, 5699},
+		},
+		{
+			// One payment has no gap: AvgT = the 1-day floor, x = 7/20.
+			// Skip limit ₹3.35 at 0.005: a ₹4 payment needs the PIN.
+			name:      "G6 one PIN payment 7 days ago",
+			history:   []Flow{pin(t0 - 7*day)},
+			tNow:      t0,
+			wantR:     67_087_097,
+			wantRisk:  [3]int64{29_811_993, 44_717_989, 149_059_961},
+			wantLimit: [2]uint64{335, 1341},
+		},
+		{
+			// N PIN payments at the decision time: every weight is its rank
+			// weight, Σ/Z = 1 exactly; the published calibration.
+			name:      "G7 full window of PIN payments now",
+			history:   full,
+			tNow:      t0,
+			wantR:     Nano,
+			wantRisk:  [3]int64{2_000_000, 3_000_000, 10_000_000},
+			wantLimit: [2]uint64{5_000, 20_000},
+		},
+		{
+			// 20 daily PIN payments, then a year of silence: AvgT = 1 day,
+			// newest x = 365/20 = 18.25, R = 9.3e-9.
+			name:      "G8 daily customer silent for a year",
+			history:   silent,
+			tNow:      t0,
+			wantR:     9,
+			wantRisk:  [3]int64{222_222_222_222_223, 333_333_333_333_334, 1_111_111_111_111_112},
+			wantLimit: [2]uint64{0, 0},
 		},
 	}
 }

@@ -3,6 +3,7 @@ package crms
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Nano is the scale of every real-valued parameter and result at the package
@@ -96,7 +97,23 @@ const (
 // ErrInvalidParams wraps every Validate failure.
 var ErrInvalidParams = errors.New("crms: invalid params")
 
-// Validate checks the bounds above. Xm ≥ 0 also guarantees the normaliser is
+// dec formats a nano value as the real number it stands for ("0.001").
+func dec(v int64) string {
+	neg := v < 0
+	u := uint64(v)
+	if neg {
+		u = -u
+	}
+	s := fmt.Sprintf("%d.%09d", u/uint64(Nano), u%uint64(Nano))
+	s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
+	if neg {
+		s = "-" + s
+	}
+	return s
+}
+
+// Validate checks the bounds above; messages give real values (1.5, not
+// 1500000000 nano). Xm ≥ 0 also guarantees the normaliser is
 // at least ½ (rank 0 has z ≤ 0), so tiny rank weights cannot be amplified.
 func (p Params) Validate() error {
 	bad := func(format string, a ...any) error {
@@ -104,29 +121,29 @@ func (p Params) Validate() error {
 	}
 	switch {
 	case p.P < 1 || p.P > maxP:
-		return bad("P=%d outside [1, %d]", p.P, maxP)
+		return bad("P=%s outside [%s, %s]", dec(p.P), dec(1), dec(maxP))
 	case p.A < 1 || p.A > maxA:
-		return bad("A=%d outside [1, %d]", p.A, maxA)
+		return bad("A=%s outside [%s, %s]", dec(p.A), dec(1), dec(maxA))
 	case p.B < 1 || p.B > maxB:
-		return bad("B=%d outside [1, %d]", p.B, maxB)
+		return bad("B=%s outside [%s, %s]", dec(p.B), dec(1), dec(maxB))
 	case p.N < 1 || p.N > MaxN:
 		return bad("N=%d outside [1, %d]", p.N, MaxN)
 	case p.Tau < minTau || p.Tau > maxTau:
-		return bad("Tau=%d outside [%d, %d]", p.Tau, minTau, maxTau)
+		return bad("Tau=%s outside [%s, %s]", dec(p.Tau), dec(minTau), dec(maxTau))
 	case p.Xd < minXd || p.Xd > maxXd:
-		return bad("Xd=%d outside [%d, %d]", p.Xd, minXd, maxXd)
+		return bad("Xd=%s outside [%s, %s]", dec(p.Xd), dec(minXd), dec(maxXd))
 	case p.Xm < 0 || p.Xm > maxXm:
-		return bad("Xm=%d outside [0, %d]", p.Xm, maxXm)
+		return bad("Xm=%s outside [0, %s]", dec(p.Xm), dec(maxXm))
 	case p.Rmin < 0 || p.Rmax > Nano || p.Rmin >= p.Rmax:
-		return bad("need 0 ≤ Rmin < Rmax ≤ %d, got Rmin=%d Rmax=%d", Nano, p.Rmin, p.Rmax)
+		return bad("need 0 ≤ Rmin < Rmax ≤ 1, got Rmin=%s Rmax=%s", dec(p.Rmin), dec(p.Rmax))
 	case p.AvgTFloorMs < 1 || p.AvgTFloorMs > maxAvgTFloor:
 		return bad("AvgTFloorMs=%d outside [1, %d]", p.AvgTFloorMs, int64(maxAvgTFloor))
 	case p.ContextMin < 1 || p.ContextMin > Nano:
-		return bad("ContextMin=%d outside [1, %d]", p.ContextMin, Nano)
+		return bad("ContextMin=%s outside [%s, 1]", dec(p.ContextMin), dec(1))
 	case p.ContextMax < Nano || p.ContextMax > maxContext:
-		return bad("ContextMax=%d outside [%d, %d]", p.ContextMax, Nano, maxContext)
+		return bad("ContextMax=%s outside [1, %s]", dec(p.ContextMax), dec(maxContext))
 	case p.EpochRiskBudget < 0:
-		return bad("EpochRiskBudget=%d is negative", p.EpochRiskBudget)
+		return bad("EpochRiskBudget=%s is negative", dec(p.EpochRiskBudget))
 	}
 	return nil
 }

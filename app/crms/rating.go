@@ -1,6 +1,9 @@
 package crms
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+)
 
 // The flow enums. Their numbers are shared with the protobuf messages and the
 // trace CSV (SPEC §8) and must never change; 0 is "unspecified" and invalid
@@ -58,8 +61,16 @@ const (
 // Valid reports whether a is a defined result (not 0).
 func (a Auth) Valid() bool { return a == AuthApproved || a == AuthDeclined }
 
-// ValidFlow checks a flow code from a transaction; the ledger maps a failure
-// to invalid_argument.
+// ErrContradictoryFlow wraps the ValidFlow failure for a flow whose parts
+// cannot all be true.
+var ErrContradictoryFlow = errors.New("crms: contradictory flow")
+
+// ValidFlow checks a flow code from a transaction or a trace; the ledger maps
+// a failure to invalid_argument. Besides undefined codes (0 included: a flow
+// is never assumed) it refuses a contradictory flow (SPEC §6.1): a wrong PIN
+// that aborted the verification cannot have been approved — an approval
+// after a wrong PIN is CVMWrongPinThenOK. Such a flow would rate as the
+// matching rule says (0) yet earn points as an approved sale.
 func ValidFlow(rt ReadType, cvm CVM, auth Auth) error {
 	switch {
 	case !rt.Valid():
@@ -68,6 +79,8 @@ func ValidFlow(rt ReadType, cvm CVM, auth Auth) error {
 		return fmt.Errorf("crms: invalid cvm %d", cvm)
 	case !auth.Valid():
 		return fmt.Errorf("crms: invalid auth result %d", auth)
+	case cvm == CVMWrongPinAborted && auth == AuthApproved:
+		return fmt.Errorf("%w: verification aborted after a wrong PIN (cvm %d) cannot be approved (auth %d)", ErrContradictoryFlow, cvm, auth)
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package crms
 
 import (
+	"errors"
 	"slices"
 	"testing"
 )
@@ -39,6 +40,24 @@ func TestEnumNumbers(t *testing.T) {
 	for _, bad := range [][3]int32{{0, 1, 1}, {3, 0, 1}, {3, 1, 0}, {4, 1, 1}, {3, 8, 1}, {3, 1, 3}} {
 		if ValidFlow(ReadType(bad[0]), CVM(bad[1]), Auth(bad[2])) == nil {
 			t.Errorf("ValidFlow%v accepted", bad)
+		}
+	}
+}
+
+// TestValidFlowRefusesContradictions walks every defined flow: the only
+// contradiction (SPEC §6.1) is a verification aborted after a wrong PIN
+// reported as approved; every other combination, that flow declined
+// included, is accepted.
+func TestValidFlowRefusesContradictions(t *testing.T) {
+	for _, rt := range allReadTypes {
+		for _, cvm := range allCVMs {
+			for _, auth := range []Auth{AuthApproved, AuthDeclined} {
+				err := ValidFlow(rt, cvm, auth)
+				contradictory := cvm == CVMWrongPinAborted && auth == AuthApproved
+				if contradictory != errors.Is(err, ErrContradictoryFlow) || contradictory != (err != nil) {
+					t.Errorf("ValidFlow(%d, %d, %d) = %v", rt, cvm, auth, err)
+				}
+			}
 		}
 	}
 }

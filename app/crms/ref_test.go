@@ -32,9 +32,13 @@ func refReputationAt(history []Flow, tNow int64, p Params) float64 {
 	for k := range p.N {
 		norm += rankW(k)
 	}
-	tFirst := float64(min(h[0].TimeMs, tNow))
-	tLast := float64(max(h[len(h)-1].TimeMs, tNow))
-	avgT := max((tLast-tFirst)/float64(len(h)), float64(p.AvgTFloorMs))
+	// AvgT: the mean gap between the past payments in the window (tNow is
+	// not one of them), floored; one payment has no gap: the floor.
+	avgT := float64(p.AvgTFloorMs)
+	if len(h) >= 2 {
+		span := float64(h[len(h)-1].TimeMs) - float64(h[0].TimeMs)
+		avgT = max(span/float64(len(h)-1), avgT)
+	}
 	n := len(h)
 	sum := 0.0
 	for i, f := range h {

@@ -13,8 +13,9 @@ import (
 )
 
 // simReplayTraces writes a generated year of traces (scale 0.0005: about
-// 1,200 rows of 147 cards) in which every tenth PIN payment of up to Rs 1,000
-// by a card with six approved sales before it is turned into a "no CVM granted by the CRMS" (flow 7) payment of Rs 20-50,
+// 1,200 rows of 147 cards) in which every tenth PIN payment of up to 1,000
+// by a card with six approved sales before it is turned into a "no CVM
+// granted by the CRMS" (flow 7) payment of 20-35 (the traces' currency),
 // plus, late in the file, one flow-7 payment of a card never seen before
 // (R = 0: a violation whose infinite risk exhausts the seller's epoch budget,
 // so the flow-7 payments after it are refused for the budget). It returns the
@@ -56,7 +57,7 @@ func simReplayTraces(t *testing.T, dir string) (string, int) {
 		rows++
 		if tr.Type == sim.TxSale && tr.Flow().CVM == crms.CVMPinOnlineOK && tr.AmountPaise <= 100_000 && approved[tr.Card] >= 6 {
 			if pins++; pins%10 == 0 {
-				// Rs 20-35: a regular card may skip, a new one may not.
+				// 20-35: a regular card may skip, a new one may not.
 				tr.CVM, tr.Auth, tr.VerifyMs = crms.CVMNoCVMByCRMS, crms.AuthApproved, 0
 				tr.AmountPaise = uint64(2000 + pins%4*500)
 				flow7++
