@@ -63,3 +63,25 @@ func TestDecisionRefusesOutOfRangeContext(t *testing.T) {
 	r := c.Do(Operator("seller-a"), &types.MsgRedeem{CustomerId: "card", Points: 1, BillPaise: 100, ContextNano: 100})
 	require.Equal(t, types.CodeInvalidArgument, r.Code, r.Log)
 }
+
+// SPEC §6.2 on chain: a card's reputation decays with silence. One PIN
+// payment seven days old no longer lets a Rs 4 payment skip the PIN, and a
+// steady card that goes quiet for a year keeps (almost) nothing.
+func TestReputationOnChainDecaysWithSilence(t *testing.T) {
+	c := New(t, []string{"seller-a"}, nil)
+	op := Operator("seller-a")
+	MustOK(t, c.Do(op, &types.MsgPurchase{CustomerId: "once", AmountPaise: 10000, Flow: Flow()}))
+	c.Block(7 * 86400)
+	d := decision(t, c, "once", 400, "seller-a")
+	require.True(t, d.CvmRequired, "%+v", d)
+
+	for i := 0; i < 20; i++ {
+		MustOK(t, c.Do(op, &types.MsgPurchase{CustomerId: "steady", AmountPaise: 10000, Flow: Flow()}))
+		c.Block(86400)
+	}
+	before := decision(t, c, "steady", 400, "seller-a").ReputationNano
+	c.Block(365 * 86400)
+	after := decision(t, c, "steady", 400, "seller-a").ReputationNano
+	require.Greater(t, before, int64(500_000_000), "a steady daily PIN card has a good reputation")
+	require.Less(t, after, int64(10_000_000), "a year of silence leaves it below 0.01")
+}
