@@ -69,6 +69,7 @@ Start here:
 		newTestnetCmd(g),
 		newDemoCmd(g),
 		newSimCmd(g),
+		newGatewayCmd(g),
 	)
 	return root
 }
