@@ -7,9 +7,11 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	stdlog "log"
 	"net"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/bytepoints/bytepoints/node/gateway"
@@ -85,7 +87,8 @@ func (g *Gateway) Start() error {
 		WriteTimeout:      commit + 15*time.Second, // a booking waits for its commit
 		IdleTimeout:       90 * time.Second,
 		MaxHeaderBytes:    16 << 10,
-		ErrorLog:          nil,
+		// TLS handshake failures and the like: the node's log, not stderr.
+		ErrorLog: stdlog.New(logWriter{logger.Info}, "", 0),
 	}
 	if g.tls {
 		cert, err := tls.LoadX509KeyPair(g.path(g.cfg.TLSCert), g.path(g.cfg.TLSKey))
@@ -138,4 +141,12 @@ func (g *Gateway) URL() string {
 		scheme = "https"
 	}
 	return scheme + "://" + g.ln.Addr().String()
+}
+
+// logWriter turns net/http's log lines into node log entries.
+type logWriter struct{ log func(msg string, kv ...any) }
+
+func (w logWriter) Write(p []byte) (int, error) {
+	w.log("gateway http", "msg", strings.TrimSpace(string(p)))
+	return len(p), nil
 }
