@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"crypto/ed25519"
+	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -145,7 +146,17 @@ func New(cfg Config, d Deps) (*Server, error) {
 			Help:    "Seller gateway requests by route (method and path pattern; \"unmatched\" for unknown routes) and HTTP status.",
 			Buckets: []float64{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30}}, []string{"route", "status"})
 		if err := d.Registerer.Register(s.latency); err != nil {
-			return nil, fmt.Errorf("gateway metrics: %w", err)
+			// A gateway built again in the same process (a node restarted
+			// in place) keeps counting into the collector it registered.
+			var are prometheus.AlreadyRegisteredError
+			existing, ok := s.latency, errors.As(err, &are)
+			if ok {
+				existing, ok = are.ExistingCollector.(*prometheus.HistogramVec)
+			}
+			if !ok {
+				return nil, fmt.Errorf("gateway metrics: %w", err)
+			}
+			s.latency = existing
 		}
 		h = s.measure(h)
 	}
