@@ -488,9 +488,10 @@ func ghostFree(t *testing.T, g gwNode) string {
 
 // TestGatewayOtherSeller: seller A's terminal token on seller B's gateway
 // is 403 (it is a valid credential, for another gateway), and B's gateway
-// never acts for A's terminal.
+// never acts for A's terminal. Then, with B down, a booking on A that
+// cannot commit is 504 with its hash, and that hash is pending.
 func TestGatewayOtherSeller(t *testing.T) {
-	ns := startGatewayNet(t, 2, nil)
+	ns := startGatewayNet(t, 2, func(_ string, c *node.AppConfig) { c.Gateway.CommitTimeoutSeconds = 3 })
 	a, b := ns[0], ns[1]
 	a.terminal(t, "till-a")
 	tokA, _ := a.token(t, "till-a", nil)
@@ -509,6 +510,18 @@ func TestGatewayOtherSeller(t *testing.T) {
 	r = a.do(t, req{method: "POST", path: "/v1/issue", token: tokA, idem: "x-3", body: `{"customer_id":"` + customerID(5) + `","amount":"10.00"}`})
 	require.Equal(t, 200, r.status, r.raw)
 	require.Equal(t, a.home.SellerID, r.str("seller_id"))
+
+	// With B stopped the chain cannot commit (half the voting power): a
+	// booking is accepted into A's mempool, its commit is not seen in time
+	// (504 with the hash to poll), and its status is pending.
+	b.n.Stop()
+	r = a.do(t, req{method: "POST", path: "/v1/issue", token: tokA, idem: "x-4", body: `{"customer_id":"` + customerID(5) + `","amount":"10.00"}`})
+	require.Equal(t, 504, r.status, r.raw)
+	require.Equal(t, types.CodeNotCommitted, r.code())
+	require.Len(t, r.str("tx_hash"), 64)
+	st := a.do(t, req{method: "GET", path: "/v1/tx/" + r.str("tx_hash"), token: tokA})
+	require.Equal(t, 200, st.status, st.raw)
+	require.Equal(t, "pending", st.str("status"))
 }
 
 // TestGatewayRateLimit: a token over its rate gets 429 with Retry-After;
