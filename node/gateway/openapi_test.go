@@ -8,9 +8,9 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestOpenAPICoversRoutes: every route the gateway serves is in the
+// TestGatewayOpenAPICoversRoutes: every route the gateway serves is in the
 // document it generates, and the document has no route it does not serve.
-func TestOpenAPICoversRoutes(t *testing.T) {
+func TestGatewayOpenAPICoversRoutes(t *testing.T) {
 	s, err := New(Config{SellerID: "shop-a", TokensPath: filepath.Join(t.TempDir(), "tokens.json")}, Deps{})
 	require.NoError(t, err)
 	doc := s.OpenAPI()

@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func TestTokenFormat(t *testing.T) {
+func TestGatewayTokenFormat(t *testing.T) {
 	tok, rec, err := NewToken("shop-a", "till.1", "till.1", make([]byte, 32), time.Unix(1700000000, 0))
 	require.NoError(t, err)
 	require.True(t, strings.HasPrefix(tok, "bpt~shop-a~till.1~"+rec.ID+"~"), tok)
@@ -42,7 +42,7 @@ func TestTokenFormat(t *testing.T) {
 	}
 }
 
-func TestTokenStore(t *testing.T) {
+func TestGatewayTokenStore(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "config", "gateway_tokens.json")
 	recs, err := LoadTokens(path)
 	require.NoError(t, err)
@@ -79,7 +79,7 @@ func TestTokenStore(t *testing.T) {
 	require.Error(t, err, "unknown fields are refused, not ignored")
 }
 
-func TestTokenSetSeesRevocation(t *testing.T) {
+func TestGatewayTokenSetSeesRevocation(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "tokens.json")
 	_, rec, err := NewToken("shop-a", "till-1", "till-1", make([]byte, 32), time.Now())
 	require.NoError(t, err)
