@@ -100,6 +100,9 @@ func (g gwNode) token(t *testing.T, terminal string, edit func(*gateway.TokenRec
 	require.NoError(t, err)
 	tok, rec, err := gateway.NewToken(g.home.SellerID, terminal, terminal, key.Public().(ed25519.PublicKey), time.Now())
 	require.NoError(t, err)
+	// Tests fire requests faster than a till; TestGatewayRateLimit sets
+	// its own limits.
+	rec.RatePerSecond, rec.Burst = 1000, 1000
 	if edit != nil {
 		edit(&rec)
 	}
@@ -359,8 +362,9 @@ func TestGatewayBadRequests(t *testing.T) {
 	}{
 		{"trailing JSON", req{method: "POST", path: "/v1/issue", idem: "b1", body: okIssue + `{"customer_id":"x","amount":"99.00"}`}, 400, types.CodeInvalidArgument, "after the JSON object"},
 		{"trailing garbage", req{method: "POST", path: "/v1/issue", idem: "b1", body: okIssue + ` x`}, 400, types.CodeInvalidArgument, "after the JSON object"},
-		{"10 MB body", req{method: "POST", path: "/v1/issue", idem: "b1", raw: bytes.NewReader(ten)}, 413, types.CodeInvalidArgument, "limit"},
-		{"10 MB body, chunked", req{method: "POST", path: "/v1/issue", idem: "b1", raw: io.MultiReader(bytes.NewReader(ten))}, 413, types.CodeInvalidArgument, "too large"},
+		{"10 MB body", req{method: "POST", path: "/v1/issue", idem: "b1", raw: bytes.NewReader(ten)}, 413, types.CodeInvalidArgument, "larger than the limit of 16384 bytes"},
+		{"10 MB body, chunked", req{method: "POST", path: "/v1/issue", idem: "b1", raw: io.MultiReader(bytes.NewReader(ten))}, 413, types.CodeInvalidArgument, "larger than the limit of 16384 bytes"},
+		{"just above the limit", req{method: "POST", path: "/v1/issue", idem: "b1", body: okIssue[:len(okIssue)-1] + strings.Repeat(" ", 16385-len(okIssue)) + "}"}, 413, types.CodeInvalidArgument, "larger than the limit"},
 		{"not JSON", req{method: "POST", path: "/v1/issue", idem: "b1", body: `{customer_id: 1}`}, 400, types.CodeInvalidArgument, "not valid JSON"},
 		{"truncated", req{method: "POST", path: "/v1/issue", idem: "b1", body: `{"customer_id":`}, 400, types.CodeInvalidArgument, "ends before"},
 		{"array body", req{method: "POST", path: "/v1/issue", idem: "b1", body: `[1]`}, 400, types.CodeInvalidArgument, "expected object"},

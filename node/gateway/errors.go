@@ -64,6 +64,11 @@ func unauthenticated(msg string) *Error {
 
 func forbidden(msg string) *Error { return newError(http.StatusForbidden, types.CodeUnauthorized, msg) }
 
+func tooLarge(limit int64) *Error {
+	return newError(http.StatusRequestEntityTooLarge, types.CodeInvalidArgument,
+		fmt.Sprintf("request body is larger than the limit of %d bytes", limit))
+}
+
 func internal(msg string) *Error {
 	return newError(http.StatusInternalServerError, types.CodeInternal, msg)
 }
@@ -122,6 +127,10 @@ func humaError(status int, msg string, errs []error) *Error {
 		}
 		if se, ok := e.(*Error); ok {
 			return se
+		}
+		var mbe *http.MaxBytesError
+		if errors.As(e, &mbe) {
+			return tooLarge(mbe.Limit)
 		}
 		parts = append(parts, e.Error())
 	}

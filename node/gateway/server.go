@@ -189,7 +189,9 @@ func op[I, O any](s *Server, o huma.Operation, auth bool, h func(context.Context
 		o.Errors = append(o.Errors, http.StatusUnauthorized, http.StatusForbidden, http.StatusTooManyRequests)
 	}
 	o.Errors = append(o.Errors, http.StatusBadRequest)
-	o.MaxBodyBytes = s.cfg.MaxBodyBytes
+	// The limit is enforced exactly in authenticate (http.MaxBytesReader);
+	// huma's own, which refuses a body of exactly its size, stays above it.
+	o.MaxBodyBytes = s.cfg.MaxBodyBytes + 2
 	s.routes[o.Path] = append(s.routes[o.Path], o.Method)
 	huma.Register(s.api, o, h)
 }
@@ -240,14 +242,16 @@ func (s *Server) authenticate(ctx huma.Context, next func(huma.Context)) {
 	if e == nil {
 		e = s.limit(p)
 	}
-	if e == nil && r.ContentLength > 0 && r.ContentLength >= o.MaxBodyBytes {
-		e = newError(http.StatusRequestEntityTooLarge, types.CodeInvalidArgument,
-			fmt.Sprintf("request body is %d bytes; the limit is %d", r.ContentLength, o.MaxBodyBytes-1))
+	if e == nil && r.ContentLength > s.cfg.MaxBodyBytes {
+		e = tooLarge(s.cfg.MaxBodyBytes)
 	}
 	if e != nil {
 		writeError(w, e)
 		return
 	}
+	// A body without a declared length (chunked) is cut at the limit; huma
+	// reports the read error, which humaError turns into this same 413.
+	r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
 	next(huma.WithValue(ctx, principalKey{}, p))
 }
 
