@@ -20,7 +20,8 @@ import (
 )
 
 func (s *Server) register() {
-	booking := []int{http.StatusConflict, http.StatusRequestEntityTooLarge, http.StatusUnprocessableEntity, http.StatusGatewayTimeout}
+	booking := []int{http.StatusConflict, http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType,
+		http.StatusUnprocessableEntity, http.StatusServiceUnavailable, http.StatusGatewayTimeout}
 	op(s, huma.Operation{OperationID: "issue", Method: http.MethodPost, Path: "/v1/issue", Tags: []string{"bookings"},
 		Summary: "Issue points for a purchase", Errors: booking}, true, s.issue)
 	op(s, huma.Operation{OperationID: "redeem", Method: http.MethodPost, Path: "/v1/redeem", Tags: []string{"bookings"},
