@@ -65,8 +65,11 @@ func parseTx(chainID string, txBytes []byte, sigs *verifiedTxs) (*Parsed, error)
 	return p, nil
 }
 
-// decodeTx decodes an envelope and checks its chain id and the shapes of
-// its signer and signature, verifying nothing.
+// DecodeTx decodes an envelope and checks its chain id and the shapes of
+// its signer and signature, verifying nothing: for reading transactions
+// the chain has already committed.
+func DecodeTx(chainID string, txBytes []byte) (*Parsed, error) { return decodeTx(chainID, txBytes) }
+
 func decodeTx(chainID string, txBytes []byte) (*Parsed, error) {
 	p := &Parsed{Hash: types.TxHash(txBytes)}
 	if len(txBytes) == 0 {

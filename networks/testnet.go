@@ -1,7 +1,6 @@
 package networks
 
 import (
-	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -192,9 +191,6 @@ func Generate(o Options) (*Manifest, error) {
 		if err := node.WriteAppConfig(dir, acfg); err != nil {
 			return nil, err
 		}
-		if err := writeToken(filepath.Join(dir, acfg.Gateway.TokenFile)); err != nil {
-			return nil, err
-		}
 		valPub := pv.Key.PubKey.Bytes()
 		h := Home{
 			SellerID: seller, Dir: dir, Founding: i < o.Validators, NodeID: string(nk.ID()), PeerID: pid.String(), IP: ip,
@@ -281,12 +277,4 @@ func join(xs []string) string {
 		out += x
 	}
 	return out
-}
-
-func writeToken(path string) error {
-	var b [24]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return err
-	}
-	return os.WriteFile(path, []byte(hex.EncodeToString(b[:])+"\n"), 0o600)
 }

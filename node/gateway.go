@@ -1,88 +1,116 @@
 package node
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
-	"crypto/subtle"
-	"encoding/hex"
-	"encoding/json"
+	"crypto/tls"
 	"errors"
 	"fmt"
+	stdlog "log"
 	"net"
 	"net/http"
-	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
-	"github.com/bytepoints/bytepoints/node/client"
+	"github.com/bytepoints/bytepoints/node/gateway"
 	"github.com/bytepoints/bytepoints/types"
 	rpclocal "github.com/cometbft/cometbft/rpc/client/local"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
-// Gateway is the seller's REST API for POS integrators (SPEC §9). It signs
-// with the seller's operator key, so it listens on loopback unless the
-// configuration says otherwise, and every call needs the bearer token.
+// Gateway is the seller's REST API for POS integrators (SPEC §9, package
+// node/gateway): per-terminal tokens, each request signed with its
+// terminal's key, never the operator's. It listens on loopback unless the
+// configuration says otherwise, with TLS when given a certificate and key.
 type Gateway struct {
-	n     *Node
-	cfg   GatewayConfig
-	token []byte
-	key   ed25519.PrivateKey
-	srv   *http.Server
-	ln    net.Listener
-	tls   bool
+	n   *Node
+	cfg GatewayConfig
+	srv *http.Server
+	ln  net.Listener
+	tls bool
 }
 
 // NewGateway prepares the gateway (not yet listening).
 func NewGateway(n *Node) (*Gateway, error) {
 	g := &Gateway{n: n, cfg: n.AppCfg.Gateway}
-	tokPath := g.cfg.TokenFile
-	if !filepath.IsAbs(tokPath) {
-		tokPath = filepath.Join(n.Home, tokPath)
+	if (g.cfg.TLSCert == "") != (g.cfg.TLSKey == "") {
+		return nil, fmt.Errorf("gateway: set both tls_cert and tls_key in %s, or neither", AppConfigFile)
 	}
-	tok, err := os.ReadFile(tokPath)
-	if err != nil {
-		return nil, fmt.Errorf("gateway token file: %w (set gateway.token_file in %s, or disable the gateway)", err, AppConfigFile)
+	if g.cfg.Listen == "" {
+		return nil, fmt.Errorf("gateway: no listen address in %s (e.g. listen = \"127.0.0.1:8080\")", AppConfigFile)
 	}
-	g.token = []byte(strings.TrimSpace(string(tok)))
-	if len(g.token) < 16 {
-		return nil, fmt.Errorf("gateway token in %s is shorter than 16 characters", tokPath)
-	}
-	if g.key, err = LoadKey(n.Home, OperatorKey); err != nil {
-		return nil, fmt.Errorf("gateway signing key: %w", err)
-	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", g.health)
-	mux.HandleFunc("POST /v1/issue", g.auth(g.issue))
-	mux.HandleFunc("POST /v1/redeem", g.auth(g.redeem))
-	mux.HandleFunc("POST /v1/refund", g.auth(g.refund))
-	mux.HandleFunc("GET /v1/crms/decision", g.auth(g.decision))
-	mux.HandleFunc("GET /v1/balance/{customer}", g.auth(g.balance))
-	g.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second}
+	g.tls = g.cfg.TLSCert != ""
 	return g, nil
 }
 
-// Start listens and serves in the background.
+// Start builds the handler over the running node and serves it in the
+// background.
 func (g *Gateway) Start() error {
+	n := g.n
+	commit := time.Duration(g.cfg.CommitTimeoutSeconds) * time.Second
+	var reg prometheus.Registerer
+	if n.metrics {
+		reg = prometheus.DefaultRegisterer
+	}
+	logger := n.Logger.With("module", "gateway")
+	mem := n.Comet.Mempool()
+	h, err := gateway.New(gateway.Config{
+		SellerID: n.AppCfg.SellerID, TokensPath: g.cfg.TokensPath(n.Home),
+		RatePerSecond: g.cfg.RatePerSecond, Burst: g.cfg.RateBurst, MaxBodyBytes: g.cfg.MaxBodyBytes, CommitTimeout: commit,
+	}, gateway.Deps{
+		App: n.App, RPC: rpclocal.New(n.Comet), ChainID: n.Genesis.ChainID,
+		Pending: func(hash []byte) bool {
+			for _, tx := range mem.ReapMaxTxs(-1) {
+				if bytes.Equal(types.TxHash(tx), hash) {
+					return true
+				}
+			}
+			return false
+		},
+		LoadKey:    func(name string) (ed25519.PrivateKey, error) { return LoadKey(n.Home, name) },
+		LogError:   logger.Error,
+		Registerer: reg,
+		Decisions:  n.decisionSeconds,
+	})
+	if err != nil {
+		return err
+	}
+	if commit <= 0 {
+		commit = gateway.DefaultCommitTimeout
+	}
+	g.srv = &http.Server{
+		Handler:           h.Handler(),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      commit + 15*time.Second, // a booking waits for its commit
+		IdleTimeout:       90 * time.Second,
+		MaxHeaderBytes:    16 << 10,
+		// TLS handshake failures and the like: the node's log, not stderr.
+		ErrorLog: stdlog.New(logWriter{logger.Info}, "", 0),
+	}
+	if g.tls {
+		cert, err := tls.LoadX509KeyPair(g.path(g.cfg.TLSCert), g.path(g.cfg.TLSKey))
+		if err != nil {
+			return fmt.Errorf("gateway TLS: %w", err)
+		}
+		g.srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
 	ln, err := net.Listen("tcp", g.cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("gateway listen %s: %w", g.cfg.Listen, err)
 	}
+	if g.tls {
+		ln = tls.NewListener(ln, g.srv.TLSConfig)
+	}
 	g.ln = ln
-	g.tls = g.cfg.TLSCert != "" && g.cfg.TLSKey != ""
 	go func() {
-		var err error
-		if g.tls {
-			err = g.srv.ServeTLS(ln, g.path(g.cfg.TLSCert), g.path(g.cfg.TLSKey))
-		} else {
-			err = g.srv.Serve(ln)
-		}
-		if err != nil && !errors.Is(err, http.ErrServerClosed) {
-			g.n.Logger.Error("gateway stopped", "err", err)
+		if err := g.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			n.Logger.Error("gateway stopped", "err", err)
 		}
 	}()
-	g.n.Logger.Info("seller gateway listening", "url", g.URL())
+	n.Logger.Info("seller gateway listening", "url", g.URL(), "tokens", g.cfg.TokensPath(n.Home))
 	return nil
 }
 
@@ -95,6 +123,9 @@ func (g *Gateway) path(p string) string {
 
 // Stop shuts the gateway down.
 func (g *Gateway) Stop() {
+	if g.srv == nil {
+		return
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_ = g.srv.Shutdown(ctx)
@@ -112,208 +143,10 @@ func (g *Gateway) URL() string {
 	return scheme + "://" + g.ln.Addr().String()
 }
 
-func (g *Gateway) client() *client.Client {
-	return &client.Client{RPC: rpclocal.New(g.n.Comet), ChainID: g.n.Genesis.ChainID, Key: g.key}
-}
+// logWriter turns net/http's log lines into node log entries.
+type logWriter struct{ log func(msg string, kv ...any) }
 
-func (g *Gateway) auth(h http.HandlerFunc) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok || subtle.ConstantTimeCompare([]byte(got), g.token) != 1 {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="bytepoints"`)
-			writeJSON(w, http.StatusUnauthorized, map[string]any{"error": "missing or wrong bearer token"})
-			return
-		}
-		h(w, r)
-	}
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	_ = enc.Encode(v)
-}
-
-func badRequest(w http.ResponseWriter, format string, a ...any) {
-	writeJSON(w, http.StatusBadRequest, map[string]any{"error": fmt.Sprintf(format, a...)})
-}
-
-func (g *Gateway) health(w http.ResponseWriter, _ *http.Request) {
-	h, hash := g.n.App.Info()
-	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "height": h, "app_hash": hex.EncodeToString(hash), "seller_id": g.n.AppCfg.SellerID})
-}
-
-// decodeBody reads a JSON body strictly (numbers kept exact).
-func decodeBody(r *http.Request, v any) error {
-	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, 1<<16))
-	dec.DisallowUnknownFields()
-	dec.UseNumber()
-	return dec.Decode(v)
-}
-
-// rupees accepts "250.00" or 250.5 (a JSON number, read as text).
-func rupees(field string, n json.Number) (uint64, error) {
-	if n == "" {
-		return 0, fmt.Errorf("%s is required", field)
-	}
-	p, err := types.ParseRupees(string(n))
-	if err != nil {
-		return 0, fmt.Errorf("%s: %w", field, err)
-	}
-	return p, nil
-}
-
-func (g *Gateway) submit(w http.ResponseWriter, r *http.Request, msg any) {
-	res, err := g.client().Submit(r.Context(), msg, client.Options{IdempotencyKey: r.Header.Get("Idempotency-Key")})
-	if err != nil {
-		writeJSON(w, http.StatusBadGateway, map[string]any{"error": err.Error()})
-		return
-	}
-	status := http.StatusOK
-	if !res.OK() {
-		status = http.StatusUnprocessableEntity
-	}
-	writeJSON(w, status, client.Fields(res))
-}
-
-type issueReq struct {
-	CustomerID    string      `json:"customer_id"`
-	Amount        json.Number `json:"amount"`
-	TerminalID    string      `json:"terminal_id"`
-	ReadType      int32       `json:"read_type"`
-	CVM           int32       `json:"cvm"`
-	Auth          int32       `json:"auth"`
-	PaymentTimeMs int64       `json:"payment_time_ms"`
-}
-
-func (g *Gateway) issue(w http.ResponseWriter, r *http.Request) {
-	var req issueReq
-	if err := decodeBody(r, &req); err != nil {
-		badRequest(w, "body: %v", err)
-		return
-	}
-	amount, err := rupees("amount", req.Amount)
-	if err != nil {
-		badRequest(w, "%v", err)
-		return
-	}
-	flow := defaultFlow()
-	if req.ReadType != 0 {
-		flow.ReadType = types.ReadType(req.ReadType)
-	}
-	if req.CVM != 0 {
-		flow.Cvm = types.CVM(req.CVM)
-	}
-	if req.Auth != 0 {
-		flow.Auth = types.AuthResult(req.Auth)
-	}
-	g.submit(w, r, &types.MsgPurchase{CustomerId: req.CustomerID, AmountPaise: amount, TerminalId: req.TerminalID,
-		Flow: flow, PaymentTimeMs: req.PaymentTimeMs})
-}
-
-func defaultFlow() *types.PaymentFlow {
-	return &types.PaymentFlow{ReadType: types.ReadType_READ_TYPE_CONTACTLESS_EMV, Cvm: types.CVM_CVM_PIN_ONLINE_OK, Auth: types.AuthResult_AUTH_RESULT_APPROVED}
-}
-
-type redeemReq struct {
-	CustomerID  string      `json:"customer_id"`
-	Points      uint64      `json:"points"`
-	BillAmount  json.Number `json:"bill_amount"`
-	TerminalID  string      `json:"terminal_id"`
-	PinVerified *bool       `json:"pin_verified"`
-	ContextNano int64       `json:"context_nano"`
-}
-
-func (g *Gateway) redeem(w http.ResponseWriter, r *http.Request) {
-	var req redeemReq
-	if err := decodeBody(r, &req); err != nil {
-		badRequest(w, "body: %v", err)
-		return
-	}
-	bill, err := rupees("bill_amount", req.BillAmount)
-	if err != nil {
-		badRequest(w, "%v", err)
-		return
-	}
-	m := &types.MsgRedeem{CustomerId: req.CustomerID, Points: req.Points, BillPaise: bill, TerminalId: req.TerminalID, ContextNano: req.ContextNano}
-	if req.PinVerified == nil || *req.PinVerified {
-		m.Flow = defaultFlow()
-	}
-	g.submit(w, r, m)
-}
-
-type refundReq struct {
-	PurchaseID string      `json:"purchase_id"`
-	Amount     json.Number `json:"amount"`
-	TerminalID string      `json:"terminal_id"`
-}
-
-func (g *Gateway) refund(w http.ResponseWriter, r *http.Request) {
-	var req refundReq
-	if err := decodeBody(r, &req); err != nil {
-		badRequest(w, "body: %v", err)
-		return
-	}
-	id, err := hex.DecodeString(req.PurchaseID)
-	if err != nil || len(id) != 32 {
-		badRequest(w, "purchase_id must be the 64-hex tx hash of the purchase")
-		return
-	}
-	var amount uint64
-	if req.Amount != "" {
-		if amount, err = rupees("amount", req.Amount); err != nil {
-			badRequest(w, "%v", err)
-			return
-		}
-	}
-	g.submit(w, r, &types.MsgRefund{PurchaseId: id, AmountPaise: amount, TerminalId: req.TerminalID})
-}
-
-func (g *Gateway) balance(w http.ResponseWriter, r *http.Request) {
-	cust := r.PathValue("customer")
-	res := g.n.App.Query("/balance/"+cust, false)
-	if res.Code != types.CodeOK {
-		writeJSON(w, http.StatusBadRequest, map[string]any{"code": uint32(res.Code), "code_name": res.Code.Name(), "log": res.Log})
-		return
-	}
-	var b types.BalanceResponse
-	if err := b.Unmarshal(res.Value); err != nil {
-		writeJSON(w, http.StatusInternalServerError, map[string]any{"error": err.Error()})
-		return
-	}
-	writeJSON(w, http.StatusOK, client.BalanceFields(&b, res.Height))
-}
-
-func (g *Gateway) decision(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	amount, err := rupees("amount", json.Number(q.Get("amount")))
-	if err != nil {
-		badRequest(w, "%v", err)
-		return
-	}
-	seller := q.Get("seller_id")
-	if seller == "" {
-		seller = g.n.AppCfg.SellerID
-	}
-	ctxNano := int64(0)
-	if c := q.Get("context_nano"); c != "" {
-		if ctxNano, err = strconv.ParseInt(c, 10, 64); err != nil {
-			badRequest(w, "context_nano must be an integer (1e-9 units)")
-			return
-		}
-	}
-	path := fmt.Sprintf("/crms/%s/%d/%s/%d", q.Get("customer_id"), amount, seller, ctxNano)
-	res := g.n.App.Query(path, false)
-	if res.Code != types.CodeOK {
-		writeJSON(w, http.StatusBadRequest, map[string]any{"code": uint32(res.Code), "code_name": res.Code.Name(), "log": res.Log})
-		return
-	}
-	var d types.DecisionResponse
-	if err := d.Unmarshal(res.Value); err != nil {
-		writeJSON(w, http.StatusInternalServerError, map[string]any{"error": err.Error()})
-		return
-	}
-	writeJSON(w, http.StatusOK, client.DecisionFields(&d))
+func (w logWriter) Write(p []byte) (int, error) {
+	w.log("gateway http", "msg", strings.TrimSpace(string(p)))
+	return len(p), nil
 }

@@ -27,6 +27,7 @@ import (
 //	data/                     CometBFT stores and priv validator state
 //	data/app/                 Badger: the ledger state and its Merkle trie
 //	data/snapshots/           state-sync snapshots served to joining nodes
+//	config/gateway_tokens.json the gateway's per-terminal tokens, hashed (0600)
 //	keyring/<name>.json       Ed25519 signing keys (mode 0600)
 const (
 	AppConfigFile = "config/app.toml"
@@ -51,14 +52,39 @@ type AppConfig struct {
 	MemberOnlyPeers bool `toml:"member_only_peers"`
 }
 
-// GatewayConfig configures the REST gateway.
+// GatewayConfig configures the REST gateway (docs/gateway.md). Zero
+// values take the defaults of package node/gateway.
 type GatewayConfig struct {
 	Enabled bool   `toml:"enabled"`
 	Listen  string `toml:"listen"` // loopback unless configured otherwise
-	// TokenFile holds the bearer token clients must present.
-	TokenFile string `toml:"token_file"`
-	TLSCert   string `toml:"tls_cert"`
-	TLSKey    string `toml:"tls_key"`
+	// TokensFile holds the per-terminal API tokens, as hashes (managed with
+	// `bytepointsd gateway token`); relative to the home.
+	TokensFile string `toml:"tokens_file"`
+	TLSCert    string `toml:"tls_cert"`
+	TLSKey     string `toml:"tls_key"`
+	// RatePerSecond and RateBurst bound each token's requests.
+	RatePerSecond float64 `toml:"rate_per_second"`
+	RateBurst     int     `toml:"rate_burst"`
+	// MaxBodyBytes bounds a request body (413 above it).
+	MaxBodyBytes int64 `toml:"max_body_bytes"`
+	// CommitTimeoutSeconds: how long a booking waits for its commit
+	// before answering 504 with the tx hash to poll.
+	CommitTimeoutSeconds int `toml:"commit_timeout_seconds"`
+}
+
+// DefaultTokensFile is where a home keeps its gateway tokens.
+const DefaultTokensFile = "config/gateway_tokens.json"
+
+// TokensPath is the token file of the gateway of home.
+func (c GatewayConfig) TokensPath(home string) string {
+	p := c.TokensFile
+	if p == "" {
+		p = DefaultTokensFile
+	}
+	if filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(home, p)
 }
 
 // SnapshotConfig configures state-sync snapshots.
@@ -71,7 +97,7 @@ type SnapshotConfig struct {
 func DefaultAppConfig(seller string) AppConfig {
 	return AppConfig{
 		SellerID:        seller,
-		Gateway:         GatewayConfig{Enabled: true, Listen: "127.0.0.1:8080", TokenFile: "config/gateway.token"},
+		Gateway:         GatewayConfig{Enabled: true, Listen: "127.0.0.1:8080", TokensFile: DefaultTokensFile},
 		Snapshots:       SnapshotConfig{Interval: 50, Keep: 3},
 		MemberOnlyPeers: true,
 	}

@@ -43,6 +43,7 @@ coalition is generated with "testnet" (or joins by governance).`,
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "created %s for seller %s on chain %s\n  rpc %s, gateway %s\nstart it with: bytepointsd start --home %s\n",
 				g.home, seller, chainID, h.RPC, h.Gateway, g.home)
+			fmt.Fprintf(cmd.OutOrStdout(), "gateway tokens are per terminal: register a terminal (keys add, tx register-terminal), then bytepointsd gateway token create --terminal T --home %s\n", g.home)
 			return nil
 		},
 	}

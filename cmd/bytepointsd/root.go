@@ -69,6 +69,7 @@ Start here:
 		newDemoCmd(g),
 		newSimCmd(g),
 		newBenchCmd(g),
+		newGatewayCmd(g),
 	)
 	strictGroups(root)
 	return root, g

@@ -1,0 +1,15 @@
+// Package gateway is a seller node's REST API for POS integrators (SPEC
+// §9): per-terminal bearer tokens (stored as hashes in the home), the
+// HTTP routes with their request and response types, from which the
+// OpenAPI 3.1 document is generated (huma), one error shape with the SPEC
+// codes, per-token rate limits and the gateway's metrics.
+//
+// A request acts as the terminal its token names and is signed with that
+// terminal's key, so the chain records which till did what; the seller's
+// operator key is never used here. Idempotency is the chain's: the
+// Idempotency-Key header becomes the transaction's idempotency key, and
+// the (terminal key, idempotency key) pair books at most once (SPEC §4).
+//
+// The package serves an http.Handler; package node listens (loopback by
+// default, TLS when configured) and gives it the running node's state.
+package gateway
