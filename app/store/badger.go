@@ -14,11 +14,11 @@ import (
 )
 
 // Badger key namespaces. State values are stored raw (reads never walk the
-// trie); the trie's persisted nodes and upper leaves commit to them.
+// trie); the trie's buckets and the journal of its in-memory levels
+// (top.go) commit to them.
 const (
 	nsState byte = 's'
-	nsNode  byte = 'n' // + pathKey: a node at depth >= memDepth
-	nsUpper byte = 'u' // + key hash -> value hash: a leaf above depth memDepth
+	nsNode  byte = 'n' // + depth + prefix: a bucket (trie.go)
 	nsMeta  byte = 'm'
 )
 
@@ -33,8 +33,8 @@ var (
 type Options struct {
 	Dir      string // Badger directory; ignored when InMemory
 	InMemory bool
-	// NodeCacheSize bounds the cache of committed persisted trie nodes, in
-	// nodes. 0 = default.
+	// NodeCacheSize bounds the cache of committed trie buckets (decoded),
+	// in buckets. 0 = default.
 	NodeCacheSize int
 	Logger        badger.Logger
 }
@@ -44,16 +44,17 @@ type Options struct {
 // A block's life: Stage(changes) folds the block's writes into the trie in
 // memory and returns the new root (the app hash FinalizeBlock reports);
 // Commit(height) then writes, in one atomic Badger transaction, the state
-// writes, the rewritten trie nodes (overwritten in place under their path),
-// the moved upper leaves and the commit record (height, app hash, time). A
-// crash at any instant leaves the previous commit or the new one, never a
-// mix; the in-memory upper levels are rebuilt from what was committed.
+// writes, the rewritten buckets (overwritten in place under their prefix),
+// the journal entry of the in-memory levels and the commit record (height,
+// app hash, time). A crash at any instant leaves the previous commit or the
+// new one, never a mix; Open rebuilds the in-memory levels from what was
+// committed.
 //
 // Stage and Commit are called by one goroutine (the consensus connection);
 // View may be called concurrently from queries and sees only committed state.
 type DB struct {
 	bdb   *badger.DB
-	cache *lru.Cache[string, cachedNode]
+	cache *lru.Cache[hash, cachedNode]
 
 	mu     sync.RWMutex // guards height, root, timeNs and top against View
 	height int64
@@ -66,10 +67,11 @@ type DB struct {
 	rtxn    *badger.Txn // reads of the committed nodes for b
 	pending *Cache      // staged but uncommitted state writes
 	failed  error       // a Stage that failed midway: the block cannot commit
+	topSt   topState    // checkpoint and journal of the in-memory levels
 }
 
-// cachedNode is a committed node and the height that wrote it: it is the
-// node of every commit from that height on, until replaced.
+// cachedNode is a committed bucket's root and the height that wrote it: it
+// is the bucket of every commit from that height on, until replaced.
 type cachedNode struct {
 	n      *node
 	height int64
@@ -98,7 +100,7 @@ func Open(o Options) (*DB, error) {
 	if size <= 0 {
 		size = 1 << 18
 	}
-	c, _ := lru.New[string, cachedNode](size)
+	c, _ := lru.New[hash, cachedNode](size)
 	db := &DB{bdb: bdb, cache: c}
 	if err := db.load(); err != nil {
 		bdb.Close()
@@ -137,7 +139,7 @@ func (db *DB) load() error {
 			return fmt.Errorf("drop an unfinished first commit: %w", err)
 		}
 	}
-	top, err := db.rebuildTop()
+	top, err := db.loadTop(info.Height)
 	if err != nil {
 		return err
 	}
@@ -148,62 +150,15 @@ func (db *DB) load() error {
 	return nil
 }
 
-// rebuildTop rebuilds the in-memory levels from the persisted nodes at
-// depth memDepth and the leaves above them.
-func (db *DB) rebuildTop() (*node, error) {
-	root := &node{}
-	txn := db.bdb.NewTransaction(false)
-	defer txn.Discard()
-	scan := func(prefix []byte, fn func(k, v []byte) error) error {
-		opts := badger.DefaultIteratorOptions
-		opts.Prefix = prefix
-		it := txn.NewIterator(opts)
-		defer it.Close()
-		for it.Rewind(); it.Valid(); it.Next() {
-			item := it.Item()
-			if err := item.Value(func(v []byte) error { return fn(item.Key()[len(prefix):], v) }); err != nil {
-				return fmt.Errorf("rebuild trie at %x: %w", item.Key(), err)
-			}
-		}
-		return nil
-	}
-	err := scan([]byte{nsNode, byte(memDepth)}, func(path, v []byte) error {
-		n, err := decodeNode(v)
-		if err != nil {
-			return err
-		}
-		var kh hash
-		copy(kh[:], path)
-		return placeNode(root, &kh, n.hash())
-	})
-	if err != nil {
-		return nil, err
-	}
-	err = scan([]byte{nsUpper}, func(k, v []byte) error {
-		if len(k) != 32 || len(v) != 32 {
-			return errCorruptNode
-		}
-		l := &leaf{}
-		copy(l.kh[:], k)
-		copy(l.vh[:], v)
-		return placeLeaf(root, 0, l)
-	})
-	if err != nil {
-		return nil, err
-	}
-	rehash(root)
-	return root, nil
-}
-
-// placeNode hangs the persisted node with hash h at depth memDepth on kh's
+// placeNode hangs the bucket root with hash h at depth memDepth on kh's
 // path, creating the in-memory nodes above it.
 func placeNode(n *node, kh *hash, h hash) error {
 	for d := 0; d < memDepth-1; d++ {
 		s := nibble(kh, d)
 		k := n.get(s)
-		switch k.kind {
+		switch k.kind() {
 		case kEmpty:
-			k = kid{kind: kNode, n: &node{}}
+			k = kid{n: &node{}}
 			n.set(s, k)
 		case kLeaf:
 			return fmt.Errorf("rebuild trie: %w: leaf above node %x", errCorruptNode, kh[:(memDepth+1)/2])
@@ -211,10 +166,10 @@ func placeNode(n *node, kh *hash, h hash) error {
 		n = k.n
 	}
 	s := nibble(kh, memDepth-1)
-	if n.get(s).kind != kEmpty {
+	if k := n.get(s); k.kind() != kEmpty {
 		return fmt.Errorf("rebuild trie: %w: slot of node %x taken", errCorruptNode, kh[:(memDepth+1)/2])
 	}
-	n.set(s, kid{kind: kNode, hash: h})
+	n.set(s, kid{hash: h})
 	return nil
 }
 
@@ -224,14 +179,14 @@ func placeLeaf(n *node, d int, l *leaf) error {
 	s := nibble(&l.kh, d)
 	k := n.get(s)
 	switch {
-	case k.kind == kEmpty:
-		n.set(s, kid{kind: kLeaf, hash: leafHash(&l.kh, &l.vh), leaf: l})
+	case k.kind() == kEmpty:
+		n.set(s, kid{hash: leafHash(&l.kh, &l.vh), leaf: l})
 		return nil
-	case k.kind == kNode && k.n != nil:
+	case k.n != nil:
 		return placeLeaf(k.n, d+1, l)
-	case k.kind == kLeaf && d+1 < memDepth:
+	case k.leaf != nil && d+1 < memDepth:
 		m := &node{}
-		n.set(s, kid{kind: kNode, n: m})
+		n.set(s, kid{n: m})
 		if err := placeLeaf(m, d+1, k.leaf); err != nil {
 			return err
 		}
@@ -242,10 +197,10 @@ func placeLeaf(n *node, d int, l *leaf) error {
 
 // rehash fills in the hashes of the in-memory nodes under n.
 func rehash(n *node) {
-	for i := range n.kids {
-		if k := &n.kids[i]; k.kind == kNode && k.n != nil {
-			rehash(k.n)
-			k.hash = k.n.hash()
+	for i, r := range n.refs {
+		if r.n != nil {
+			rehash(r.n)
+			n.hashes[i] = r.n.hash()
 		}
 	}
 }
@@ -297,33 +252,42 @@ func (db *DB) Stage(changes []Change) ([]byte, error) {
 	return h[:], nil
 }
 
-// loadNode reads a committed persisted node for the batch being staged.
-func (db *DB) loadNode(path []byte) (*node, error) {
-	if c, ok := db.cache.Get(string(path)); ok {
+// loadBucket reads a committed bucket for the batch being staged.
+func (db *DB) loadBucket(id, h *hash) (*node, error) {
+	if c, ok := db.cache.Get(*id); ok {
 		return c.n, nil
 	}
-	n, err := readNode(db.rtxn, path)
+	n, err := readBucket(db.rtxn, id, h)
 	if err != nil {
 		return nil, err
 	}
-	db.cache.Add(string(path), cachedNode{n: n, height: db.height})
+	db.cache.Add(*id, cachedNode{n: n, height: db.height})
 	return n, nil
 }
 
-func readNode(txn *badger.Txn, path []byte) (*node, error) {
-	it, err := txn.Get(append([]byte{nsNode}, path...))
+// readBucket reads a bucket from Badger and checks it against the hash
+// its parent holds.
+func readBucket(txn *badger.Txn, id, h *hash) (*node, error) {
+	key := bucketKey(id)
+	it, err := txn.Get(key)
 	if errors.Is(err, badger.ErrKeyNotFound) {
-		return nil, errors.New("trie node missing")
+		return nil, fmt.Errorf("trie bucket %x: missing", key)
 	}
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("trie bucket %x: %w", key, err)
 	}
 	var n *node
 	err = it.Value(func(v []byte) error {
-		n, err = decodeNode(v)
+		n, err = decodeBucket(v)
 		return err
 	})
-	return n, err
+	if err != nil {
+		return nil, fmt.Errorf("trie bucket %x: %w", key, err)
+	}
+	if n.hash() != *h {
+		return nil, fmt.Errorf("trie bucket %x: %w: hash does not match its parent", key, errCorruptNode)
+	}
+	return n, nil
 }
 
 // Commit persists the staged writes as height, whose block time is timeNs.
@@ -349,19 +313,23 @@ func (db *DB) Commit(height, timeNs int64) error {
 		txn.Discard()
 		return db.commitInPieces(b, w, height, timeNs, root, meta)
 	}
+	journal := deltaOf(b).encode()
+	if err == nil {
+		err = txn.Set(journalKey(height), journal)
+	}
+	if err == nil {
+		err = txn.Set(metaKey, meta)
+	}
 	if err != nil {
 		return fmt.Errorf("commit height %d (block too large for one atomic commit?): %w", height, err)
-	}
-	if err := txn.Set(metaKey, meta); err != nil {
-		return fmt.Errorf("commit height %d: %w", height, err)
 	}
 	if err := commitHook(height, "before-atomic-write"); err != nil {
 		return err
 	}
 	// Views of older heights must not find the nodes this commit replaces
 	// in the cache as if they were still current.
-	for _, p := range w.nodePaths {
-		db.cache.Remove(p)
+	for _, id := range w.bucketIDs {
+		db.cache.Remove(id)
 	}
 	db.mu.Lock()
 	err = txn.Commit()
@@ -372,17 +340,20 @@ func (db *DB) Commit(height, timeNs int64) error {
 	if err != nil {
 		return fmt.Errorf("commit height %d: %w", height, err)
 	}
+	db.topSt.journal = append(db.topSt.journal, height)
+	db.topSt.bytes += len(journal)
 	if err := commitHook(height, "after-atomic-write"); err != nil {
 		return err
 	}
 	db.committed(b, height)
-	return nil
+	return db.maybeCheckpoint()
 }
 
 // commitInPieces writes a first commit too large for one transaction (a
-// state-sync restore): the marker, the entries in batches, then the commit
-// record and the marker's removal in one transaction. A crash before that
-// leaves the marker, and Open starts from an empty store again.
+// state-sync restore): the marker, the entries in batches, a checkpoint of
+// the in-memory levels, then the commit record and the marker's removal in
+// one transaction. A crash before that leaves the marker, and Open starts
+// from an empty store again.
 func (db *DB) commitInPieces(b *batch, w *writeSet, height, timeNs int64, root, meta []byte) error {
 	if err := db.bdb.Update(func(txn *badger.Txn) error { return txn.Set(loadKey, []byte{1}) }); err != nil {
 		return err
@@ -399,7 +370,7 @@ func (db *DB) commitInPieces(b *batch, w *writeSet, height, timeNs int64, root, 
 		return err
 	}
 	db.mu.Lock()
-	err := db.bdb.Update(func(txn *badger.Txn) error {
+	err := db.writeCheckpoint(topLeaves(b.root), height, func(txn *badger.Txn) error {
 		if err := txn.Set(metaKey, meta); err != nil {
 			return err
 		}
@@ -421,38 +392,29 @@ func (db *DB) commitInPieces(b *batch, w *writeSet, height, timeNs int64, root, 
 
 // committed caches the nodes height wrote and starts the next block.
 func (db *DB) committed(b *batch, height int64) {
-	for p, n := range b.nodes { // cache updates only: order is irrelevant
+	for id, n := range b.buckets { // cache updates only: order is irrelevant
 		if n != nil {
-			db.cache.Add(p, cachedNode{n: n, height: height})
+			db.cache.Add(id, cachedNode{n: n, height: height})
 		}
 	}
 	db.Discard()
 }
 
-// writeSet is a block's Badger writes in key order.
+// writeSet is a block's state and bucket writes in key order.
 type writeSet struct {
 	state     []Change
-	nodePaths []string
-	nodes     []*node
-	upperKeys []hash
-	upper     []*hash
+	bucketIDs []hash
+	buckets   []*node
 }
 
 func (db *DB) writes(b *batch) *writeSet {
 	w := &writeSet{state: db.pending.Changes()}
-	for p := range b.nodes {
-		w.nodePaths = append(w.nodePaths, p)
+	for id := range b.buckets {
+		w.bucketIDs = append(w.bucketIDs, id)
 	}
-	slices.Sort(w.nodePaths)
-	for _, p := range w.nodePaths {
-		w.nodes = append(w.nodes, b.nodes[p])
-	}
-	for kh := range b.upper {
-		w.upperKeys = append(w.upperKeys, kh)
-	}
-	slices.SortFunc(w.upperKeys, func(a, b hash) int { return bytes.Compare(a[:], b[:]) })
-	for _, kh := range w.upperKeys {
-		w.upper = append(w.upper, b.upper[kh])
+	slices.SortFunc(w.bucketIDs, func(a, b hash) int { return bytes.Compare(a[:], b[:]) })
+	for _, id := range w.bucketIDs {
+		w.buckets = append(w.buckets, b.buckets[id])
 	}
 	return w
 }
@@ -468,23 +430,13 @@ func (w *writeSet) each(set func(k, v []byte) error, del func(k []byte) error) e
 			return err
 		}
 	}
-	for i, p := range w.nodePaths {
-		k := append([]byte{nsNode}, p...)
-		if w.nodes[i] == nil {
+	for i := range w.bucketIDs {
+		k := bucketKey(&w.bucketIDs[i])
+		if w.buckets[i] == nil {
 			if err := del(k); err != nil {
 				return err
 			}
-		} else if err := set(k, encodeNode(w.nodes[i])); err != nil {
-			return err
-		}
-	}
-	for i := range w.upperKeys {
-		k := append([]byte{nsUpper}, w.upperKeys[i][:]...)
-		if w.upper[i] == nil {
-			if err := del(k); err != nil {
-				return err
-			}
-		} else if err := set(k, w.upper[i][:]); err != nil {
+		} else if err := set(k, encodeBucket(w.buckets[i])); err != nil {
 			return err
 		}
 	}
@@ -529,14 +481,14 @@ func (db *DB) View() *View {
 	return &View{txn: db.bdb.NewTransaction(false), Height: db.height, Root: slices.Clone(db.root), TimeNs: db.timeNs, db: db, top: db.top}
 }
 
-// loadNode reads a persisted node as of the view's commit: from the cache
-// when the cached node was written at or before that height (so no later
+// loadBucket reads a bucket as of the view's commit: from the cache when
+// the cached bucket was written at or before that height (so no later
 // commit has replaced it yet), else through the view's transaction.
-func (v *View) loadNode(path []byte) (*node, error) {
-	if c, ok := v.db.cache.Get(string(path)); ok && c.height <= v.Height {
+func (v *View) loadBucket(id, h *hash) (*node, error) {
+	if c, ok := v.db.cache.Get(*id); ok && c.height <= v.Height {
 		return c.n, nil
 	}
-	return readNode(v.txn, path)
+	return readBucket(v.txn, id, h)
 }
 
 // Discard releases the view.
@@ -626,3 +578,5 @@ type emptyReader struct{}
 func (emptyReader) Get([]byte) []byte                       { return nil }
 func (emptyReader) Iterator([]byte, []byte) Iterator        { return &sliceIter{} }
 func (emptyReader) ReverseIterator([]byte, []byte) Iterator { return &sliceIter{} }
+
+var hits, misses int

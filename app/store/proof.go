@@ -33,7 +33,7 @@ func (v *View) Prove(key []byte) (*types.ProvenEntry, error) {
 	if err != nil {
 		return nil, fmt.Errorf("prove %x: %w", key, err)
 	}
-	if (end.kind == kLeaf && end.leaf.kh == kh) != (val != nil) {
+	if (end.leaf != nil && end.leaf.kh == kh) != (val != nil) {
 		return nil, fmt.Errorf("prove %x: %w: the trie and the state disagree", key, errCorruptNode)
 	}
 	size := 3
@@ -48,7 +48,7 @@ func (v *View) Prove(key []byte) (*types.ProvenEntry, error) {
 			out = append(out, st.siblings[i][:]...)
 		}
 	}
-	if end.kind == kLeaf {
+	if end.leaf != nil {
 		out = append(out, 1)
 		out = append(out, end.leaf.kh[:]...)
 		out = append(out, end.leaf.vh[:]...)

@@ -25,14 +25,15 @@ import (
 // than as a 4-level binary tree as Jellyfish does: a third of the hashing
 // per update, for proofs that carry up to 15 siblings per level.
 //
-// Storage: nodes at depth >= memDepth are persisted in Badger under their
-// path and overwritten in place; the nodes above (at most 16^memDepth-1 /
-// 15 of them) live only in memory and are rebuilt at Open from the
-// persisted depth-memDepth nodes plus the few leaves that sit above that
-// depth (stored under nsUpper). The app never reads the trie to read state:
-// values are stored raw under nsState.
+// Storage: the subtree in each slot at depth memDepth (a "bucket": the
+// keys sharing their first memDepth nibbles) is persisted in Badger as one
+// entry under its prefix and overwritten in place when it changes; the
+// nodes above (at most (16^memDepth-1)/15 of them) live only in memory and
+// are rebuilt at Open from the buckets plus the few leaves that sit above
+// depth memDepth (stored under nsUpper). The app never reads the trie to
+// read state: values are stored raw under nsState.
 
-// memDepth is the first depth whose nodes are persisted. Changing it
+// memDepth is the depth of the persisted buckets. Changing it
 // changes the storage layout (not the root): a store written with one value
 // must be opened with the same. A variable only so that tests can move the
 // boundary up and exercise persisted nodes with few keys.
@@ -50,49 +51,78 @@ const (
 
 type leaf struct{ kh, vh hash }
 
-// kid is one occupied slot of a node.
+// kid is the content of a slot: empty (zero hash), a leaf, or a node.
 type kid struct {
-	kind kind
 	hash hash  // leaf or node hash
-	leaf *leaf // kLeaf
-	n    *node // kNode above memDepth (always loaded); nil for persisted children
+	leaf *leaf // for a leaf
+	n    *node // for a node, except a bucket root seen from above (loaded on demand)
+}
+
+func (k *kid) kind() kind {
+	switch {
+	case k.leaf != nil:
+		return kLeaf
+	case k.n == nil && k.hash == hash{}:
+		return kEmpty
+	}
+	return kNode
 }
 
 // node is an internal node. Nodes of an older generation than the batch
 // being staged are shared with committed views and never modified: a batch
-// clones them first.
+// clones them first. The slots' hashes and references are kept apart so
+// that a clone copies the hashes as plain memory.
 type node struct {
-	gen  uint64
-	occ  uint16
-	kids []kid // one per set bit of occ, in slot order
+	gen    uint64
+	occ    uint16
+	hashes []hash // one per set bit of occ, in slot order
+	refs   []ref  // likewise
+}
+
+type ref struct {
+	leaf *leaf
+	n    *node
 }
 
 func (n *node) index(s int) int { return bits.OnesCount16(n.occ & (1<<s - 1)) }
+
+func (n *node) count() int { return len(n.hashes) }
+
+// at is the content of the i-th occupied slot.
+func (n *node) at(i int) kid { return kid{hash: n.hashes[i], leaf: n.refs[i].leaf, n: n.refs[i].n} }
 
 func (n *node) get(s int) kid {
 	if n.occ&(1<<s) == 0 {
 		return kid{}
 	}
-	return n.kids[n.index(s)]
+	return n.at(n.index(s))
 }
 
 func (n *node) set(s int, k kid) {
 	i, has := n.index(s), n.occ&(1<<s) != 0
 	switch {
-	case k.kind == kEmpty && has:
-		n.kids = slices.Delete(n.kids, i, i+1)
+	case k.kind() == kEmpty && has:
+		n.hashes = slices.Delete(n.hashes, i, i+1)
+		n.refs = slices.Delete(n.refs, i, i+1)
 		n.occ &^= 1 << s
-	case k.kind == kEmpty:
+	case k.kind() == kEmpty:
 	case has:
-		n.kids[i] = k
+		n.hashes[i], n.refs[i] = k.hash, ref{k.leaf, k.n}
 	default:
-		n.kids = slices.Insert(n.kids, i, k)
+		n.hashes = slices.Insert(n.hashes, i, k.hash)
+		n.refs = slices.Insert(n.refs, i, ref{k.leaf, k.n})
 		n.occ |= 1 << s
 	}
 }
 
+// add appends a slot's content (decoding, in slot order).
+func (n *node) add(k kid) {
+	n.hashes = append(n.hashes, k.hash)
+	n.refs = append(n.refs, ref{k.leaf, k.n})
+}
+
 func (n *node) clone(gen uint64) *node {
-	return &node{gen: gen, occ: n.occ, kids: slices.Clone(n.kids)}
+	return &node{gen: gen, occ: n.occ, hashes: slices.Clone(n.hashes), refs: slices.Clone(n.refs)}
 }
 
 func (n *node) hash() hash {
@@ -100,8 +130,8 @@ func (n *node) hash() hash {
 	buf[0] = 0x01
 	binary.BigEndian.PutUint16(buf[1:], n.occ)
 	p := 3
-	for i := range n.kids {
-		p += copy(buf[p:], n.kids[i].hash[:])
+	for i := range n.hashes {
+		p += copy(buf[p:], n.hashes[i][:])
 	}
 	return sha256.Sum256(buf[:p])
 }
@@ -121,48 +151,52 @@ func nibble(kh *hash, d int) int {
 	return int(b & 0x0f)
 }
 
-// pathKey names the node at depth d on kh's path: the depth, then the
-// first d nibbles packed two to a byte (an odd last nibble padded with 0).
-func pathKey(kh *hash, d int) []byte {
-	k := make([]byte, 1+(d+1)/2)
-	k[0] = byte(d)
-	copy(k[1:], kh[:(d+1)/2])
-	if d%2 == 1 {
-		k[len(k)-1] &= 0xf0
+// bucketOf is the prefix naming kh's bucket: its first memDepth nibbles,
+// the rest zero.
+func bucketOf(kh *hash) hash {
+	var b hash
+	copy(b[:memDepth/2], kh[:])
+	if memDepth%2 == 1 {
+		b[memDepth/2] = kh[memDepth/2] & 0xf0
 	}
-	return k
+	return b
+}
+
+// bucketKey is the Badger key of a bucket: the namespace, the depth, then
+// the prefix's nibbles packed two to a byte.
+func bucketKey(b *hash) []byte {
+	return append([]byte{nsNode, byte(memDepth)}, b[:(memDepth+1)/2]...)
 }
 
 var emptyRoot = (&node{}).hash()
 
-// ---- persisted node encoding ----
+// ---- bucket encoding ----
 //
-//	occupancy uint16 | leaf mask uint16 | per occupied slot: a leaf's key hash
-//	and value hash (64 bytes), or a node's hash (32 bytes)
+// A bucket is its root node, each node written as
+//
+//	occupancy uint16 | leaf mask uint16 | per occupied slot, in slot order: a
+//	leaf's key hash and value hash (64 bytes), or the child node, nested
+//
+// Node hashes are not stored: decoding recomputes them, and the caller
+// checks the root's against the hash its parent holds.
 
-func encodeNode(n *node) []byte {
+func encodeBucket(n *node) []byte { return appendNode(nil, n) }
+
+func appendNode(out []byte, n *node) []byte {
 	var leaves uint16
-	size := 4
 	for s := 0; s < 16; s++ {
-		if n.occ&(1<<s) == 0 {
-			continue
-		}
-		if k := n.kids[n.index(s)]; k.kind == kLeaf {
+		if n.occ&(1<<s) != 0 && n.refs[n.index(s)].leaf != nil {
 			leaves |= 1 << s
-			size += 64
-		} else {
-			size += 32
 		}
 	}
-	out := make([]byte, 4, size)
-	binary.BigEndian.PutUint16(out, n.occ)
-	binary.BigEndian.PutUint16(out[2:], leaves)
-	for i := range n.kids {
-		if k := &n.kids[i]; k.kind == kLeaf {
-			out = append(out, k.leaf.kh[:]...)
-			out = append(out, k.leaf.vh[:]...)
+	out = binary.BigEndian.AppendUint16(out, n.occ)
+	out = binary.BigEndian.AppendUint16(out, leaves)
+	for _, r := range n.refs {
+		if r.leaf != nil {
+			out = append(out, r.leaf.kh[:]...)
+			out = append(out, r.leaf.vh[:]...)
 		} else {
-			out = append(out, k.hash[:]...)
+			out = appendNode(out, r.n)
 		}
 	}
 	return out
@@ -170,15 +204,27 @@ func encodeNode(n *node) []byte {
 
 var errCorruptNode = errors.New("corrupt trie node")
 
-func decodeNode(b []byte) (*node, error) {
-	if len(b) < 4 {
+func decodeBucket(b []byte) (*node, error) {
+	n, rest, err := decodeNode(b, 0)
+	if err != nil {
+		return nil, err
+	}
+	if len(rest) != 0 {
 		return nil, errCorruptNode
+	}
+	return n, nil
+}
+
+func decodeNode(b []byte, depth int) (*node, []byte, error) {
+	if len(b) < 4 || depth > 64 {
+		return nil, nil, errCorruptNode
 	}
 	occ, leaves := binary.BigEndian.Uint16(b), binary.BigEndian.Uint16(b[2:])
 	if leaves&^occ != 0 {
-		return nil, errCorruptNode
+		return nil, nil, errCorruptNode
 	}
-	n := &node{occ: occ, kids: make([]kid, 0, bits.OnesCount16(occ))}
+	c := bits.OnesCount16(occ)
+	n := &node{occ: occ, hashes: make([]hash, 0, c), refs: make([]ref, 0, c)}
 	b = b[4:]
 	for s := 0; s < 16; s++ {
 		if occ&(1<<s) == 0 {
@@ -186,27 +232,23 @@ func decodeNode(b []byte) (*node, error) {
 		}
 		if leaves&(1<<s) != 0 {
 			if len(b) < 64 {
-				return nil, errCorruptNode
+				return nil, nil, errCorruptNode
 			}
 			l := &leaf{}
 			copy(l.kh[:], b)
 			copy(l.vh[:], b[32:])
-			n.kids = append(n.kids, kid{kind: kLeaf, hash: leafHash(&l.kh, &l.vh), leaf: l})
+			n.add(kid{hash: leafHash(&l.kh, &l.vh), leaf: l})
 			b = b[64:]
 			continue
 		}
-		if len(b) < 32 {
-			return nil, errCorruptNode
+		c, rest, err := decodeNode(b, depth+1)
+		if err != nil {
+			return nil, nil, err
 		}
-		k := kid{kind: kNode}
-		copy(k.hash[:], b)
-		n.kids = append(n.kids, k)
-		b = b[32:]
+		n.add(kid{hash: c.hash(), n: c})
+		b = rest
 	}
-	if len(b) != 0 {
-		return nil, errCorruptNode
-	}
-	return n, nil
+	return n, b, nil
 }
 
 // ---- batch update ----
@@ -232,9 +274,10 @@ func sortOps(ops []op) []op {
 	return out
 }
 
-// nodeSource reads committed persisted nodes.
+// nodeSource reads committed buckets: the root of the bucket with prefix
+// id, whose hash is h.
 type nodeSource interface {
-	loadNode(path []byte) (*node, error)
+	loadBucket(id *hash, h *hash) (*node, error)
 }
 
 // batch is the trie work of one block (several Stage calls) on top of a
@@ -243,16 +286,16 @@ type batch struct {
 	gen  uint64
 	src  nodeSource
 	root *node
-	// nodes are the persisted nodes this block rewrote (nil: deleted),
-	// by path key.
-	nodes map[string]*node
+	// buckets are the roots of the buckets this block rewrote (nil:
+	// removed), by prefix.
+	buckets map[hash]*node
 	// upper are the leaves at depth <= memDepth this block placed (vh) or
 	// moved away from there (nil), by key hash.
 	upper map[hash]*hash
 }
 
 func newBatch(gen uint64, src nodeSource, root *node) *batch {
-	return &batch{gen: gen, src: src, root: root, nodes: map[string]*node{}, upper: map[hash]*hash{}}
+	return &batch{gen: gen, src: src, root: root, buckets: map[hash]*node{}, upper: map[hash]*hash{}}
 }
 
 // apply folds sorted, deduplicated ops into the trie.
@@ -277,7 +320,7 @@ func (b *batch) rootHash() hash { return b.root.hash() }
 // subtree in a slot at depth d whose content is cur, and returns the new
 // content.
 func (b *batch) updateSlot(cur kid, d int, ops []op) (kid, error) {
-	switch cur.kind {
+	switch cur.kind() {
 	case kNode:
 		n, err := b.mutable(cur, d, &ops[0].kh)
 		if err != nil {
@@ -325,28 +368,25 @@ func (b *batch) leafKid(d int, l *leaf) kid {
 	if d <= memDepth {
 		b.upper[l.kh] = &l.vh
 	}
-	return kid{kind: kLeaf, hash: leafHash(&l.kh, &l.vh), leaf: l}
+	return kid{hash: leafHash(&l.kh, &l.vh), leaf: l}
 }
 
 // mutable returns a node of this batch for the node in slot cur at depth
 // d on kh's path.
 func (b *batch) mutable(cur kid, d int, kh *hash) (*node, error) {
-	if d < memDepth {
-		if cur.n.gen == b.gen {
-			return cur.n, nil
+	n := cur.n
+	if d == memDepth {
+		id := bucketOf(kh)
+		if n = b.buckets[id]; n != nil {
+			return n, nil
 		}
-		return cur.n.clone(b.gen), nil
+		var err error
+		if n, err = b.src.loadBucket(&id, &cur.hash); err != nil {
+			return nil, err
+		}
 	}
-	path := pathKey(kh, d)
-	if n := b.nodes[string(path)]; n != nil {
+	if n.gen == b.gen {
 		return n, nil
-	}
-	n, err := b.src.loadNode(path)
-	if err != nil {
-		return nil, fmt.Errorf("trie node %x: %w", path, err)
-	}
-	if n.hash() != cur.hash {
-		return nil, fmt.Errorf("trie node %x: %w: hash does not match its parent", path, errCorruptNode)
 	}
 	return n.clone(b.gen), nil
 }
@@ -367,22 +407,18 @@ func (b *batch) updateNode(n *node, d int, ops []op) (kid, error) {
 		n.set(s, k)
 		i = j
 	}
-	var path []byte
-	if d >= memDepth {
-		path = pathKey(&ops[0].kh, d)
-	}
-	if d > 0 && (len(n.kids) == 0 || len(n.kids) == 1 && n.kids[0].kind == kLeaf) {
-		if path != nil {
-			b.nodes[string(path)] = nil
+	if d > 0 && (n.count() == 0 || n.count() == 1 && n.refs[0].leaf != nil) {
+		if d == memDepth {
+			b.buckets[bucketOf(&ops[0].kh)] = nil
 		}
-		if len(n.kids) == 0 {
+		if n.count() == 0 {
 			return kid{}, nil
 		}
-		return b.leafKid(d, n.kids[0].leaf), nil
+		return b.leafKid(d, n.refs[0].leaf), nil
 	}
-	k := kid{kind: kNode, hash: n.hash()}
-	if path != nil {
-		b.nodes[string(path)] = n
+	k := kid{hash: n.hash()}
+	if d == memDepth {
+		b.buckets[bucketOf(&ops[0].kh)] = n // seen from above by hash only
 	} else {
 		k.n = n
 	}
@@ -408,25 +444,25 @@ func walk(root *node, kh *hash, src nodeSource) ([]proofStep, kid, error) {
 		st := proofStep{occ: n.occ}
 		for i := 0; i < 16; i++ {
 			if i != s && n.occ&(1<<i) != 0 {
-				st.siblings = append(st.siblings, n.kids[n.index(i)].hash)
+				st.siblings = append(st.siblings, n.hashes[n.index(i)])
 			}
 		}
 		steps = append(steps, st)
 		k := n.get(s)
-		if k.kind != kNode {
+		if k.kind() != kNode {
 			return steps, k, nil
 		}
 		if k.n != nil {
 			n = k.n
 			continue
 		}
-		path := pathKey(kh, d+1)
-		next, err := src.loadNode(path)
-		if err != nil {
-			return nil, kid{}, fmt.Errorf("trie node %x: %w", path, err)
+		if d+1 != memDepth {
+			return nil, kid{}, fmt.Errorf("trie node at depth %d on %x: %w: not loaded", d+1, kh, errCorruptNode)
 		}
-		if next.hash() != k.hash {
-			return nil, kid{}, fmt.Errorf("trie node %x: %w: hash does not match its parent", path, errCorruptNode)
+		id := bucketOf(kh)
+		next, err := src.loadBucket(&id, &k.hash)
+		if err != nil {
+			return nil, kid{}, err
 		}
 		n = next
 	}
