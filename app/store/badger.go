@@ -67,7 +67,6 @@ type DB struct {
 	rtxn    *badger.Txn // reads of the committed nodes for b
 	pending *Cache      // staged but uncommitted state writes
 	failed  error       // a Stage that failed midway: the block cannot commit
-	topSt   topState    // checkpoint and journal of the in-memory levels
 }
 
 // cachedNode is a committed bucket's root and the height that wrote it: it
@@ -174,7 +173,7 @@ func placeNode(n *node, kh *hash, h hash) error {
 }
 
 // placeLeaf inserts l under n at depth d, splitting a slot held by another
-// leaf; upper leaves never go below memDepth.
+// leaf; leaves in memory never go into a persisted bucket.
 func placeLeaf(n *node, d int, l *leaf) error {
 	s := nibble(&l.kh, d)
 	k := n.get(s)
@@ -184,7 +183,7 @@ func placeLeaf(n *node, d int, l *leaf) error {
 		return nil
 	case k.n != nil:
 		return placeLeaf(k.n, d+1, l)
-	case k.leaf != nil && d+1 < memDepth:
+	case k.leaf != nil && d+1 < 64:
 		m := &node{}
 		n.set(s, kid{n: m})
 		if err := placeLeaf(m, d+1, k.leaf); err != nil {
@@ -192,7 +191,7 @@ func placeLeaf(n *node, d int, l *leaf) error {
 		}
 		return placeLeaf(m, d+1, l)
 	}
-	return fmt.Errorf("rebuild trie: %w: upper leaf %x has no place", errCorruptNode, l.kh)
+	return fmt.Errorf("rebuild trie: %w: leaf %x falls in a persisted bucket", errCorruptNode, l.kh)
 }
 
 // rehash fills in the hashes of the in-memory nodes under n.
@@ -313,9 +312,8 @@ func (db *DB) Commit(height, timeNs int64) error {
 		txn.Discard()
 		return db.commitInPieces(b, w, height, timeNs, root, meta)
 	}
-	journal := deltaOf(b).encode()
 	if err == nil {
-		err = txn.Set(journalKey(height), journal)
+		err = writeTop(txn.Set, txn.Delete, b, height)
 	}
 	if err == nil {
 		err = txn.Set(metaKey, meta)
@@ -340,26 +338,28 @@ func (db *DB) Commit(height, timeNs int64) error {
 	if err != nil {
 		return fmt.Errorf("commit height %d: %w", height, err)
 	}
-	db.topSt.journal = append(db.topSt.journal, height)
-	db.topSt.bytes += len(journal)
 	if err := commitHook(height, "after-atomic-write"); err != nil {
 		return err
 	}
 	db.committed(b, height)
-	return db.maybeCheckpoint()
+	return nil
 }
 
 // commitInPieces writes a first commit too large for one transaction (a
-// state-sync restore): the marker, the entries in batches, a checkpoint of
-// the in-memory levels, then the commit record and the marker's removal in
-// one transaction. A crash before that leaves the marker, and Open starts
+// state-sync restore): the marker, the entries and every partition of the
+// in-memory levels' checkpoint in batches, then the commit record and the
+// marker's removal in one transaction. A crash before that leaves the marker, and Open starts
 // from an empty store again.
 func (db *DB) commitInPieces(b *batch, w *writeSet, height, timeNs int64, root, meta []byte) error {
 	if err := db.bdb.Update(func(txn *badger.Txn) error { return txn.Set(loadKey, []byte{1}) }); err != nil {
 		return err
 	}
 	wb := db.bdb.NewWriteBatch()
-	if err := w.each(wb.Set, wb.Delete); err != nil {
+	err := w.each(wb.Set, wb.Delete)
+	if err == nil {
+		err = writeAllParts(wb.Set, b.root, height)
+	}
+	if err != nil {
 		wb.Cancel()
 		return fmt.Errorf("commit height %d: %w", height, err)
 	}
@@ -370,7 +370,7 @@ func (db *DB) commitInPieces(b *batch, w *writeSet, height, timeNs int64, root, 
 		return err
 	}
 	db.mu.Lock()
-	err := db.writeCheckpoint(topLeaves(b.root), height, func(txn *badger.Txn) error {
+	err = db.bdb.Update(func(txn *badger.Txn) error {
 		if err := txn.Set(metaKey, meta); err != nil {
 			return err
 		}

@@ -10,41 +10,39 @@ import (
 	"github.com/dgraph-io/badger/v4"
 )
 
-// The in-memory levels of the trie (depth < memDepth) are never written
-// node by node. What they hang on, the "top leaves" (each bucket's root
-// hash and each leaf above depth memDepth), is persisted as
+// The in-memory part of the trie (the levels above memDepth and the small
+// buckets) is never written node by node. What it hangs on, the "top
+// leaves" (each persisted bucket's root hash and each leaf held in memory),
+// is persisted in the commit's own atomic transaction as
 //
-//   - a journal: one entry per commit with the top leaves it changed,
-//     written in the commit's atomic transaction ('t' 'j' height);
-//   - a checkpoint: every top leaf as of some height C, in chunks
-//     ('t' 'c' C chunk), adopted by one transaction that also records C
-//     (topMetaKey) and deletes the journal up to C and the previous
-//     checkpoint. Chunks are written before they are adopted, so a crash
-//     while writing them leaves only unreferenced chunks, removed at Open.
+//   - a journal entry: the top leaves this commit changed ('t' 'j' height);
+//   - one partition of a rolling checkpoint: the top leaves are split into
+//     topParts partitions by the first byte of their key hash (or bucket
+//     prefix), and commit h rewrites partition h mod topParts in full,
+//     stamped with h ('t' 'p' partition). Every partition is thus at most
+//     topParts-1 commits old, and commit h deletes the journal entry of
+//     commit h-topParts+1, which no partition needs any more.
 //
-// Open loads the checkpoint, replays the journal after it, rebuilds the
-// in-memory levels and checks their root against the committed app hash.
-// Its cost is bounded by the number of top leaves (at most 16^memDepth
-// bucket hashes plus as many upper leaves), not by the size of the state.
+// Open reads the partitions, replays each journal entry into the
+// partitions older than it, rebuilds the in-memory levels and checks their
+// root against the committed app hash. Its cost is bounded by the number
+// of top leaves plus topParts journal entries, not by the size of the
+// state; a commit pays its journal entry and one partition (1/topParts of
+// the top leaves): two Badger entries, however many keys it changed.
 
 const nsTop byte = 't'
 
-var topMetaKey = []byte{nsMeta, 't'} // height of the checkpoint in use (uint64)
-
-// checkpointMin is the journal size below which no checkpoint is taken; a
-// variable only so that tests can checkpoint with few keys.
-var checkpointMin = 4 << 20
-
-const checkpointChunk = 256 << 10
+// topParts is the number of checkpoint partitions; a variable only so that
+// tests can roll through all of them in a few commits.
+var topParts = 256
 
 func journalKey(h int64) []byte {
 	return binary.BigEndian.AppendUint64([]byte{nsTop, 'j'}, uint64(h))
 }
 
-func chunkKey(c int64, i int) []byte {
-	k := binary.BigEndian.AppendUint64([]byte{nsTop, 'c'}, uint64(c))
-	return binary.BigEndian.AppendUint32(k, uint32(i))
-}
+func partKey(p int) []byte { return []byte{nsTop, 'p', byte(p)} }
+
+func partOf(h *hash) int { return int(h[0]) % topParts }
 
 // topDelta is a set of top-leaf changes: upper leaves (key hash -> value
 // hash, nil = gone) and bucket roots (prefix -> root hash, nil = gone).
@@ -108,10 +106,11 @@ func appendOptHash(out []byte, h *hash) []byte {
 	return append(append(out, 1), h[:]...)
 }
 
-var errCorruptTop = errors.New("corrupt trie journal or checkpoint")
+var errCorruptTop = errors.New("corrupt trie journal or checkpoint partition")
 
-// apply decodes an encoded delta into the top leaves.
-func applyDelta(b []byte, upper, buckets map[hash]hash) error {
+// applyDelta decodes an encoded delta into the top leaves, keeping only
+// the records for which keep(partition) holds.
+func applyDelta(b []byte, upper, buckets map[hash]hash, keep func(p int) bool) error {
 	optHash := func() (*hash, bool) {
 		if len(b) < 1 {
 			return nil, false
@@ -144,9 +143,11 @@ func applyDelta(b []byte, upper, buckets map[hash]hash) error {
 		if !ok {
 			return errCorruptTop
 		}
-		if vh == nil {
+		switch {
+		case !keep(partOf(&kh)):
+		case vh == nil:
 			delete(upper, kh)
-		} else {
+		default:
 			upper[kh] = *vh
 		}
 	}
@@ -170,9 +171,11 @@ func applyDelta(b []byte, upper, buckets map[hash]hash) error {
 		if !ok {
 			return errCorruptTop
 		}
-		if h == nil {
+		switch {
+		case !keep(partOf(&id)):
+		case h == nil:
 			delete(buckets, id)
-		} else {
+		default:
 			buckets[id] = *h
 		}
 	}
@@ -182,9 +185,9 @@ func applyDelta(b []byte, upper, buckets map[hash]hash) error {
 	return nil
 }
 
-// topLeaves lists every top leaf of the committed in-memory levels under
-// root (in key order: the walk goes through slots in order).
-func topLeaves(root *node) *topDelta {
+// topLeaves lists the top leaves of partition p (all of them if p < 0)
+// under root, in key order (the walk goes through slots in order).
+func topLeaves(root *node, p int) *topDelta {
 	t := &topDelta{}
 	var walk func(n *node, d int, prefix hash)
 	walk = func(n *node, d int, prefix hash) {
@@ -192,23 +195,28 @@ func topLeaves(root *node) *topDelta {
 			if n.occ&(1<<s) == 0 {
 				continue
 			}
-			k := n.at(n.index(s))
-			p := prefix
+			pre := prefix
 			if d%2 == 0 {
-				p[d/2] |= byte(s) << 4
+				pre[d/2] |= byte(s) << 4
 			} else {
-				p[d/2] |= byte(s)
+				pre[d/2] |= byte(s)
 			}
+			k := n.at(n.index(s))
 			switch {
 			case k.leaf != nil:
-				t.upperKeys = append(t.upperKeys, k.leaf.kh)
-				t.upper = append(t.upper, &k.leaf.vh)
-			case d+1 == memDepth:
-				h := k.hash
-				t.bucketIDs = append(t.bucketIDs, p)
-				t.bucketRoot = append(t.bucketRoot, &h)
+				if p < 0 || partOf(&k.leaf.kh) == p {
+					t.upperKeys = append(t.upperKeys, k.leaf.kh)
+					t.upper = append(t.upper, &k.leaf.vh)
+				}
+			case k.n == nil: // a persisted bucket, at depth memDepth
+				if p < 0 || partOf(&pre) == p {
+					h := k.hash
+					t.bucketIDs = append(t.bucketIDs, pre)
+					t.bucketRoot = append(t.bucketRoot, &h)
+				}
+			case p >= 0 && d < 2 && !canReach(&pre, d+1, p):
 			default:
-				walk(k.n, d+1, p)
+				walk(k.n, d+1, pre)
 			}
 		}
 	}
@@ -216,56 +224,57 @@ func topLeaves(root *node) *topDelta {
 	return t
 }
 
-// chunks splits a full set of top leaves into checkpoint chunks.
-func (t *topDelta) chunks() [][]byte {
-	var out [][]byte
-	per := checkpointChunk / 66
-	for i, j := 0, 0; i < len(t.upperKeys) || j < len(t.bucketIDs); {
-		c := &topDelta{}
-		for ; i < len(t.upperKeys) && c.len() < per; i++ {
-			c.upperKeys = append(c.upperKeys, t.upperKeys[i])
-			c.upper = append(c.upper, t.upper[i])
+// canReach says whether a key hash or bucket prefix starting with the
+// first d nibbles (d <= 2) of pre can be in partition p.
+func canReach(pre *hash, d, p int) bool {
+	for b := 0; b < 256; b++ {
+		if b%topParts == p && (d == 2 && byte(b) == pre[0] || d == 1 && byte(b)>>4 == pre[0]>>4) {
+			return true
 		}
-		for ; j < len(t.bucketIDs) && c.len() < per; j++ {
-			c.bucketIDs = append(c.bucketIDs, t.bucketIDs[j])
-			c.bucketRoot = append(c.bucketRoot, t.bucketRoot[j])
-		}
-		out = append(out, c.encode())
 	}
-	return out
+	return false
 }
 
-// topState is what Open learns about the top leaves.
-type topState struct {
-	checkpoint int64 // height of the checkpoint in use (0: none)
-	chunks     int   // its number of chunks
-	journal    []int64
-	bytes      int // journal bytes since the checkpoint
-	ckptBytes  int
+// encodePart is partition p as of commit h.
+func encodePart(root *node, p int, h int64) []byte {
+	return append(binary.BigEndian.AppendUint64(nil, uint64(h)), topLeaves(root, p).encode()...)
 }
 
-// loadTop reads the checkpoint and the journal after it, up to height, and
+// writeTop writes the top's share of commit h: its journal entry,
+// partition h mod topParts of the new top, and the deletion of the journal
+// entry no partition needs any more.
+func writeTop(set func(k, v []byte) error, del func(k []byte) error, b *batch, h int64) error {
+	if err := set(journalKey(h), deltaOf(b).encode()); err != nil {
+		return err
+	}
+	p := int(h % int64(topParts))
+	if err := set(partKey(p), encodePart(b.root, p, h)); err != nil {
+		return err
+	}
+	if old := h - int64(topParts) + 1; old > 0 {
+		return del(journalKey(old))
+	}
+	return nil
+}
+
+// writeAllParts writes every partition as of commit h, for a first commit
+// written in pieces (it has no journal entry).
+func writeAllParts(set func(k, v []byte) error, root *node, h int64) error {
+	for p := 0; p < topParts; p++ {
+		if err := set(partKey(p), encodePart(root, p, h)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// loadTop reads the partitions and the journal, up to height, and
 // rebuilds the in-memory levels.
 func (db *DB) loadTop(height int64) (*node, error) {
 	upper, buckets := map[hash]hash{}, map[hash]hash{}
-	st := topState{}
+	partAt := make([]int64, topParts) // height of each partition (0: none yet)
 	txn := db.bdb.NewTransaction(false)
 	defer txn.Discard()
-	if it, err := txn.Get(topMetaKey); err == nil {
-		err = it.Value(func(v []byte) error {
-			if len(v) != 8 {
-				return errCorruptTop
-			}
-			st.checkpoint = int64(binary.BigEndian.Uint64(v))
-			return nil
-		})
-		if err != nil {
-			return nil, fmt.Errorf("trie checkpoint record: %w", err)
-		}
-	} else if !errors.Is(err, badger.ErrKeyNotFound) {
-		return nil, err
-	}
-	var garbage [][]byte
 	scan := func(prefix []byte, fn func(k, v []byte) error) error {
 		opts := badger.DefaultIteratorOptions
 		opts.Prefix = prefix
@@ -279,70 +288,42 @@ func (db *DB) loadTop(height int64) (*node, error) {
 		}
 		return nil
 	}
-	err := scan([]byte{nsTop, 'c'}, func(k, v []byte) error {
-		if len(k) != 14 {
+	err := scan([]byte{nsTop, 'p'}, func(k, v []byte) error {
+		if len(k) != 3 || int(k[2]) >= topParts || len(v) < 8 {
 			return errCorruptTop
 		}
-		if int64(binary.BigEndian.Uint64(k[2:])) != st.checkpoint {
-			garbage = append(garbage, slices.Clone(k)) // an unadopted checkpoint
-			return nil
-		}
-		if int(binary.BigEndian.Uint32(k[10:])) != st.chunks {
-			return fmt.Errorf("%w: checkpoint chunk missing", errCorruptTop)
-		}
-		st.chunks++
-		st.ckptBytes += len(v)
-		return applyDelta(v, upper, buckets)
+		p := int(k[2])
+		partAt[p] = int64(binary.BigEndian.Uint64(v))
+		return applyDelta(v[8:], upper, buckets, func(q int) bool { return q == p })
 	})
 	if err != nil {
 		return nil, err
 	}
-	err = scan([]byte{nsTop, 'j'}, func(k, v []byte) error {
+	err = scan([]byte{nsTop, 'j'}, func(k, v []byte) error { // in height order
 		if len(k) != 10 {
 			return errCorruptTop
 		}
 		h := int64(binary.BigEndian.Uint64(k[2:]))
-		if h <= st.checkpoint {
-			garbage = append(garbage, slices.Clone(k))
-			return nil
-		}
 		if h > height {
 			return fmt.Errorf("%w: journal entry %d above the committed height %d", errCorruptTop, h, height)
 		}
-		st.journal = append(st.journal, h)
-		st.bytes += len(v)
-		return applyDelta(v, upper, buckets)
+		return applyDelta(v, upper, buckets, func(p int) bool { return h > partAt[p] })
 	})
 	if err != nil {
 		return nil, err
 	}
-	if len(garbage) > 0 {
-		wb := db.bdb.NewWriteBatch()
-		for _, k := range garbage {
-			if err := wb.Delete(k); err != nil {
-				wb.Cancel()
-				return nil, err
-			}
-		}
-		if err := wb.Flush(); err != nil {
-			return nil, err
-		}
-	}
 	root := &node{}
-	ids := slices.SortedFunc(mapKeys(buckets), cmpHash)
-	for _, id := range ids {
+	for _, id := range slices.SortedFunc(mapKeys(buckets), cmpHash) {
 		if err := placeNode(root, &id, buckets[id]); err != nil {
 			return nil, err
 		}
 	}
-	khs := slices.SortedFunc(mapKeys(upper), cmpHash)
-	for _, kh := range khs {
+	for _, kh := range slices.SortedFunc(mapKeys(upper), cmpHash) {
 		if err := placeLeaf(root, 0, &leaf{kh: kh, vh: upper[kh]}); err != nil {
 			return nil, err
 		}
 	}
 	rehash(root)
-	db.topSt = st
 	return root, nil
 }
 
@@ -354,66 +335,4 @@ func mapKeys(m map[hash]hash) func(func(hash) bool) {
 			}
 		}
 	}
-}
-
-// maybeCheckpoint writes a checkpoint of the top as of the last commit when
-// the journal has grown past the checkpoint's own size, so that Open never
-// replays more than about twice the top's size.
-func (db *DB) maybeCheckpoint() error {
-	st := &db.topSt
-	if st.bytes < max(checkpointMin, st.ckptBytes) {
-		return nil
-	}
-	return db.writeCheckpoint(topLeaves(db.top), db.height, nil)
-}
-
-// writeCheckpoint writes the full top leaves t as the checkpoint of height
-// c, then adopts it in one transaction (with extra, if given, the commit
-// record of a first commit written in pieces).
-func (db *DB) writeCheckpoint(t *topDelta, c int64, extra func(*badger.Txn) error) error {
-	chunks := t.chunks()
-	wb := db.bdb.NewWriteBatch()
-	size := 0
-	for i, ch := range chunks {
-		size += len(ch)
-		if err := wb.Set(chunkKey(c, i), ch); err != nil {
-			wb.Cancel()
-			return fmt.Errorf("write trie checkpoint: %w", err)
-		}
-	}
-	if err := wb.Flush(); err != nil {
-		return fmt.Errorf("write trie checkpoint: %w", err)
-	}
-	if err := commitHook(c, "before-checkpoint-adopt"); err != nil {
-		return err
-	}
-	old := db.topSt
-	err := db.bdb.Update(func(txn *badger.Txn) error {
-		if err := txn.Set(topMetaKey, binary.BigEndian.AppendUint64(nil, uint64(c))); err != nil {
-			return err
-		}
-		for _, h := range old.journal {
-			if h <= c {
-				if err := txn.Delete(journalKey(h)); err != nil {
-					return err
-				}
-			}
-		}
-		if old.checkpoint != c {
-			for i := 0; i < old.chunks; i++ {
-				if err := txn.Delete(chunkKey(old.checkpoint, i)); err != nil {
-					return err
-				}
-			}
-		}
-		if extra != nil {
-			return extra(txn)
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("adopt trie checkpoint %d: %w", c, err)
-	}
-	db.topSt = topState{checkpoint: c, chunks: len(chunks), ckptBytes: size}
-	return nil
 }

@@ -33,6 +33,13 @@ import (
 // depth memDepth (stored under nsUpper). The app never reads the trie to
 // read state: values are stored raw under nsState.
 
+// smallBucket is the most leaves a bucket may have and stay in memory (and
+// in the journal) rather than in a Badger entry of its own: at 10^6 keys
+// nine keys in ten are in such buckets or above them, so a changed key
+// costs one Badger entry besides its value in one case in ten. Memory stays
+// bounded: at most 16^memDepth small buckets.
+const smallBucket = 3
+
 // memDepth is the depth of the persisted buckets. Changing it
 // changes the storage layout (not the root): a store written with one value
 // must be opened with the same. A variable only so that tests can move the
@@ -289,8 +296,9 @@ type batch struct {
 	// buckets are the roots of the buckets this block rewrote (nil:
 	// removed), by prefix.
 	buckets map[hash]*node
-	// upper are the leaves at depth <= memDepth this block placed (vh) or
-	// moved away from there (nil), by key hash.
+	// upper are the leaves held in memory (above depth memDepth or in a
+	// small bucket) this block placed (vh) or moved away from there (nil),
+	// by key hash.
 	upper map[hash]*hash
 }
 
@@ -307,7 +315,7 @@ func (b *batch) apply(ops []op) error {
 	if root.gen != b.gen {
 		root = root.clone(b.gen)
 	}
-	if _, err := b.updateNode(root, 0, ops); err != nil {
+	if _, err := b.updateNode(root, 0, ops, false); err != nil {
 		return err
 	}
 	b.root = root
@@ -322,11 +330,19 @@ func (b *batch) rootHash() hash { return b.root.hash() }
 func (b *batch) updateSlot(cur kid, d int, ops []op) (kid, error) {
 	switch cur.kind() {
 	case kNode:
+		persisted := d == memDepth && cur.n == nil
+		if d == memDepth && !persisted {
+			// A small bucket held in memory: its leaves are re-recorded
+			// below for as long as it stays small.
+			for _, l := range leavesOf(cur.n, -1) {
+				b.upper[l.kh] = nil
+			}
+		}
 		n, err := b.mutable(cur, d, &ops[0].kh)
 		if err != nil {
 			return kid{}, err
 		}
-		return b.updateNode(n, d, ops)
+		return b.updateNode(n, d, ops, persisted)
 	case kLeaf:
 		if d <= memDepth {
 			b.upper[cur.leaf.kh] = nil // re-recorded below if it stays up here
@@ -348,7 +364,30 @@ func (b *batch) updateSlot(cur kid, d int, ops []op) (kid, error) {
 	if d >= 64 {
 		return kid{}, fmt.Errorf("two keys with the same SHA-256 hash %x", sets[0].kh)
 	}
-	return b.updateNode(&node{gen: b.gen}, d, sets)
+	return b.updateNode(&node{gen: b.gen}, d, sets, false)
+}
+
+// leavesOf lists the leaves under n, or returns nil as soon as there are
+// more than limit (limit < 0: no limit).
+func leavesOf(n *node, limit int) []*leaf {
+	var out []*leaf
+	var walk func(n *node) bool
+	walk = func(n *node) bool {
+		for _, r := range n.refs {
+			if r.leaf != nil {
+				if out = append(out, r.leaf); limit >= 0 && len(out) > limit {
+					return false
+				}
+			} else if !walk(r.n) {
+				return false
+			}
+		}
+		return true
+	}
+	if !walk(n) {
+		return nil
+	}
+	return out
 }
 
 // mergeLeaf returns ops with the existing leaf l added as a set, unless ops
@@ -375,7 +414,7 @@ func (b *batch) leafKid(d int, l *leaf) kid {
 // d on kh's path.
 func (b *batch) mutable(cur kid, d int, kh *hash) (*node, error) {
 	n := cur.n
-	if d == memDepth {
+	if n == nil { // a persisted bucket, at depth memDepth
 		id := bucketOf(kh)
 		if n = b.buckets[id]; n != nil {
 			return n, nil
@@ -393,7 +432,8 @@ func (b *batch) mutable(cur kid, d int, kh *hash) (*node, error) {
 
 // updateNode applies ops to n (owned by the batch) at depth d and returns
 // the slot content it becomes: itself, a leaf (one key left) or empty.
-func (b *batch) updateNode(n *node, d int, ops []op) (kid, error) {
+// persisted says whether n is a bucket root stored in Badger.
+func (b *batch) updateNode(n *node, d int, ops []op, persisted bool) (kid, error) {
 	for i := 0; i < len(ops); {
 		s := nibble(&ops[i].kh, d)
 		j := i + 1
@@ -408,7 +448,7 @@ func (b *batch) updateNode(n *node, d int, ops []op) (kid, error) {
 		i = j
 	}
 	if d > 0 && (n.count() == 0 || n.count() == 1 && n.refs[0].leaf != nil) {
-		if d == memDepth {
+		if persisted {
 			b.buckets[bucketOf(&ops[0].kh)] = nil
 		}
 		if n.count() == 0 {
@@ -416,11 +456,21 @@ func (b *batch) updateNode(n *node, d int, ops []op) (kid, error) {
 		}
 		return b.leafKid(d, n.refs[0].leaf), nil
 	}
-	k := kid{hash: n.hash()}
+	k := kid{hash: n.hash(), n: n}
 	if d == memDepth {
-		b.buckets[bucketOf(&ops[0].kh)] = n // seen from above by hash only
-	} else {
-		k.n = n
+		if small := leavesOf(n, smallBucket); small != nil {
+			// Small enough to keep in memory with the levels above, its
+			// leaves journaled like theirs.
+			if persisted {
+				b.buckets[bucketOf(&ops[0].kh)] = nil
+			}
+			for _, l := range small {
+				b.upper[l.kh] = &l.vh
+			}
+		} else {
+			b.buckets[bucketOf(&ops[0].kh)] = n
+			k.n = nil // seen from above by hash only
+		}
 	}
 	return k, nil
 }

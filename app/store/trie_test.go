@@ -71,12 +71,12 @@ func withMemDepth(t tb, d int) {
 	t.Cleanup(func() { memDepth = old })
 }
 
-// withCheckpointMin makes the store checkpoint its in-memory levels once
-// the journal reaches n bytes (0: whenever it outgrows the checkpoint).
-func withCheckpointMin(t tb, n int) {
-	old := checkpointMin
-	checkpointMin = n
-	t.Cleanup(func() { checkpointMin = old })
+// withTopParts splits the checkpoint of the in-memory levels into n
+// partitions, so that a few commits roll through all of them.
+func withTopParts(t tb, n int) {
+	old := topParts
+	topParts = n
+	t.Cleanup(func() { topParts = old })
 }
 
 func openDir(t tb, dir string) *DB {
@@ -131,7 +131,7 @@ func checkProofs(t tb, v *View, m map[string][]byte, keys [][]byte) {
 func TestRootMatchesReference(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		withMemDepth(t, rapid.SampledFrom([]int{1, 2, 5}).Draw(t, "memDepth"))
-		withCheckpointMin(t, rapid.SampledFrom([]int{0, 300, checkpointMin}).Draw(t, "checkpointMin"))
+		withTopParts(t, rapid.SampledFrom([]int{1, 3, topParts}).Draw(t, "topParts"))
 		dir, err := os.MkdirTemp("", "store-prop")
 		if err != nil {
 			t.Fatal(err)
@@ -556,88 +556,53 @@ func TestCrashAtCommitPoints(t *testing.T) {
 	}
 }
 
-// TestCrashWhileCheckpointing stops a commit after the checkpoint of the
-// in-memory levels is written and before it is adopted, and reopens a copy
-// of the disk taken there: the block is committed (its journal entry
-// stands), the unadopted chunks are ignored and removed, and the next
-// checkpoint is adopted normally.
-func TestCrashWhileCheckpointing(t *testing.T) {
+// TestJournalRollsOver commits many more blocks than there are checkpoint
+// partitions, reopening now and then: the root always matches the
+// reference, and the journal never holds more than one entry per
+// partition (each commit deletes the one no partition needs any more).
+func TestJournalRollsOver(t *testing.T) {
 	withMemDepth(t, 2)
-	withCheckpointMin(t, 0)
+	withTopParts(t, 5)
 	dir := t.TempDir()
 	db := openDir(t, dir)
+	defer func() { db.Close() }()
 	m := map[string][]byte{}
-	var keys [][]byte
-	write := func(db *DB, h int64) {
+	for h := int64(1); h <= 40; h++ {
 		var ch []Change
-		for i := 0; i < 400; i++ {
-			k := []byte(fmt.Sprintf("k%d", (i*7+int(h)*13)%600))
-			v := []byte(fmt.Sprintf("v%d-%d", h, i))
+		for i := 0; i < 60; i++ {
+			k := []byte(fmt.Sprintf("k%d", (i*11+int(h)*17)%500))
+			if (i+int(h))%7 == 0 {
+				ch = append(ch, Change{Key: k})
+				delete(m, string(k))
+				continue
+			}
+			v := []byte(fmt.Sprintf("h%d-%d", h, i))
 			ch = append(ch, Change{Key: k, Value: v})
 			m[string(k)] = v
 		}
 		mustStage(t, db, ch)
 		mustCommit(t, db, h)
-	}
-	for i := 0; i < 600; i++ {
-		keys = append(keys, []byte(fmt.Sprintf("k%d", i)))
-	}
-	write(db, 1)
-	var image string
-	SetCommitHook(func(h int64, p string) error {
-		if p == "before-checkpoint-adopt" {
-			image = copyDir(t, dir)
-			return errCrash
+		if h%6 == 0 {
+			db.Close()
+			db = openDir(t, dir)
 		}
-		return nil
-	})
-	var crashed int64
-	var root []byte
-	for h := int64(2); h < 40 && crashed == 0; h++ {
-		var ch []Change
-		for i := 0; i < 300; i++ {
-			k := []byte(fmt.Sprintf("k%d", (i*11+int(h)*17)%600))
-			ch = append(ch, Change{Key: k, Value: []byte(fmt.Sprintf("h%d", h))})
-			m[string(k)] = []byte(fmt.Sprintf("h%d", h))
+		if _, root := db.LastCommit(); !bytes.Equal(root, refRoot(m)) {
+			t.Fatalf("height %d: root %X, reference %X", h, root, refRoot(m))
 		}
-		root = mustStage(t, db, ch)
-		if err := db.Commit(h, h*1000); errors.Is(err, errCrash) {
-			crashed = h
-		} else if err != nil {
-			t.Fatal(err)
+		v := db.View()
+		n := 0
+		it := v.txn.NewIterator(badger.IteratorOptions{Prefix: []byte{nsTop, 'j'}})
+		for it.Rewind(); it.Valid(); it.Next() {
+			if jh := int64(binary.BigEndian.Uint64(it.Item().Key()[2:])); jh <= h-int64(topParts)+1 {
+				t.Fatalf("height %d: journal entry %d outlived every partition", h, jh)
+			}
+			n++
 		}
-	}
-	SetCommitHook(func(int64, string) error { return nil })
-	if crashed == 0 {
-		t.Fatal("no checkpoint was taken")
-	}
-	db.Close()
-	re := openDir(t, image)
-	if h, r := re.LastCommit(); h != crashed || !bytes.Equal(r, root) {
-		t.Fatalf("reopened at %d %X, want %d %X", h, r, crashed, root)
-	}
-	v := re.View()
-	checkProofs(t, v, m, keys)
-	it := v.txn.NewIterator(badger.IteratorOptions{Prefix: []byte{nsTop, 'c'}})
-	for it.Rewind(); it.Valid(); it.Next() {
-		if c := int64(binary.BigEndian.Uint64(it.Item().Key()[2:])); c != re.topSt.checkpoint {
-			t.Fatalf("chunk of unadopted checkpoint %d left behind (in use: %d)", c, re.topSt.checkpoint)
+		it.Close()
+		v.Discard()
+		if n > topParts-1 {
+			t.Fatalf("height %d: %d journal entries", h, n)
 		}
-	}
-	it.Close()
-	v.Discard()
-	for h := crashed + 1; h < crashed+8; h++ {
-		write(re, h)
-	}
-	h, last := re.LastCommit()
-	re.Close()
-	re = openDir(t, image)
-	defer re.Close()
-	if h2, r2 := re.LastCommit(); h2 != h || !bytes.Equal(r2, last) || !bytes.Equal(last, refRoot(m)) {
-		t.Fatalf("reopened at %d %X, want %d %X (reference %X)", h2, r2, h, last, refRoot(m))
-	}
-	if re.topSt.checkpoint <= crashed {
-		t.Fatalf("no checkpoint adopted after the crash (checkpoint at %d)", re.topSt.checkpoint)
 	}
 }
 
