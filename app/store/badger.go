@@ -229,11 +229,12 @@ func (db *DB) Stage(changes []Change) ([]byte, error) {
 	}
 	if db.b == nil {
 		db.gen++
-		db.b = newBatch(db.gen, db, db.top)
+		db.b = newBatch(db.gen, db, db.top, len(changes))
 		db.rtxn = db.bdb.NewTransaction(false)
 	}
 	ops := make([]op, len(changes))
 	for i, c := range changes {
+		ops[i].seq = i
 		ops[i].kh = sha256.Sum256(c.Key)
 		if c.Value == nil {
 			ops[i].del = true
@@ -296,7 +297,7 @@ func (db *DB) Commit(height, timeNs int64) error {
 	}
 	b := db.b
 	if b == nil {
-		b = newBatch(db.gen, db, db.top) // a block that wrote nothing
+		b = newBatch(db.gen, db, db.top, 0) // a block that wrote nothing
 	}
 	rootHash := b.rootHash()
 	root := rootHash[:]

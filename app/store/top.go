@@ -17,7 +17,7 @@ import (
 //
 //   - a journal entry: the top leaves this commit changed ('t' 'j' height);
 //   - one partition of a rolling checkpoint: the top leaves are split into
-//     topParts partitions by the first byte of their key hash (or bucket
+//     topParts partitions by the first 10 bits of their key hash (or bucket
 //     prefix), and commit h rewrites partition h mod topParts in full,
 //     stamped with h ('t' 'p' partition). Every partition is thus at most
 //     topParts-1 commits old, and commit h deletes the journal entry of
@@ -32,17 +32,23 @@ import (
 
 const nsTop byte = 't'
 
-// topParts is the number of checkpoint partitions; a variable only so that
-// tests can roll through all of them in a few commits.
-var topParts = 256
+// topParts is the number of checkpoint partitions. With about as many
+// partitions as a block's journal entry is smaller than the whole top, a
+// commit writes about as much checkpoint as journal, and Open reads about
+// as much journal as checkpoint: 1,024 for 10^6 keys and 1,000-key blocks.
+// A variable only so that tests can roll through all of them in a few
+// commits.
+var topParts = fullParts
+
+const fullParts = 1 << 10
 
 func journalKey(h int64) []byte {
 	return binary.BigEndian.AppendUint64([]byte{nsTop, 'j'}, uint64(h))
 }
 
-func partKey(p int) []byte { return []byte{nsTop, 'p', byte(p)} }
+func partKey(p int) []byte { return binary.BigEndian.AppendUint16([]byte{nsTop, 'p'}, uint16(p)) }
 
-func partOf(h *hash) int { return int(h[0]) % topParts }
+func partOf(h *hash) int { return int(binary.BigEndian.Uint16(h[:2])>>6) % topParts }
 
 // topDelta is a set of top-leaf changes: upper leaves (key hash -> value
 // hash, nil = gone) and bucket roots (prefix -> root hash, nil = gone).
@@ -214,7 +220,7 @@ func topLeaves(root *node, p int) *topDelta {
 					t.bucketIDs = append(t.bucketIDs, pre)
 					t.bucketRoot = append(t.bucketRoot, &h)
 				}
-			case p >= 0 && d < 2 && !canReach(&pre, d+1, p):
+			case p >= 0 && topParts == fullParts && !canReach(&pre, d+1, p):
 			default:
 				walk(k.n, d+1, pre)
 			}
@@ -225,14 +231,13 @@ func topLeaves(root *node, p int) *topDelta {
 }
 
 // canReach says whether a key hash or bucket prefix starting with the
-// first d nibbles (d <= 2) of pre can be in partition p.
+// first d nibbles of pre can be in partition p (of fullParts).
 func canReach(pre *hash, d, p int) bool {
-	for b := 0; b < 256; b++ {
-		if b%topParts == p && (d == 2 && byte(b) == pre[0] || d == 1 && byte(b)>>4 == pre[0]>>4) {
-			return true
-		}
+	bits10 := int(binary.BigEndian.Uint16(pre[:2]) >> 6)
+	if d >= 3 {
+		return bits10 == p
 	}
-	return false
+	return bits10>>(10-4*d) == p>>(10-4*d)
 }
 
 // encodePart is partition p as of commit h.
@@ -289,10 +294,10 @@ func (db *DB) loadTop(height int64) (*node, error) {
 		return nil
 	}
 	err := scan([]byte{nsTop, 'p'}, func(k, v []byte) error {
-		if len(k) != 3 || int(k[2]) >= topParts || len(v) < 8 {
+		if len(k) != 4 || int(binary.BigEndian.Uint16(k[2:])) >= topParts || len(v) < 8 {
 			return errCorruptTop
 		}
-		p := int(k[2])
+		p := int(binary.BigEndian.Uint16(k[2:]))
 		partAt[p] = int64(binary.BigEndian.Uint64(v))
 		return applyDelta(v[8:], upper, buckets, func(q int) bool { return q == p })
 	})

@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
@@ -260,16 +261,26 @@ func decodeNode(b []byte, depth int) (*node, []byte, error) {
 
 // ---- batch update ----
 
-// op is one write: a set of kh to vh, or a delete.
+// op is one write: a set of kh to vh, or a delete; seq is its place in
+// the Stage call.
 type op struct {
 	kh, vh hash
 	del    bool
+	seq    int
 }
 
 // sortOps orders ops by key hash and keeps the last write of each key, as
 // applying them one by one would.
 func sortOps(ops []op) []op {
-	slices.SortStableFunc(ops, func(a, b op) int { return bytes.Compare(a.kh[:], b.kh[:]) })
+	slices.SortFunc(ops, func(a, b op) int {
+		if x, y := binary.BigEndian.Uint64(a.kh[:8]), binary.BigEndian.Uint64(b.kh[:8]); x != y {
+			return cmp.Compare(x, y)
+		}
+		if c := bytes.Compare(a.kh[8:], b.kh[8:]); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.seq, b.seq)
+	})
 	out := ops[:0]
 	for i := range ops {
 		if len(out) > 0 && out[len(out)-1].kh == ops[i].kh {
@@ -302,8 +313,9 @@ type batch struct {
 	upper map[hash]*hash
 }
 
-func newBatch(gen uint64, src nodeSource, root *node) *batch {
-	return &batch{gen: gen, src: src, root: root, buckets: map[hash]*node{}, upper: map[hash]*hash{}}
+// newBatch starts a block's batch; hint is the number of writes expected.
+func newBatch(gen uint64, src nodeSource, root *node, hint int) *batch {
+	return &batch{gen: gen, src: src, root: root, buckets: make(map[hash]*node, hint), upper: make(map[hash]*hash, 4*hint)}
 }
 
 // apply folds sorted, deduplicated ops into the trie.

@@ -685,3 +685,41 @@ func TestDiscardLeavesCommitted(t *testing.T) {
 		t.Fatal("a discarded write became visible")
 	}
 }
+
+// TestPartitionsCoverTheTop checks that the checkpoint partitions, walked
+// with their pruning, together list every top leaf exactly once.
+func TestPartitionsCoverTheTop(t *testing.T) {
+	for _, md := range []int{1, 2, 3, 5} {
+		withMemDepth(t, md)
+		db, _ := Open(Options{InMemory: true})
+		var ch []Change
+		for i := 0; i < 5000; i++ {
+			ch = append(ch, Change{Key: []byte(fmt.Sprintf("k%d", i)), Value: []byte("v")})
+		}
+		mustStage(t, db, ch)
+		mustCommit(t, db, 1)
+		all := topLeaves(db.top, -1)
+		seen := map[hash]int{}
+		for p := 0; p < topParts; p++ {
+			part := topLeaves(db.top, p)
+			for _, kh := range part.upperKeys {
+				seen[kh]++
+			}
+			for _, id := range part.bucketIDs {
+				seen[id]++
+			}
+		}
+		if len(seen) != all.len() {
+			t.Fatalf("memDepth %d: partitions list %d top leaves, the top has %d", md, len(seen), all.len())
+		}
+		for k, n := range seen {
+			if n != 1 {
+				t.Fatalf("memDepth %d: top leaf %x in %d partitions", md, k, n)
+			}
+		}
+		if all.len() == 0 || len(all.bucketIDs) == 0 && md < 5 {
+			t.Fatalf("memDepth %d: degenerate top (%d leaves, %d buckets)", md, len(all.upperKeys), len(all.bucketIDs))
+		}
+		db.Close()
+	}
+}
