@@ -97,7 +97,7 @@ func Open(o Options) (*DB, error) {
 	}
 	size := o.NodeCacheSize
 	if size <= 0 {
-		size = 1 << 18
+		size = 1 << 16 // every persisted bucket at 10^6 keys; ~90 MB at 10^7
 	}
 	c, _ := lru.New[hash, cachedNode](size)
 	db := &DB{bdb: bdb, cache: c}

@@ -3,6 +3,7 @@ package store
 import (
 	"encoding/binary"
 	"fmt"
+	"runtime"
 	"slices"
 	"syscall"
 	"testing"
@@ -48,14 +49,33 @@ func BenchmarkStore(b *testing.B) {
 		n    int
 	}{{"100k", 100_000}, {"1M", 1_000_000}} {
 		b.Run("state="+size.name, func(b *testing.B) {
-			db, err := Open(Options{Dir: b.TempDir()})
+			dir := b.TempDir()
+			db, err := Open(Options{Dir: dir})
 			if err != nil {
 				b.Fatal(err)
 			}
-			defer db.Close()
 			t0 := time.Now()
 			populate(b, db, size.n)
 			b.Logf("populated %d keys in %v", size.n, time.Since(t0).Round(time.Millisecond))
+			// What a restart costs, and what the in-memory levels hold.
+			db.Close()
+			t0 = time.Now()
+			if db, err = Open(Options{Dir: dir}); err != nil {
+				b.Fatal(err)
+			}
+			open := time.Since(t0)
+			var before, after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
+			top, err := db.loadTop(db.height)
+			if err != nil {
+				b.Fatal(err)
+			}
+			runtime.GC()
+			runtime.ReadMemStats(&after)
+			runtime.KeepAlive(top)
+			b.Logf("reopened in %v; the in-memory trie levels take %d MB of heap", open.Round(time.Millisecond), (int64(after.HeapAlloc)-int64(before.HeapAlloc))>>20)
+			defer db.Close()
 			for _, per := range []int{1000, 5000} {
 				b.Run(fmt.Sprintf("keys-per-block=%d", per), func(b *testing.B) { benchBlocks(b, db, size.n, per) })
 			}

@@ -79,6 +79,14 @@ func withTopParts(t tb, n int) {
 	t.Cleanup(func() { topParts = old })
 }
 
+// withSmallMemtable opens stores with an 8 MB memtable (quicker to open
+// and close in property tests that open many).
+func withSmallMemtable(t tb) {
+	old := memTableSize
+	memTableSize = 8 << 20
+	t.Cleanup(func() { memTableSize = old })
+}
+
 func openDir(t tb, dir string) *DB {
 	t.Helper()
 	db, err := Open(Options{Dir: dir})
@@ -132,6 +140,7 @@ func TestRootMatchesReference(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		withMemDepth(t, rapid.SampledFrom([]int{1, 2, 5}).Draw(t, "memDepth"))
 		withTopParts(t, rapid.SampledFrom([]int{1, 3, topParts}).Draw(t, "topParts"))
+		withSmallMemtable(t)
 		dir, err := os.MkdirTemp("", "store-prop")
 		if err != nil {
 			t.Fatal(err)
@@ -203,6 +212,7 @@ func TestRootMatchesReference(t *testing.T) {
 // app hash of a chain that built the state block by block.
 func TestRootIndependentOfOrderAndBatching(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
+		withSmallMemtable(t)
 		withMemDepth(t, rapid.SampledFrom([]int{1, 2, 5}).Draw(t, "memDepth"))
 		n := rapid.IntRange(0, 500).Draw(t, "n")
 		final := make([]Change, n)
