@@ -157,7 +157,7 @@ func placeNode(n *node, kh *hash, h hash) error {
 		k := n.get(s)
 		switch k.kind() {
 		case kEmpty:
-			k = kid{n: &node{}}
+			k = kid{n: newNode(0, 16)}
 			n.set(s, k)
 		case kLeaf:
 			return fmt.Errorf("rebuild trie: %w: leaf above node %x", errCorruptNode, kh[:(memDepth+1)/2])
@@ -184,7 +184,7 @@ func placeLeaf(n *node, d int, l *leaf) error {
 	case k.n != nil:
 		return placeLeaf(k.n, d+1, l)
 	case k.leaf != nil && d+1 < 64:
-		m := &node{}
+		m := newNode(0, 2)
 		n.set(s, kid{n: m})
 		if err := placeLeaf(m, d+1, k.leaf); err != nil {
 			return err

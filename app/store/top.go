@@ -317,7 +317,7 @@ func (db *DB) loadTop(height int64) (*node, error) {
 	if err != nil {
 		return nil, err
 	}
-	root := &node{}
+	root := newNode(0, 16)
 	for _, id := range slices.SortedFunc(mapKeys(buckets), cmpHash) {
 		if err := placeNode(root, &id, buckets[id]); err != nil {
 			return nil, err
