@@ -60,11 +60,11 @@ type DB struct {
 	height int64
 	root   []byte
 	timeNs int64
-	top    *node // committed root node; the levels above memDepth hang off it
+	top    *node // committed root node; the in-memory part of the trie hangs off it
 
 	gen     uint64
 	b       *batch      // the block being staged, nil when none
-	rtxn    *badger.Txn // reads of the committed nodes for b
+	rtxn    *badger.Txn // reads of the committed buckets for b
 	pending *Cache      // staged but uncommitted state writes
 	failed  error       // a Stage that failed midway: the block cannot commit
 }

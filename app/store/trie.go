@@ -28,11 +28,12 @@ import (
 //
 // Storage: the subtree in each slot at depth memDepth (a "bucket": the
 // keys sharing their first memDepth nibbles) is persisted in Badger as one
-// entry under its prefix and overwritten in place when it changes; the
-// nodes above (at most (16^memDepth-1)/15 of them) live only in memory and
-// are rebuilt at Open from the buckets plus the few leaves that sit above
-// depth memDepth (stored under nsUpper). The app never reads the trie to
-// read state: values are stored raw under nsState.
+// entry under its prefix and overwritten in place when it changes, unless
+// it is small enough to stay in memory; the nodes above (at most
+// (16^memDepth-1)/15 of them) live only in memory. What the in-memory part
+// hangs on is journaled and checkpointed (top.go) and rebuilt at Open. The
+// app never reads the trie to read state: values are stored raw under
+// nsState.
 
 // smallBucket is the most leaves a bucket may have and stay in memory (and
 // in the journal) rather than in a Badger entry of its own: at 10^6 keys
@@ -41,10 +42,10 @@ import (
 // bounded: at most 16^memDepth small buckets.
 const smallBucket = 3
 
-// memDepth is the depth of the persisted buckets. Changing it
-// changes the storage layout (not the root): a store written with one value
-// must be opened with the same. A variable only so that tests can move the
-// boundary up and exercise persisted nodes with few keys.
+// memDepth is the depth of the buckets. Changing it (or smallBucket, or
+// topParts) changes the storage layout, not the root: a store written with
+// one value must be opened with the same. A variable only so that tests can
+// move the boundary up and exercise persisted buckets with few keys.
 var memDepth = 5
 
 type hash = [32]byte
@@ -63,7 +64,7 @@ type leaf struct{ kh, vh hash }
 type kid struct {
 	hash hash  // leaf or node hash
 	leaf *leaf // for a leaf
-	n    *node // for a node, except a bucket root seen from above (loaded on demand)
+	n    *node // for a node, except a persisted bucket seen from above (loaded on demand)
 }
 
 func (k *kid) kind() kind {
