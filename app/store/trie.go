@@ -395,7 +395,8 @@ func (b *batch) updateSlot(cur kid, d int, ops []op) (kid, error) {
 		if d == memDepth && !persisted {
 			// A small bucket held in memory: its leaves are re-recorded
 			// below for as long as it stays small.
-			for _, l := range leavesOf(cur.n, -1) {
+			var buf [smallBucket]*leaf
+			for _, l := range leavesOf(buf[:0], cur.n, -1) {
 				b.upper[l.kh] = nil
 			}
 		}
@@ -428,25 +429,18 @@ func (b *batch) updateSlot(cur kid, d int, ops []op) (kid, error) {
 	return b.updateNode(newNode(b.gen, min(len(sets), 16)), d, sets, false)
 }
 
-// leavesOf lists the leaves under n, or returns nil as soon as there are
-// more than limit (limit < 0: no limit).
-func leavesOf(n *node, limit int) []*leaf {
-	var out []*leaf
-	var walk func(n *node) bool
-	walk = func(n *node) bool {
-		for _, r := range n.refs {
-			if r.leaf != nil {
-				if out = append(out, r.leaf); limit >= 0 && len(out) > limit {
-					return false
-				}
-			} else if !walk(r.n) {
-				return false
-			}
+// leavesOf appends the leaves under n to out, or returns nil as soon as
+// there are more than limit (limit < 0: no limit).
+func leavesOf(out []*leaf, n *node, limit int) []*leaf {
+	for _, r := range n.refs {
+		if r.leaf != nil {
+			out = append(out, r.leaf)
+		} else {
+			out = leavesOf(out, r.n, limit)
 		}
-		return true
-	}
-	if !walk(n) {
-		return nil
+		if out == nil || limit >= 0 && len(out) > limit {
+			return nil
+		}
 	}
 	return out
 }
@@ -519,7 +513,8 @@ func (b *batch) updateNode(n *node, d int, ops []op, persisted bool) (kid, error
 	}
 	k := kid{hash: n.hash(), n: n}
 	if d == memDepth {
-		if small := leavesOf(n, smallBucket); small != nil {
+		var buf [smallBucket + 1]*leaf
+		if small := leavesOf(buf[:0], n, smallBucket); small != nil {
 			// Small enough to keep in memory with the levels above, its
 			// leaves journaled like theirs.
 			if persisted {
