@@ -5,61 +5,80 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/bytepoints/bytepoints/types"
 	"github.com/dgraph-io/badger/v4"
 	lru "github.com/hashicorp/golang-lru/v2"
-	"github.com/pokt-network/smt"
 )
 
 // Badger key namespaces. State values are stored raw (reads never walk the
-// trie); the trie holds their hashes and commits to them.
+// trie); the trie's buckets and the journal of its in-memory levels
+// (top.go) commit to them.
 const (
 	nsState byte = 's'
-	nsNode  byte = 'n'
+	nsNode  byte = 'n' // + depth + prefix: a bucket (trie.go)
 	nsMeta  byte = 'm'
 )
 
-var metaKey = []byte{nsMeta, 'c'}
+var (
+	metaKey = []byte{nsMeta, 'c'}
+	// loadKey marks a first commit too large for one Badger transaction
+	// being written (a state-sync restore); Open wipes a store that has it.
+	loadKey = []byte{nsMeta, 'l'}
+)
 
 // Options configure Open.
 type Options struct {
 	Dir      string // Badger directory; ignored when InMemory
 	InMemory bool
-	// NodeCacheSize bounds the cache of committed trie nodes (immutable,
-	// content addressed, so caching them is always safe). 0 = default.
+	// NodeCacheSize bounds the cache of committed trie buckets (decoded),
+	// in buckets. 0 = default.
 	NodeCacheSize int
 	Logger        badger.Logger
 }
 
-// DB is the committed store: Badger plus the sparse Merkle commitment.
+// DB is the committed store: Badger plus the Merkle commitment (trie.go).
 //
-// A block's life: Stage(changes) folds the block's writes into the trie and
-// returns the new root (the app hash FinalizeBlock reports); Commit(height)
-// then persists, in this order, (1) the new trie nodes, which are content
-// addressed and unreferenced until step 2, so writing them early is harmless
-// if the process dies; (2) in one atomic Badger transaction the state
-// writes, the removal of orphaned nodes, and the commit record (height and
-// app hash). A crash at any instant leaves either the previous commit or the
-// new one, never a mix.
+// A block's life: Stage(changes) folds the block's writes into the trie in
+// memory and returns the new root (the app hash FinalizeBlock reports);
+// Commit(height) then writes, in one atomic Badger transaction, the state
+// writes, the rewritten buckets (overwritten in place under their prefix),
+// the journal entry of the in-memory levels and the commit record (height,
+// app hash, time). A crash at any instant leaves the previous commit or the
+// new one, never a mix; Open rebuilds the in-memory levels from what was
+// committed.
 //
 // Stage and Commit are called by one goroutine (the consensus connection);
 // View may be called concurrently from queries and sees only committed state.
 type DB struct {
 	bdb   *badger.DB
-	cache *lru.Cache[string, []byte]
+	cache *lru.Cache[hash, cachedNode]
 
-	mu     sync.RWMutex // guards height, root and timeNs against View
+	mu     sync.RWMutex // guards height, root, timeNs and top against View
 	height int64
 	root   []byte
 	timeNs int64
+	top    *node // committed root node; the in-memory part of the trie hangs off it
 
-	trie    *smt.SMT
-	nodes   *nodeStore
-	pending *Cache // staged but uncommitted state writes
-	staged  bool
+	gen     uint64
+	b       *batch      // the block being staged, nil when none
+	rtxn    *badger.Txn // reads of the committed buckets for b
+	pending *Cache      // staged but uncommitted state writes
+	failed  error       // a Stage that failed midway: the block cannot commit
 }
+
+// cachedNode is a committed bucket's root and the height that wrote it: it
+// is the bucket of every commit from that height on, until replaced.
+type cachedNode struct {
+	n      *node
+	height int64
+}
+
+// memTableSize is Badger's memtable size; a variable only so that tests can
+// reach the one-transaction limit with few keys.
+var memTableSize int64 = 128 << 20
 
 // Open opens (or creates) the store.
 func Open(o Options) (*DB, error) {
@@ -68,21 +87,38 @@ func Open(o Options) (*DB, error) {
 		bo = badger.DefaultOptions("").WithInMemory(true)
 	}
 	// One writer (the consensus connection) and read-only views: no need
-	// for Badger's write-conflict tracking.
+	// for Badger's write-conflict tracking. The memtable bounds one atomic
+	// commit to 15% of its size (about 19 MB).
 	bo = bo.WithSyncWrites(true).WithLogger(o.Logger).WithDetectConflicts(false).
-		WithNumVersionsToKeep(1).WithMemTableSize(128 << 20)
+		WithNumVersionsToKeep(1).WithMemTableSize(memTableSize)
 	bdb, err := badger.Open(bo)
 	if err != nil {
 		return nil, fmt.Errorf("open badger at %q: %w", o.Dir, err)
 	}
 	size := o.NodeCacheSize
 	if size <= 0 {
-		size = 1 << 18
+		size = 1 << 16 // every persisted bucket at 10^6 keys; ~90 MB at 10^7
 	}
-	c, _ := lru.New[string, []byte](size)
+	c, _ := lru.New[hash, cachedNode](size)
 	db := &DB{bdb: bdb, cache: c}
+	if err := db.load(); err != nil {
+		bdb.Close()
+		return nil, err
+	}
+	db.pending = NewCache(emptyReader{})
+	return db, nil
+}
+
+func (db *DB) load() error {
 	var info types.CommitInfo
-	err = bdb.View(func(txn *badger.Txn) error {
+	loading := false
+	err := db.bdb.View(func(txn *badger.Txn) error {
+		if _, err := txn.Get(loadKey); err == nil {
+			loading = true
+			return nil
+		} else if !errors.Is(err, badger.ErrKeyNotFound) {
+			return err
+		}
 		it, err := txn.Get(metaKey)
 		if errors.Is(err, badger.ErrKeyNotFound) {
 			return nil
@@ -93,126 +129,211 @@ func Open(o Options) (*DB, error) {
 		return it.Value(func(v []byte) error { return info.Unmarshal(v) })
 	})
 	if err != nil {
-		bdb.Close()
-		return nil, fmt.Errorf("read commit record: %w", err)
+		return fmt.Errorf("read commit record: %w", err)
 	}
-	db.height, db.root, db.timeNs = info.Height, info.AppHash, info.TimeNs
-	db.resetTrie()
-	return db, nil
+	if loading {
+		// A first commit written in pieces never finished: nothing was
+		// committed, so start empty.
+		if err := db.bdb.DropAll(); err != nil {
+			return fmt.Errorf("drop an unfinished first commit: %w", err)
+		}
+	}
+	top, err := db.loadTop(info.Height)
+	if err != nil {
+		return err
+	}
+	if h := top.hash(); info.Height > 0 && !bytes.Equal(h[:], info.AppHash) {
+		return fmt.Errorf("trie root %X does not match the app hash %X committed at height %d", h, info.AppHash, info.Height)
+	}
+	db.height, db.root, db.timeNs, db.top = info.Height, info.AppHash, info.TimeNs, top
+	return nil
+}
+
+// placeNode hangs the bucket root with hash h at depth memDepth on kh's
+// path, creating the in-memory nodes above it.
+func placeNode(n *node, kh *hash, h hash) error {
+	for d := 0; d < memDepth-1; d++ {
+		s := nibble(kh, d)
+		k := n.get(s)
+		switch k.kind() {
+		case kEmpty:
+			k = kid{n: newNode(0, 16)}
+			n.set(s, k)
+		case kLeaf:
+			return fmt.Errorf("rebuild trie: %w: leaf above node %x", errCorruptNode, kh[:(memDepth+1)/2])
+		}
+		n = k.n
+	}
+	s := nibble(kh, memDepth-1)
+	if k := n.get(s); k.kind() != kEmpty {
+		return fmt.Errorf("rebuild trie: %w: slot of node %x taken", errCorruptNode, kh[:(memDepth+1)/2])
+	}
+	n.set(s, kid{hash: h})
+	return nil
+}
+
+// placeLeaf inserts l under n at depth d, splitting a slot held by another
+// leaf; leaves in memory never go into a persisted bucket.
+func placeLeaf(n *node, d int, l *leaf) error {
+	s := nibble(&l.kh, d)
+	k := n.get(s)
+	switch {
+	case k.kind() == kEmpty:
+		n.set(s, kid{hash: leafHash(&l.kh, &l.vh), leaf: l})
+		return nil
+	case k.n != nil:
+		return placeLeaf(k.n, d+1, l)
+	case k.leaf != nil && d+1 < 64:
+		m := newNode(0, 2)
+		n.set(s, kid{n: m})
+		if err := placeLeaf(m, d+1, k.leaf); err != nil {
+			return err
+		}
+		return placeLeaf(m, d+1, l)
+	}
+	return fmt.Errorf("rebuild trie: %w: leaf %x falls in a persisted bucket", errCorruptNode, l.kh)
+}
+
+// rehash fills in the hashes of the in-memory nodes under n.
+func rehash(n *node) {
+	for i, r := range n.refs {
+		if r.n != nil {
+			rehash(r.n)
+			n.hashes[i] = r.n.hash()
+		}
+	}
 }
 
 // Close closes Badger. Uncommitted staged writes are dropped.
-func (db *DB) Close() error { return db.bdb.Close() }
+func (db *DB) Close() error {
+	db.Discard()
+	return db.bdb.Close()
+}
 
 // EmptyRoot is the app hash of an empty state.
-func EmptyRoot() []byte {
-	return smt.NewSparseMerkleTrie(nil, sha256.New()).Root()
-}
-
-func (db *DB) resetTrie() {
-	db.nodes = &nodeStore{db: db, ops: map[string][]byte{}}
-	db.trie = importTrie(db.nodes, db.root)
-	db.pending = NewCache(emptyReader{})
-	db.staged = false
-}
-
-func importTrie(ns smtStore, root []byte) *smt.SMT {
-	if len(root) == 0 || bytes.Equal(root, EmptyRoot()) {
-		return smt.NewSparseMerkleTrie(ns, sha256.New())
-	}
-	return smt.ImportSparseMerkleTrie(ns, sha256.New(), root)
-}
+func EmptyRoot() []byte { return slices.Clone(emptyRoot[:]) }
 
 // LastCommit is the height and app hash of the last commit (0, nil before
 // the first).
 func (db *DB) LastCommit() (int64, []byte) {
 	db.mu.RLock()
 	defer db.mu.RUnlock()
-	return db.height, append([]byte(nil), db.root...)
+	return db.height, slices.Clone(db.root)
 }
 
 // Stage folds writes into the Merkle trie and returns the resulting root.
 // It may be called several times before Commit (InitChain, then block 1).
 func (db *DB) Stage(changes []Change) ([]byte, error) {
-	for _, c := range changes {
-		var err error
+	if db.failed != nil {
+		return nil, db.failed
+	}
+	if db.b == nil {
+		db.gen++
+		db.b = newBatch(db.gen, db, db.top, len(changes))
+		db.rtxn = db.bdb.NewTransaction(false)
+	}
+	ops := make([]op, len(changes))
+	for i, c := range changes {
+		ops[i].seq = i
+		ops[i].kh = sha256.Sum256(c.Key)
 		if c.Value == nil {
-			err = db.trie.Delete(c.Key)
-			if errors.Is(err, smt.ErrKeyNotFound) {
-				err = nil
-			}
+			ops[i].del = true
 			db.pending.Delete(c.Key)
 		} else {
-			err = db.trie.Update(c.Key, c.Value)
+			ops[i].vh = sha256.Sum256(c.Value)
 			db.pending.Set(c.Key, c.Value)
 		}
-		if err != nil {
-			return nil, fmt.Errorf("stage key %x: %w", c.Key, err)
-		}
 	}
-	db.staged = true
-	return db.trie.Root(), nil
+	if err := db.b.apply(sortOps(ops)); err != nil {
+		db.failed = fmt.Errorf("stage: %w", err)
+		return nil, db.failed
+	}
+	h := db.b.rootHash()
+	return h[:], nil
+}
+
+// loadBucket reads a committed bucket for the batch being staged.
+func (db *DB) loadBucket(id, h *hash) (*node, error) {
+	if c, ok := db.cache.Get(*id); ok {
+		return c.n, nil
+	}
+	n, err := readBucket(db.rtxn, id, h)
+	if err != nil {
+		return nil, err
+	}
+	db.cache.Add(*id, cachedNode{n: n, height: db.height})
+	return n, nil
+}
+
+// readBucket reads a bucket from Badger and checks it against the hash
+// its parent holds.
+func readBucket(txn *badger.Txn, id, h *hash) (*node, error) {
+	key := bucketKey(id)
+	it, err := txn.Get(key)
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return nil, fmt.Errorf("trie bucket %x: missing", key)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("trie bucket %x: %w", key, err)
+	}
+	var n *node
+	err = it.Value(func(v []byte) error {
+		n, err = decodeBucket(v)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("trie bucket %x: %w", key, err)
+	}
+	if n.hash() != *h {
+		return nil, fmt.Errorf("trie bucket %x: %w: hash does not match its parent", key, errCorruptNode)
+	}
+	return n, nil
 }
 
 // Commit persists the staged writes as height, whose block time is timeNs.
 func (db *DB) Commit(height, timeNs int64) error {
-	if err := db.trie.Commit(); err != nil {
-		return fmt.Errorf("trie commit: %w", err)
+	if db.failed != nil {
+		return db.failed
 	}
-	root := db.trie.Root()
-	// Phase 1: new nodes (never referenced before phase 2 lands).
-	wb := db.bdb.NewWriteBatch()
-	var deletes [][]byte
-	for k, v := range db.nodes.ops { // order is irrelevant: disjoint keys, one batch
-		if v == nil {
-			deletes = append(deletes, []byte(k))
-			continue
-		}
-		if err := wb.Set(nodeKey([]byte(k)), v); err != nil {
-			wb.Cancel()
-			return fmt.Errorf("write trie nodes: %w", err)
-		}
-		// The next block starts from a lazily loaded trie and walks the
-		// same upper levels again: keep what was just written at hand.
-		db.cache.Add(k, v)
+	b := db.b
+	if b == nil {
+		b = newBatch(db.gen, db, db.top, 0) // a block that wrote nothing
 	}
-	if err := wb.Flush(); err != nil {
-		return fmt.Errorf("write trie nodes: %w", err)
-	}
-	// Phase 2: state, orphan removal and the commit record, atomically.
+	rootHash := b.rootHash()
+	root := rootHash[:]
 	meta, err := (&types.CommitInfo{Height: height, AppHash: root, TimeNs: timeNs}).Marshal()
 	if err != nil {
 		return err
 	}
+	w := db.writes(b)
 	txn := db.bdb.NewTransaction(true)
 	defer txn.Discard()
-	for _, c := range db.pending.Changes() {
-		k := stateKey(c.Key)
-		if c.Value == nil {
-			err = txn.Delete(k)
-		} else {
-			err = txn.Set(k, c.Value)
-		}
-		if err != nil {
-			return fmt.Errorf("write state (block too large for one atomic commit?): %w", err)
-		}
+	err = w.each(txn.Set, txn.Delete)
+	if errors.Is(err, badger.ErrTxnTooBig) && db.height == 0 {
+		txn.Discard()
+		return db.commitInPieces(b, w, height, timeNs, root, meta)
 	}
-	for _, d := range deletes {
-		if err := txn.Delete(nodeKey(d)); err != nil {
-			return fmt.Errorf("delete orphaned nodes: %w", err)
-		}
-		db.cache.Remove(string(d))
+	if err == nil {
+		err = writeTop(txn.Set, txn.Delete, b, height)
 	}
-	if err := txn.Set(metaKey, meta); err != nil {
-		return err
+	if err == nil {
+		err = txn.Set(metaKey, meta)
+	}
+	if err != nil {
+		return fmt.Errorf("commit height %d (block too large for one atomic commit?): %w", height, err)
 	}
 	if err := commitHook(height, "before-atomic-write"); err != nil {
 		return err
 	}
+	// Views of older heights must not find the nodes this commit replaces
+	// in the cache as if they were still current.
+	for _, id := range w.bucketIDs {
+		db.cache.Remove(id)
+	}
 	db.mu.Lock()
 	err = txn.Commit()
 	if err == nil {
-		db.height, db.root, db.timeNs = height, root, timeNs
+		db.height, db.root, db.timeNs, db.top = height, root, timeNs, b.root
 	}
 	db.mu.Unlock()
 	if err != nil {
@@ -221,15 +342,117 @@ func (db *DB) Commit(height, timeNs int64) error {
 	if err := commitHook(height, "after-atomic-write"); err != nil {
 		return err
 	}
-	// Start the next block from a lazily loaded trie so memory stays bounded
-	// by what one block touches.
-	db.resetTrie()
+	db.committed(b, height)
+	return nil
+}
+
+// commitInPieces writes a first commit too large for one transaction (a
+// state-sync restore): the marker, the entries and every partition of the
+// in-memory levels' checkpoint in batches, then the commit record and the
+// marker's removal in one transaction. A crash before that leaves the marker, and Open starts
+// from an empty store again.
+func (db *DB) commitInPieces(b *batch, w *writeSet, height, timeNs int64, root, meta []byte) error {
+	if err := db.bdb.Update(func(txn *badger.Txn) error { return txn.Set(loadKey, []byte{1}) }); err != nil {
+		return err
+	}
+	wb := db.bdb.NewWriteBatch()
+	err := w.each(wb.Set, wb.Delete)
+	if err == nil {
+		err = writeAllParts(wb.Set, b.root, height)
+	}
+	if err != nil {
+		wb.Cancel()
+		return fmt.Errorf("commit height %d: %w", height, err)
+	}
+	if err := wb.Flush(); err != nil {
+		return fmt.Errorf("commit height %d: %w", height, err)
+	}
+	if err := commitHook(height, "before-atomic-write"); err != nil {
+		return err
+	}
+	db.mu.Lock()
+	err = db.bdb.Update(func(txn *badger.Txn) error {
+		if err := txn.Set(metaKey, meta); err != nil {
+			return err
+		}
+		return txn.Delete(loadKey)
+	})
+	if err == nil {
+		db.height, db.root, db.timeNs, db.top = height, root, timeNs, b.root
+	}
+	db.mu.Unlock()
+	if err != nil {
+		return fmt.Errorf("commit height %d: %w", height, err)
+	}
+	if err := commitHook(height, "after-atomic-write"); err != nil {
+		return err
+	}
+	db.committed(b, height)
+	return nil
+}
+
+// committed caches the nodes height wrote and starts the next block.
+func (db *DB) committed(b *batch, height int64) {
+	for id, n := range b.buckets { // cache updates only: order is irrelevant
+		if n != nil {
+			db.cache.Add(id, cachedNode{n: n, height: height})
+		}
+	}
+	db.Discard()
+}
+
+// writeSet is a block's state and bucket writes in key order.
+type writeSet struct {
+	state     []Change
+	bucketIDs []hash
+	buckets   []*node
+}
+
+func (db *DB) writes(b *batch) *writeSet {
+	w := &writeSet{state: db.pending.Changes()}
+	for id := range b.buckets {
+		w.bucketIDs = append(w.bucketIDs, id)
+	}
+	slices.SortFunc(w.bucketIDs, func(a, b hash) int { return bytes.Compare(a[:], b[:]) })
+	for _, id := range w.bucketIDs {
+		w.buckets = append(w.buckets, b.buckets[id])
+	}
+	return w
+}
+
+func (w *writeSet) each(set func(k, v []byte) error, del func(k []byte) error) error {
+	for _, c := range w.state {
+		k := append([]byte{nsState}, c.Key...)
+		if c.Value == nil {
+			if err := del(k); err != nil {
+				return err
+			}
+		} else if err := set(k, c.Value); err != nil {
+			return err
+		}
+	}
+	for i := range w.bucketIDs {
+		k := bucketKey(&w.bucketIDs[i])
+		if w.buckets[i] == nil {
+			if err := del(k); err != nil {
+				return err
+			}
+		} else if err := set(k, encodeBucket(w.buckets[i])); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
 // Discard drops staged writes (used when InitChain/FinalizeBlock must be
 // redone from the last commit).
-func (db *DB) Discard() { db.resetTrie() }
+func (db *DB) Discard() {
+	if db.rtxn != nil {
+		db.rtxn.Discard()
+	}
+	db.b, db.rtxn, db.failed = nil, nil, nil
+	db.pending = NewCache(emptyReader{})
+}
 
 // commitHook lets crash tests stop the process at a chosen point of a
 // commit. It is nil in production.
@@ -239,7 +462,6 @@ var commitHook = func(height int64, point string) error { return nil }
 func SetCommitHook(h func(height int64, point string) error) { commitHook = h }
 
 func stateKey(k []byte) []byte { return append([]byte{nsState}, k...) }
-func nodeKey(k []byte) []byte  { return append([]byte{nsNode}, k...) }
 
 // ---- committed reads ----
 
@@ -250,13 +472,24 @@ type View struct {
 	Root   []byte
 	TimeNs int64 // block time of Height
 	db     *DB
+	top    *node // the in-memory trie levels of Height
 }
 
 // View opens a read view of the last commit.
 func (db *DB) View() *View {
 	db.mu.RLock()
 	defer db.mu.RUnlock()
-	return &View{txn: db.bdb.NewTransaction(false), Height: db.height, Root: append([]byte(nil), db.root...), TimeNs: db.timeNs, db: db}
+	return &View{txn: db.bdb.NewTransaction(false), Height: db.height, Root: slices.Clone(db.root), TimeNs: db.timeNs, db: db, top: db.top}
+}
+
+// loadBucket reads a bucket as of the view's commit: from the cache when
+// the cached bucket was written at or before that height (so no later
+// commit has replaced it yet), else through the view's transaction.
+func (v *View) loadBucket(id, h *hash) (*node, error) {
+	if c, ok := v.db.cache.Get(*id); ok && c.height <= v.Height {
+		return c.n, nil
+	}
+	return readBucket(v.txn, id, h)
 }
 
 // Discard releases the view.
@@ -347,89 +580,4 @@ func (emptyReader) Get([]byte) []byte                       { return nil }
 func (emptyReader) Iterator([]byte, []byte) Iterator        { return &sliceIter{} }
 func (emptyReader) ReverseIterator([]byte, []byte) Iterator { return &sliceIter{} }
 
-// ---- trie node storage ----
-
-// smtStore is the node store interface of the smt package.
-type smtStore interface {
-	Get(key []byte) ([]byte, error)
-	Set(key, value []byte) error
-	Delete(key []byte) error
-	Len() (int, error)
-	ClearAll() error
-}
-
-var errNodeMissing = errors.New("trie node missing")
-
-// nodeStore buffers the trie's node writes until Commit and reads committed
-// nodes through an LRU cache.
-type nodeStore struct {
-	db  *DB
-	ops map[string][]byte // digest -> preimage; nil = delete
-}
-
-func (n *nodeStore) Get(key []byte) ([]byte, error) {
-	if v, ok := n.ops[string(key)]; ok {
-		if v == nil {
-			return nil, errNodeMissing
-		}
-		return v, nil
-	}
-	return n.db.committedNode(key)
-}
-
-func (n *nodeStore) Set(key, value []byte) error {
-	n.ops[string(key)] = append([]byte(nil), value...)
-	return nil
-}
-
-func (n *nodeStore) Delete(key []byte) error {
-	n.ops[string(key)] = nil
-	return nil
-}
-
-func (n *nodeStore) Len() (int, error) { return 0, errors.New("nodeStore: Len unsupported") }
-func (n *nodeStore) ClearAll() error   { return errors.New("nodeStore: ClearAll unsupported") }
-
-func (db *DB) committedNode(key []byte) ([]byte, error) {
-	if v, ok := db.cache.Get(string(key)); ok {
-		return v, nil
-	}
-	var out []byte
-	err := db.bdb.View(func(txn *badger.Txn) error {
-		it, err := txn.Get(nodeKey(key))
-		if err != nil {
-			return err
-		}
-		out, err = it.ValueCopy(nil)
-		return err
-	})
-	if errors.Is(err, badger.ErrKeyNotFound) {
-		return nil, errNodeMissing
-	}
-	if err != nil {
-		return nil, err
-	}
-	db.cache.Add(string(key), out)
-	return out, nil
-}
-
-// viewNodes reads trie nodes as of a View (for proofs).
-type viewNodes struct{ v *View }
-
-func (n viewNodes) Get(key []byte) ([]byte, error) {
-	if val, ok := n.v.db.cache.Get(string(key)); ok {
-		return val, nil
-	}
-	it, err := n.v.txn.Get(nodeKey(key))
-	if errors.Is(err, badger.ErrKeyNotFound) {
-		return nil, errNodeMissing
-	}
-	if err != nil {
-		return nil, err
-	}
-	return it.ValueCopy(nil)
-}
-func (viewNodes) Set([]byte, []byte) error { return errors.New("read-only") }
-func (viewNodes) Delete([]byte) error      { return errors.New("read-only") }
-func (viewNodes) Len() (int, error)        { return 0, errors.New("unsupported") }
-func (viewNodes) ClearAll() error          { return errors.New("read-only") }
+var hits, misses int

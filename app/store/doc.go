@@ -1,9 +1,11 @@
 // Package store is the ledger's storage: a small ordered key-value interface
 // (KV) that the state machine reads and writes, an in-memory implementation
 // for tests, a copy-on-write branch (Cache) that gives every transaction and
-// every block its own view, and the committed store (DB): Badger underneath a
-// sparse Merkle trie (github.com/pokt-network/smt) whose root is the app hash
-// and which proves both membership and absence of a key.
+// every block its own view, and the committed store (DB): Badger underneath
+// a 16-ary sparse Merkle trie over hashed keys (trie.go, after Aptos'
+// Jellyfish Merkle tree) whose root is the app hash and which proves both
+// membership and absence of a key (proof.go). docs/state.md says why this
+// structure and what it costs.
 //
 // Only badger.go imports Badger; the rest of app/ sees KV and Reader.
 //
