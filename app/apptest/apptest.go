@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"sync"
 	"testing"
 
 	"github.com/bytepoints/bytepoints/app"
@@ -19,11 +20,19 @@ import (
 // ChainID of test chains.
 const ChainID = "bytepoints-test"
 
-// Key derives a deterministic Ed25519 key from a name.
+// Key derives a deterministic Ed25519 key from a name (memoised: deriving
+// one costs as much as a signature).
 func Key(name string) ed25519.PrivateKey {
+	if k, ok := keys.Load(name); ok {
+		return k.(ed25519.PrivateKey)
+	}
 	seed := sha256.Sum256([]byte("apptest/" + name))
-	return ed25519.NewKeyFromSeed(seed[:])
+	k := ed25519.NewKeyFromSeed(seed[:])
+	keys.Store(name, k)
+	return k
 }
+
+var keys sync.Map // name -> ed25519.PrivateKey
 
 // Pub is Key(name)'s public key.
 func Pub(name string) []byte { return Key(name).Public().(ed25519.PublicKey) }
@@ -86,9 +95,15 @@ func New(t testing.TB, sellers []string, params *types.Params) *Chain {
 	return NewOn(t, db, sellers, params)
 }
 
-// NewOn starts a chain on db.
+// NewOn starts a chain on db whose app checks the invariants after every
+// block (as a node with --check-invariants does).
 func NewOn(t testing.TB, db *store.DB, sellers []string, params *types.Params) *Chain {
-	a := app.New(db, app.Config{ChainID: ChainID, CheckInvariants: true})
+	return NewOnConfig(t, db, sellers, params, app.Config{ChainID: ChainID, CheckInvariants: true})
+}
+
+// NewOnConfig starts a chain on db with the app configured by cfg.
+func NewOnConfig(t testing.TB, db *store.DB, sellers []string, params *types.Params, cfg app.Config) *Chain {
+	a := app.New(db, cfg)
 	var vals []app.Validator
 	for _, s := range sellers {
 		vals = append(vals, app.Validator{PubKey: Pub(s + "/validator"), Power: app.ValidatorPower})
