@@ -20,6 +20,7 @@ const (
 	nsState byte = 's'
 	nsNode  byte = 'n' // + depth + prefix: a bucket (trie.go)
 	nsMeta  byte = 'm'
+	nsRedo  byte = 'r' // + height + chunk: the redo log of a commit too large for one transaction
 )
 
 var (
@@ -27,6 +28,9 @@ var (
 	// loadKey marks a first commit too large for one Badger transaction
 	// being written (a state-sync restore); Open wipes a store that has it.
 	loadKey = []byte{nsMeta, 'l'}
+	// redoKey marks a commit written through the redo log (redo.go): once
+	// it is set the commit has happened, and Open finishes applying it.
+	redoKey = []byte{nsMeta, 'r'}
 )
 
 // Options configure Open.
@@ -110,6 +114,9 @@ func Open(o Options) (*DB, error) {
 }
 
 func (db *DB) load() error {
+	if err := db.finishRedo(); err != nil {
+		return err
+	}
 	var info types.CommitInfo
 	loading := false
 	err := db.bdb.View(func(txn *badger.Txn) error {
@@ -309,15 +316,20 @@ func (db *DB) Commit(height, timeNs int64) error {
 	txn := db.bdb.NewTransaction(true)
 	defer txn.Discard()
 	err = w.each(txn.Set, txn.Delete)
-	if errors.Is(err, badger.ErrTxnTooBig) && db.height == 0 {
-		txn.Discard()
-		return db.commitInPieces(b, w, height, timeNs, root, meta)
-	}
 	if err == nil {
 		err = writeTop(txn.Set, txn.Delete, b, height)
 	}
 	if err == nil {
 		err = txn.Set(metaKey, meta)
+	}
+	if errors.Is(err, badger.ErrTxnTooBig) {
+		// More than one Badger transaction holds: a state-sync restore
+		// (the first commit) or a very large block.
+		txn.Discard()
+		if db.height == 0 {
+			return db.commitInPieces(b, w, height, timeNs, root, meta)
+		}
+		return db.commitRedo(b, w, height, timeNs, root, meta)
 	}
 	if err != nil {
 		return fmt.Errorf("commit height %d (block too large for one atomic commit?): %w", height, err)

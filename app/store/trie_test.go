@@ -733,3 +733,92 @@ func TestPartitionsCoverTheTop(t *testing.T) {
 		db.Close()
 	}
 }
+
+// TestLargeCommitThroughRedoLog commits a block larger than one Badger
+// transaction on top of existing state: it goes through the redo log and
+// is still atomic. A copy of the disk taken before the commit point
+// reopens at the previous commit (the orphan log dropped); one taken after
+// it reopens at the new commit (the log applied at Open); and the commit
+// that runs to the end leaves no log behind.
+func TestLargeCommitThroughRedoLog(t *testing.T) {
+	old := memTableSize
+	memTableSize = 8 << 20 // one transaction holds about 1.2 MB
+	defer func() { memTableSize = old }()
+	small := []Change{{Key: []byte("a"), Value: []byte("1")}, {Key: []byte("b"), Value: []byte("1")}}
+	m1 := map[string][]byte{"a": []byte("1"), "b": []byte("1")}
+	var big []Change
+	m2 := map[string][]byte{"a": []byte("1")}
+	big = append(big, Change{Key: []byte("b")}) // a delete in the big block
+	for i := 0; i < 30000; i++ {
+		k, v := []byte(fmt.Sprintf("key-%06d", i)), bytes.Repeat([]byte{byte(i)}, 40)
+		big = append(big, Change{Key: k, Value: v})
+		m2[string(k)] = v
+	}
+	keys := [][]byte{[]byte("a"), []byte("b"), big[1].Key, big[30000].Key, []byte("nope")}
+	for _, point := range []string{"before-atomic-write", "after-atomic-write", ""} {
+		t.Run("crash at "+point, func(t *testing.T) {
+			dir := t.TempDir()
+			db := openDir(t, dir)
+			mustStage(t, db, small)
+			mustCommit(t, db, 1)
+			root2 := mustStage(t, db, big)
+			if !bytes.Equal(root2, refRoot(m2)) {
+				t.Fatal("staged root differs from the reference")
+			}
+			var image string
+			SetCommitHook(func(h int64, p string) error {
+				if h == 2 && p == point {
+					image = copyDir(t, dir)
+					return errCrash
+				}
+				return nil
+			})
+			err := db.Commit(2, 0)
+			SetCommitHook(func(int64, string) error { return nil })
+			if (point != "") != errors.Is(err, errCrash) || (point == "" && err != nil) {
+				t.Fatalf("commit: %v", err)
+			}
+			db.Close()
+			dirs := []string{dir}
+			if image != "" {
+				dirs = append(dirs, image)
+			}
+			for _, d := range dirs {
+				re := openDir(t, d)
+				h, root := re.LastCommit()
+				want, wantH := m2, int64(2)
+				if point == "before-atomic-write" {
+					want, wantH = m1, 1
+				}
+				if h != wantH || !bytes.Equal(root, refRoot(want)) {
+					t.Fatalf("reopened at %d %X, want %d %X", h, root, wantH, refRoot(want))
+				}
+				v := re.View()
+				n := 0
+				it := v.Iterator(nil, nil)
+				for ; it.Valid(); it.Next() {
+					n++
+				}
+				it.Close()
+				if n != len(want) {
+					t.Fatalf("%d state entries, want %d", n, len(want))
+				}
+				checkProofs(t, v, want, keys)
+				logLeft := 0
+				lit := v.txn.NewIterator(badger.IteratorOptions{Prefix: []byte{nsRedo}})
+				for lit.Rewind(); lit.Valid(); lit.Next() {
+					logLeft++
+				}
+				lit.Close()
+				if logLeft != 0 {
+					t.Fatalf("%d redo log entries left", logLeft)
+				}
+				v.Discard()
+				// The chain goes on from there.
+				mustStage(t, re, []Change{{Key: []byte("after"), Value: []byte("x")}})
+				mustCommit(t, re, wantH+1)
+				re.Close()
+			}
+		})
+	}
+}
