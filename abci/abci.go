@@ -83,12 +83,14 @@ func (x *Application) InitChain(_ context.Context, req *abcitypes.RequestInitCha
 }
 
 func (x *Application) CheckTx(_ context.Context, req *abcitypes.RequestCheckTx) (*abcitypes.ResponseCheckTx, error) {
-	r := x.App.CheckTx(req.Tx)
+	stage := "check"
+	var r app.TxResult
+	if req.Type == abcitypes.CheckTxType_Recheck {
+		stage, r = "recheck", x.App.RecheckTx(req.Tx)
+	} else {
+		r = x.App.CheckTx(req.Tx)
+	}
 	if x.OnTxResult != nil {
-		stage := "check"
-		if req.Type == abcitypes.CheckTxType_Recheck {
-			stage = "recheck"
-		}
 		x.OnTxResult(stage, r.MsgType, r.Code)
 	}
 	return &abcitypes.ResponseCheckTx{Code: uint32(r.Code), Log: r.Log, Info: r.Info, Data: r.Data, Codespace: codespace(r.Code)}, nil

@@ -295,6 +295,33 @@ func (a *App) CheckTx(txBytes []byte) TxResult {
 	return a.runTx(kv, c, p)
 }
 
+// RecheckTx re-runs, after a block, what that block can have changed for
+// a transaction waiting in the mempool: its expiry, its signer's standing
+// and its idempotency pair (booked by the block?). The decoding and the
+// signature were checked at admission (the verified-signature cache finds
+// it), and the message's own checks run again when a block includes it:
+// re-running every handler for every waiting transaction after every block
+// would cost the block's work once more.
+func (a *App) RecheckTx(txBytes []byte) TxResult {
+	p, err := a.ParseTx(txBytes)
+	if err != nil {
+		return failed(err)
+	}
+	view := a.db.View()
+	defer view.Discard()
+	params := a.params.at(view)
+	if params == nil {
+		return TxResult{Code: types.CodeInternal, Log: "chain not initialised: no block committed yet"}
+	}
+	nowMs := lastBlockTimeMs(view)
+	c := &state.Ctx{Height: view.Height + 1, Time: floorDiv(nowMs, 1000), TimeMs: nowMs, Params: params, Actor: types.ActorChain, TxHash: p.Hash}
+	if _, res := ante(view, c, p); res != nil {
+		res.MsgType = MsgName(&p.Body)
+		return *res
+	}
+	return TxResult{Code: types.CodeOK, MsgType: MsgName(&p.Body)}
+}
+
 // lastBlockTimeMs is the committed block's time: what CheckTx and queries
 // use for "now" (the next block's time is not known yet).
 func lastBlockTimeMs(v *store.View) int64 { return floorDiv(v.TimeNs, 1e6) }

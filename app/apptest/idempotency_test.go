@@ -181,3 +181,27 @@ func TestKeyReuseWithAnotherMessageIsAConflict(t *testing.T) {
 	// +10 (purchase), -1 (redeem), -1 (refund of Rs 1), +10 (void).
 	require.Equal(t, uint64(118), balance(t, c, "cust"), "only the first of each pair was booked")
 }
+
+// A recheck after a block re-runs what the block can change for a waiting
+// transaction: its idempotency pair, its expiry, its signer's standing.
+func TestRecheckSeesWhatTheBlockChanged(t *testing.T) {
+	c := New(t, []string{"seller-a"}, nil)
+	op := Operator("seller-a")
+	MustOK(t, c.Do(op, &types.MsgRegisterTerminal{TerminalId: "till-1", Pubkey: Pub("a/till-1")}))
+	buy := func() *types.MsgPurchase { return &types.MsgPurchase{CustomerId: "cust", AmountPaise: 100, Flow: Flow()} }
+	booked := c.Body(op, buy())
+	waiting := c.Body(op, buy())
+	waiting.IdempotencyKey = booked.IdempotencyKey
+	waiting.ValidUntilHeight++ // the same operation re-signed: waits in a mempool
+	short := c.Body(op, buy())
+	short.ValidUntilHeight = uint64(c.Height + 2)
+	till := c.Tx("a/till-1", buy())
+	for _, tx := range [][]byte{Sign(waiting, op), Sign(short, op), till} {
+		require.Equal(t, types.CodeOK, c.App.RecheckTx(tx).Code)
+	}
+	MustOK(t, c.Block(5, Sign(booked, op))[0])
+	MustOK(t, c.Do(op, &types.MsgRevokeTerminal{TerminalId: "till-1"}))
+	require.Equal(t, types.CodeDuplicate, c.App.RecheckTx(Sign(waiting, op)).Code)
+	require.Equal(t, types.CodeExpired, c.App.RecheckTx(Sign(short, op)).Code)
+	require.Equal(t, types.CodeUnknownSigner, c.App.RecheckTx(till).Code)
+}
