@@ -188,7 +188,9 @@ func TestRecheckSeesWhatTheBlockChanged(t *testing.T) {
 	c := New(t, []string{"seller-a"}, nil)
 	op := Operator("seller-a")
 	MustOK(t, c.Do(op, &types.MsgRegisterTerminal{TerminalId: "till-1", Pubkey: Pub("a/till-1")}))
-	buy := func() *types.MsgPurchase { return &types.MsgPurchase{CustomerId: "cust", AmountPaise: 100, Flow: Flow()} }
+	buy := func() *types.MsgPurchase {
+		return &types.MsgPurchase{CustomerId: "cust", AmountPaise: 100, Flow: Flow()}
+	}
 	booked := c.Body(op, buy())
 	waiting := c.Body(op, buy())
 	waiting.IdempotencyKey = booked.IdempotencyKey
