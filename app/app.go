@@ -134,7 +134,7 @@ func (a *App) InitChain(chainID string, genesisTimeNs int64, appState []byte, va
 	if err := initGenesis(c, params, sellers); err != nil {
 		return nil, err
 	}
-	return a.stage(blk)
+	return a.stage(blk, true)
 }
 
 func matchValidators(sellers []*types.SellerRecord, vals []Validator) error {
@@ -159,12 +159,16 @@ func matchValidators(sellers []*types.SellerRecord, vals []Validator) error {
 }
 
 // stage folds a block branch into the uncommitted base and the Merkle trie.
-func (a *App) stage(blk *store.Cache) ([]byte, error) {
+// InitChain's branch is kept in base, where block 1 reads genesis; a
+// block's is not (Commit follows and drops base).
+func (a *App) stage(blk *store.Cache, keep bool) ([]byte, error) {
 	root, err := a.db.Stage(blk.Changes())
 	if err != nil {
 		return nil, err
 	}
-	blk.Write(a.base)
+	if keep {
+		blk.Write(a.base)
+	}
 	return root, nil
 }
 
@@ -216,7 +220,7 @@ func (a *App) FinalizeBlock(b Block) (res *BlockResult, err error) {
 			return nil, fmt.Errorf("block %d: %w", b.Height, err)
 		}
 	}
-	if out.AppHash, err = a.stage(blk); err != nil {
+	if out.AppHash, err = a.stage(blk, false); err != nil {
 		return nil, err
 	}
 	return out, nil

@@ -10,6 +10,7 @@ import (
 
 	"github.com/bytepoints/bytepoints/types"
 	"github.com/dgraph-io/badger/v4"
+	"github.com/dgraph-io/badger/v4/options"
 	lru "github.com/hashicorp/golang-lru/v2"
 )
 
@@ -69,7 +70,7 @@ type DB struct {
 	gen     uint64
 	b       *batch      // the block being staged, nil when none
 	rtxn    *badger.Txn // reads of the committed buckets for b
-	pending *Cache      // staged but uncommitted state writes
+	pending [][]Change  // staged but uncommitted state writes, one slice per Stage
 	failed  error       // a Stage that failed midway: the block cannot commit
 }
 
@@ -94,7 +95,7 @@ func Open(o Options) (*DB, error) {
 	// for Badger's write-conflict tracking. The memtable bounds one atomic
 	// commit to 15% of its size (about 19 MB).
 	bo = bo.WithSyncWrites(true).WithLogger(o.Logger).WithDetectConflicts(false).
-		WithNumVersionsToKeep(1).WithMemTableSize(memTableSize)
+		WithNumVersionsToKeep(1).WithMemTableSize(memTableSize).WithCompression(options.None)
 	bdb, err := badger.Open(bo)
 	if err != nil {
 		return nil, fmt.Errorf("open badger at %q: %w", o.Dir, err)
@@ -109,7 +110,6 @@ func Open(o Options) (*DB, error) {
 		bdb.Close()
 		return nil, err
 	}
-	db.pending = NewCache(emptyReader{})
 	return db, nil
 }
 
@@ -230,6 +230,7 @@ func (db *DB) LastCommit() (int64, []byte) {
 
 // Stage folds writes into the Merkle trie and returns the resulting root.
 // It may be called several times before Commit (InitChain, then block 1).
+// It keeps changes until Commit: the caller must not modify them.
 func (db *DB) Stage(changes []Change) ([]byte, error) {
 	if db.failed != nil {
 		return nil, db.failed
@@ -245,12 +246,11 @@ func (db *DB) Stage(changes []Change) ([]byte, error) {
 		ops[i].kh = sha256.Sum256(c.Key)
 		if c.Value == nil {
 			ops[i].del = true
-			db.pending.Delete(c.Key)
 		} else {
 			ops[i].vh = sha256.Sum256(c.Value)
-			db.pending.Set(c.Key, c.Value)
 		}
 	}
+	db.pending = append(db.pending, changes)
 	if err := db.b.apply(sortOps(ops)); err != nil {
 		db.failed = fmt.Errorf("stage: %w", err)
 		return nil, db.failed
@@ -421,7 +421,7 @@ type writeSet struct {
 }
 
 func (db *DB) writes(b *batch) *writeSet {
-	w := &writeSet{state: db.pending.Changes()}
+	w := &writeSet{state: db.stagedState()}
 	for id := range b.buckets {
 		w.bucketIDs = append(w.bucketIDs, id)
 	}
@@ -462,8 +462,29 @@ func (db *DB) Discard() {
 	if db.rtxn != nil {
 		db.rtxn.Discard()
 	}
-	db.b, db.rtxn, db.failed = nil, nil, nil
-	db.pending = NewCache(emptyReader{})
+	db.b, db.rtxn, db.failed, db.pending = nil, nil, nil, nil
+}
+
+// stagedState is the state writes of every Stage since the last commit; a
+// later Stage's write of a key replaces an earlier one's.
+func (db *DB) stagedState() []Change {
+	switch len(db.pending) {
+	case 0:
+		return nil
+	case 1:
+		return db.pending[0] // a block: the common case, no copy
+	}
+	merged := NewCache(emptyReader{})
+	for _, ch := range db.pending {
+		for _, c := range ch {
+			if c.Value == nil {
+				merged.Delete(c.Key)
+			} else {
+				merged.Set(c.Key, c.Value)
+			}
+		}
+	}
+	return merged.Changes()
 }
 
 // commitHook lets crash tests stop the process at a chosen point of a
