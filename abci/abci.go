@@ -181,12 +181,19 @@ func (x *Application) preverify(txs [][]byte) {
 	}
 }
 
+// events translates the app's events. CometBFT's transaction indexer
+// writes one entry per indexed attribute of every transaction, which cost
+// more than applying the transaction; only the summary event of each
+// transaction (its message type, actor, idempotency key and hash) is
+// indexed, so /tx_search finds a till's transactions and a retry's
+// original by key, and the other events travel with the results unindexed.
 func events(in []types.Event) []abcitypes.Event {
 	out := make([]abcitypes.Event, 0, len(in))
 	for _, e := range in {
 		ev := abcitypes.Event{Type: e.Type}
+		index := e.Type == types.EventTx
 		for _, a := range e.Attrs {
-			ev.Attributes = append(ev.Attributes, abcitypes.EventAttribute{Key: a.Key, Value: a.Value, Index: true})
+			ev.Attributes = append(ev.Attributes, abcitypes.EventAttribute{Key: a.Key, Value: a.Value, Index: index})
 		}
 		out = append(out, ev)
 	}

@@ -91,19 +91,26 @@ func TestABCILifecycle(t *testing.T) {
 	if res.TxResults[0].Code != 0 || res.TxResults[1].Code != uint32(types.CodeDecode) || bytes.Equal(res.AppHash, genesisHash) {
 		t.Fatalf("block 1: %+v", res.TxResults)
 	}
-	// Every movement carries an indexed event naming reason and actor.
-	found := false
+	// Every movement carries an event naming reason and actor; the tx's
+	// summary event (type, actor, idempotency key, hash) is the one indexed.
+	found, summary := false, false
 	for _, ev := range res.TxResults[0].Events {
-		if ev.Type == types.EventPointsIssued {
-			attrs := map[string]string{}
-			for _, a := range ev.Attributes {
-				attrs[a.Key] = a.Value
-				if !a.Index {
-					t.Fatalf("attribute %s not indexed", a.Key)
-				}
+		attrs := map[string]string{}
+		for _, a := range ev.Attributes {
+			attrs[a.Key] = a.Value
+			if a.Index != (ev.Type == types.EventTx) {
+				t.Fatalf("%s attribute %s: indexed %v", ev.Type, a.Key, a.Index)
 			}
-			found = attrs["reason"] == "purchase" && attrs["actor"] == "seller-a" && attrs["points"] == "100"
 		}
+		switch ev.Type {
+		case types.EventPointsIssued:
+			found = attrs["reason"] == "purchase" && attrs["actor"] == "seller-a" && attrs["points"] == "100"
+		case types.EventTx:
+			summary = attrs["msg"] == "purchase" && attrs["actor"] == "seller-a" && attrs["idempotency_key"] != ""
+		}
+	}
+	if !summary {
+		t.Fatal("no indexed summary event")
 	}
 	if !found {
 		t.Fatalf("no points_issued event: %+v", res.TxResults[0].Events)
