@@ -44,23 +44,34 @@ func CheckPurchaseAmount(p *types.Params, paise uint64) error {
 	return nil
 }
 
+// CheckIssue applies every rule a purchase's issuance must pass, without
+// booking it: the amount bounds and the seller's epoch cap. It returns the
+// points the purchase earns.
+func CheckIssue(c *state.Ctx, seller *types.SellerRecord, paise uint64) (uint64, error) {
+	if err := CheckPurchaseAmount(c.Params, paise); err != nil {
+		return 0, err
+	}
+	points, err := PointsFor(paise, EarnRate(c.Params, seller))
+	if err != nil {
+		return 0, err
+	}
+	issued := state.SellerEpoch(c.KV, seller.SellerId).IssuedPoints
+	if cap := c.Params.MaxEpochIssuePoints; points > cap || issued > cap-points {
+		return 0, types.Errorf(types.CodeInvalidAmount,
+			"seller %s has issued %d points in this settlement epoch; %d more would pass the cap of %d per epoch",
+			seller.SellerId, issued, points, cap)
+	}
+	return points, nil
+}
+
 // Issue books a purchase: the customer receives a lot of points issued by
 // the seller, and the seller pays their value into the escrow.
 func Issue(c *state.Ctx, in Purchase) (*types.PurchaseResult, error) {
-	if err := CheckPurchaseAmount(c.Params, in.AmountPaise); err != nil {
-		return nil, err
-	}
-	rate := EarnRate(c.Params, in.Seller)
-	points, err := PointsFor(in.AmountPaise, rate)
+	points, err := CheckIssue(c, in.Seller, in.AmountPaise)
 	if err != nil {
 		return nil, err
 	}
-	issued := state.SellerEpoch(c.KV, in.Seller.SellerId).IssuedPoints
-	if cap := c.Params.MaxEpochIssuePoints; points > cap || issued > cap-points {
-		return nil, types.Errorf(types.CodeInvalidAmount,
-			"seller %s has issued %d points in this settlement epoch; %d more would pass the cap of %d per epoch",
-			in.Seller.SellerId, issued, points, cap)
-	}
+	rate := EarnRate(c.Params, in.Seller)
 	payment, err := types.PaiseOfPoints(points)
 	if err != nil {
 		return nil, err

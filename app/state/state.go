@@ -67,6 +67,10 @@ type Ctx struct {
 	Params *types.Params
 	TxHash []byte
 	Actor  string // seller id (and terminal) acting, or types.ActorChain
+	// Admission is set for mempool admission (CheckTx): a handler may stop
+	// once it knows the transaction would be accepted, without booking
+	// what the block will book anyway. What it writes is dropped.
+	Admission bool
 	events []types.Event
 }
 
