@@ -71,7 +71,7 @@ type Ctx struct {
 	// once it knows the transaction would be accepted, without booking
 	// what the block will book anyway. What it writes is dropped.
 	Admission bool
-	events []types.Event
+	events    []types.Event
 }
 
 // Emit records an event. Attribute values are given as key, value pairs.
