@@ -211,13 +211,13 @@ func report(o options, rs []result) string {
 		"%d times per transport. Byte Points: pre-signed purchases by 16 terminals of the 4 sellers (`bench gen-txs`); kvstore: "+
 		"200-byte key=value txs. Committed unique tx/s are counted from the committed blocks (`bench load`).\n\n",
 		o.validators, o.validators, o.timeoutCommit, o.concurrency, o.validators, o.duration, o.rounds)
-	fmt.Fprintf(&w, "| transport | kvstore tx/s | Byte Points tx/s | ratio | kvstore p50 | Byte Points p50 | p50 at half rate | largest block | mempool-full refusals (BP) |\n")
-	fmt.Fprintf(&w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	fmt.Fprintf(&w, "| transport | kvstore tx/s | Byte Points tx/s | ratio | kvstore p50 | Byte Points p50 | p50 at half rate | largest block | blocks past round 0 (BP) | mempool-full refusals (BP) |\n")
+	fmt.Fprintf(&w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, tr := range strings.Split(o.transports, ",") {
 		kv, bp := throughputs(rs, "kvstore", tr), throughputs(rs, "bytepoints", tr)
 		var kvP50, bpP50 []float64
 		var half float64
-		maxBlock, full := 0, 0
+		maxBlock, full, late, blocks := 0, 0, 0, 0
 		for _, r := range rs {
 			if r.transport != tr {
 				continue
@@ -231,14 +231,16 @@ func report(o options, rs []result) string {
 				bpP50 = append(bpP50, r.rep.P50)
 				maxBlock = max(maxBlock, r.rep.MaxBlockTxs)
 				full += r.rep.Refused["mempool_full"]
+				late += r.rep.LateBlocks
+				blocks += r.rep.Blocks
 			}
 		}
 		ratio := 0.0
 		if median(kv) > 0 {
 			ratio = median(bp) / median(kv)
 		}
-		fmt.Fprintf(&w, "| %s | %s | %s | **%.2f** | %.2f s | %.2f s | %.2f s | %d | %d |\n", tr, span(kv), span(bp), ratio,
-			median(kvP50), median(bpP50), half, maxBlock, full)
+		fmt.Fprintf(&w, "| %s | %s | %s | **%.2f** | %.2f s | %.2f s | %.2f s | %d | %d of %d | %d |\n", tr, span(kv), span(bp), ratio,
+			median(kvP50), median(bpP50), half, maxBlock, late, blocks, full)
 	}
 	fmt.Fprintf(&w, "\nThroughputs are the range over the rounds; the ratio and latencies are medians.\n")
 	return w.String()

@@ -46,11 +46,14 @@ type Report struct {
 	Refused       map[string]int `json:"refused"`            // by code name; "mempool_full"; "transport"
 	FailedInBlock map[string]int `json:"failed_in_block"`    // committed with a non-zero code, by name
 	Blocks        int            `json:"blocks"`
-	MaxBlockTxs   int            `json:"max_block_txs"`
-	P50           float64        `json:"submit_to_commit_p50_s"`
-	P90           float64        `json:"submit_to_commit_p90_s"`
-	P99           float64        `json:"submit_to_commit_p99_s"`
-	Unused        int            `json:"unused_txs"` // left in the files when time was up
+	// LateBlocks counts blocks that needed more than one consensus round
+	// (the next block\'s last commit shows round > 0).
+	LateBlocks  int     `json:"blocks_past_round_0"`
+	MaxBlockTxs int     `json:"max_block_txs"`
+	P50         float64 `json:"submit_to_commit_p50_s"`
+	P90         float64 `json:"submit_to_commit_p90_s"`
+	P99         float64 `json:"submit_to_commit_p99_s"`
+	Unused      int     `json:"unused_txs"` // left in the files when time was up
 }
 
 // ReadTxFile reads one hex transaction per line (blank lines skipped).
@@ -217,6 +220,9 @@ func Load(ctx context.Context, o LoadOptions) (*Report, error) {
 				mu.Lock()
 				rep.Blocks++
 				rep.MaxBlockTxs = max(rep.MaxBlockTxs, len(b.Block.Txs))
+				if lc := b.Block.LastCommit; lc != nil && lc.Round > 0 && h > from {
+					rep.LateBlocks++ // block h-1, one of ours, took more than a round
+				}
 				for i, tx := range b.Block.Txs {
 					s, ok := subs[sha256.Sum256(tx)]
 					if !ok || s.committed {
@@ -277,8 +283,8 @@ func quantile(sorted []float64, q float64) float64 {
 func (r *Report) WriteText(w io.Writer) {
 	fmt.Fprintf(w, "offered %.0f tx/s (%d submitted, %d accepted by CheckTx, %d redelivered copies, %d unused)\n",
 		r.Offered, r.Submitted, r.Accepted, r.Redelivered, r.Unused)
-	fmt.Fprintf(w, "committed %.0f unique tx/s (%d in %.0f s; %d by the end of the drain), %d blocks, largest %d txs\n",
-		r.Throughput, r.Committed, r.Duration, r.CommittedAll, r.Blocks, r.MaxBlockTxs)
+	fmt.Fprintf(w, "committed %.0f unique tx/s (%d in %.0f s; %d by the end of the drain), %d blocks (%d past round 0), largest %d txs\n",
+		r.Throughput, r.Committed, r.Duration, r.CommittedAll, r.Blocks, r.LateBlocks, r.MaxBlockTxs)
 	fmt.Fprintf(w, "submit->commit p50 %.2f s, p90 %.2f s, p99 %.2f s\n", r.P50, r.P90, r.P99)
 	for _, m := range []struct {
 		what string
