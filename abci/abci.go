@@ -16,10 +16,6 @@ import (
 const (
 	AppVersion uint64 = 1
 	Version           = "0.1.0"
-	// MaxBlockTxs bounds a block so that its state writes always fit one
-	// atomic Badger commit. ProcessProposal rejects bigger blocks, so a
-	// faulty proposer cannot make every validator fail to commit.
-	MaxBlockTxs = 5000
 	// ProofOpType names our Merkle proof in ResponseQuery.ProofOps.
 	ProofOpType = "bytepoints/smt"
 )
@@ -108,8 +104,9 @@ func codespace(c types.Code) string {
 func (x *Application) PrepareProposal(_ context.Context, req *abcitypes.RequestPrepareProposal) (*abcitypes.ResponsePrepareProposal, error) {
 	var out [][]byte
 	var size int64
+	limit := x.App.MaxBlockTxs()
 	for _, tx := range req.Txs {
-		if len(out) == MaxBlockTxs {
+		if len(out) == limit {
 			break
 		}
 		if size+int64(len(tx)) > req.MaxTxBytes {
@@ -124,10 +121,11 @@ func (x *Application) PrepareProposal(_ context.Context, req *abcitypes.RequestP
 	return &abcitypes.ResponsePrepareProposal{Txs: out}, nil
 }
 
-// ProcessProposal accepts any block within the count limit: invalid
+// ProcessProposal accepts any block within the governed count limit
+// (max_block_txs, as of the last commit, the same on every validator): invalid
 // transactions in it simply fail with their codes, identically everywhere.
 func (x *Application) ProcessProposal(_ context.Context, req *abcitypes.RequestProcessProposal) (*abcitypes.ResponseProcessProposal, error) {
-	if len(req.Txs) > MaxBlockTxs {
+	if len(req.Txs) > x.App.MaxBlockTxs() {
 		return &abcitypes.ResponseProcessProposal{Status: abcitypes.ResponseProcessProposal_REJECT}, nil
 	}
 	return &abcitypes.ResponseProcessProposal{Status: abcitypes.ResponseProcessProposal_ACCEPT}, nil

@@ -82,7 +82,7 @@ func TestABCILifecycle(t *testing.T) {
 	if len(pp.Txs) != 1 || !bytes.Equal(pp.Txs[0], buy) {
 		t.Fatalf("PrepareProposal kept %d txs", len(pp.Txs))
 	}
-	big := make([][]byte, abci.MaxBlockTxs+1)
+	big := make([][]byte, x.App.MaxBlockTxs()+1)
 	if r, _ := x.ProcessProposal(ctx, &abcitypes.RequestProcessProposal{Txs: big}); r.Status != abcitypes.ResponseProcessProposal_REJECT {
 		t.Fatal("oversized block accepted")
 	}
