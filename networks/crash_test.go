@@ -14,6 +14,7 @@ import (
 
 	"github.com/bytepoints/bytepoints/app"
 	"github.com/bytepoints/bytepoints/app/store"
+	"github.com/bytepoints/bytepoints/internal/harness"
 	"github.com/bytepoints/bytepoints/networks"
 	"github.com/bytepoints/bytepoints/node"
 	"github.com/bytepoints/bytepoints/node/client"
@@ -34,7 +35,7 @@ func binary(t *testing.T) string {
 			binErr = err
 			return
 		}
-		binPath, binErr = networks.Binary(dir)
+		binPath, binErr = harness.Binary(dir)
 	})
 	if binErr != nil {
 		t.Fatal(binErr)
@@ -53,13 +54,13 @@ type committed struct {
 // oneSeller generates a one-validator TCP network in a temporary directory
 // (blocks every 150 ms; invariants checked after each block if asked) and
 // returns its home.
-func oneSeller(t *testing.T, invariants bool) networks.Home {
+func oneSeller(t *testing.T, invariants bool) node.NetworkHome {
 	t.Helper()
-	plan, err := networks.FreePortPlan(1)
+	plan, err := node.FreePortPlan(1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := networks.Generate(networks.Options{Validators: 1, Output: filepath.Join(t.TempDir(), "net"), Transport: networks.TransportTCP,
+	m, err := node.GenerateNetwork(node.NetworkOptions{Validators: 1, Output: filepath.Join(t.TempDir(), "net"), Transport: node.TransportTCP,
 		Ports: plan, TimeoutCommit: 150 * time.Millisecond, Invariants: invariants})
 	if err != nil {
 		t.Fatal(err)
@@ -83,11 +84,11 @@ func TestCrashRecovery(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 
-	var proc *networks.Process
+	var proc *harness.Process
 	start := func(env ...string) {
 		t.Helper()
 		var err error
-		if proc, err = networks.StartProcess(bin, home.Dir, env); err != nil {
+		if proc, err = harness.StartProcess(bin, home.Dir, env); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -147,11 +148,33 @@ func TestCrashRecovery(t *testing.T) {
 		}
 	}
 
+	// awaitCommits waits until the load has seen n more commits than
+	// before: each kill comes under load that is really committing.
+	awaitCommits := func(before, n int) {
+		t.Helper()
+		for {
+			mu.Lock()
+			got := len(seen)
+			mu.Unlock()
+			if got >= before+n {
+				return
+			}
+			select {
+			case <-ctx.Done():
+				t.Fatalf("the load committed %d purchases, waiting for %d", got-before, n)
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	}
 	// 1. SIGKILL at arbitrary moments under load.
 	for round := 0; round < 3; round++ {
+		mu.Lock()
+		before := len(seen)
+		mu.Unlock()
 		stop, done := make(chan struct{}), make(chan struct{})
 		go load(stop, done)
-		time.Sleep(time.Duration(700+round*450) * time.Millisecond)
+		awaitCommits(before, 3)
+		time.Sleep(time.Duration(round*170) * time.Millisecond) // the kill's moment, not an assertion
 		proc.Kill()
 		close(stop)
 		<-done
@@ -189,9 +212,6 @@ func TestCrashRecovery(t *testing.T) {
 	for _, c := range seen {
 		want[c.cust] += c.points
 	}
-	if len(seen) < 8 {
-		t.Fatalf("only %d purchases committed under load; the test did not exercise much", len(seen))
-	}
 	cl, err := client.Dial(ctx, home.RPC, key)
 	if err != nil {
 		t.Fatal(err)
@@ -224,7 +244,7 @@ func height0(ctx context.Context, rpc string) int64 {
 	return st.SyncInfo.LatestBlockHeight
 }
 
-func waitExit(p *networks.Process) <-chan struct{} {
+func waitExit(p *harness.Process) <-chan struct{} {
 	ch := make(chan struct{})
 	go func() { p.Wait(); close(ch) }()
 	return ch
@@ -233,9 +253,9 @@ func waitExit(p *networks.Process) <-chan struct{} {
 // verifyReplay restarts the node, walks every block over RPC, re-executes
 // it on a fresh in-memory app and compares app hashes; it returns the
 // balances the replay computed from the blocks' purchases.
-func verifyReplay(t *testing.T, ctx context.Context, bin string, home networks.Home, proc **networks.Process) map[string]uint64 {
+func verifyReplay(t *testing.T, ctx context.Context, bin string, home node.NetworkHome, proc **harness.Process) map[string]uint64 {
 	t.Helper()
-	p, err := networks.StartProcess(bin, home.Dir, nil)
+	p, err := harness.StartProcess(bin, home.Dir, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

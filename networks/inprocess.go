@@ -12,7 +12,7 @@ import (
 
 // StartInProcess starts the founding homes of m as nodes in this process
 // (the demo and in-process tests). Logs go to logs; metrics are off.
-func StartInProcess(m *Manifest, logs io.Writer, level string, check bool) ([]*node.Node, error) {
+func StartInProcess(m *node.Manifest, logs io.Writer, level string, check bool) ([]*node.Node, error) {
 	var nodes []*node.Node
 	for _, h := range m.Homes {
 		if !h.Founding {

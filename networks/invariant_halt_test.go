@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bytepoints/bytepoints/internal/harness"
 	"github.com/bytepoints/bytepoints/networks"
 	"github.com/bytepoints/bytepoints/node"
 	"github.com/bytepoints/bytepoints/node/client"
@@ -24,7 +25,7 @@ func TestCheckInvariantsHaltsNode(t *testing.T) {
 	home := oneSeller(t, false)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	p, err := networks.StartProcess(bin, home.Dir, nil)
+	p, err := harness.StartProcess(bin, home.Dir, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +70,7 @@ func TestCheckInvariantsHaltsNode(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	p, err = networks.StartProcess(bin, home.Dir, nil, "--check-invariants")
+	p, err = harness.StartProcess(bin, home.Dir, nil, "--check-invariants")
 	if err != nil {
 		t.Fatal(err)
 	}

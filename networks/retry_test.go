@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bytepoints/bytepoints/internal/harness"
 	"github.com/bytepoints/bytepoints/networks"
 	"github.com/bytepoints/bytepoints/node"
 	"github.com/bytepoints/bytepoints/node/client"
@@ -25,10 +26,10 @@ func TestRetryAfterNodeKillBooksOnce(t *testing.T) {
 	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	var proc *networks.Process
+	var proc *harness.Process
 	start := func() {
 		t.Helper()
-		proc, err = networks.StartProcess(bin, home.Dir, nil)
+		proc, err = harness.StartProcess(bin, home.Dir, nil)
 		require.NoError(t, err)
 		if err := networks.WaitHeight(ctx, home.RPC, height0(ctx, home.RPC)+1); err != nil {
 			log, _ := os.ReadFile(proc.Log)

@@ -75,12 +75,12 @@ func startBenchNode() error {
 		return err
 	}
 	bench.dir = dir
-	plan, err := networks.FreePortPlan(1)
+	plan, err := node.FreePortPlan(1)
 	if err != nil {
 		return err
 	}
-	m, err := networks.Generate(networks.Options{Validators: 1, Output: filepath.Join(dir, "net"), Ports: plan,
-		TimeoutCommit: 100 * time.Millisecond, Transport: networks.TransportTCP})
+	m, err := node.GenerateNetwork(node.NetworkOptions{Validators: 1, Output: filepath.Join(dir, "net"), Ports: plan,
+		TimeoutCommit: 100 * time.Millisecond, Transport: node.TransportTCP})
 	if err != nil {
 		return err
 	}

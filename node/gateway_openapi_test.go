@@ -158,10 +158,10 @@ func TestGatewayTLSAndMetrics(t *testing.T) {
 // startGatewayNetMetrics starts one node with its metrics on.
 func startGatewayNetMetrics(t *testing.T, edit func(string, *node.AppConfig), metricsURL *string) gwNode {
 	t.Helper()
-	plan, err := networks.FreePortPlan(1)
+	plan, err := node.FreePortPlan(1)
 	require.NoError(t, err)
-	m, err := networks.Generate(networks.Options{Validators: 1, Output: filepath.Join(t.TempDir(), "net"),
-		Ports: plan, TimeoutCommit: 100 * time.Millisecond, Transport: networks.TransportTCP})
+	m, err := node.GenerateNetwork(node.NetworkOptions{Validators: 1, Output: filepath.Join(t.TempDir(), "net"),
+		Ports: plan, TimeoutCommit: 100 * time.Millisecond, Transport: node.TransportTCP})
 	require.NoError(t, err)
 	h := m.Homes[0]
 	c, err := node.LoadAppConfig(h.Dir)

@@ -33,7 +33,7 @@ const pinFlow = `{"read_type":"contact-emv","cvm":"pin-online","auth":"approved"
 // gwNode is one running seller node with its home.
 type gwNode struct {
 	n    *node.Node
-	home networks.Home
+	home node.NetworkHome
 }
 
 // startGatewayNet generates and starts an in-process network of
@@ -41,10 +41,10 @@ type gwNode struct {
 // config first.
 func startGatewayNet(t *testing.T, validators int, edit func(dir string, c *node.AppConfig)) []gwNode {
 	t.Helper()
-	plan, err := networks.FreePortPlan(validators)
+	plan, err := node.FreePortPlan(validators)
 	require.NoError(t, err)
-	m, err := networks.Generate(networks.Options{Validators: validators, Output: filepath.Join(t.TempDir(), "net"),
-		Ports: plan, TimeoutCommit: 100 * time.Millisecond, Invariants: true, Transport: networks.TransportTCP})
+	m, err := node.GenerateNetwork(node.NetworkOptions{Validators: validators, Output: filepath.Join(t.TempDir(), "net"),
+		Ports: plan, TimeoutCommit: 100 * time.Millisecond, Invariants: true, Transport: node.TransportTCP})
 	require.NoError(t, err)
 	if edit != nil {
 		for _, h := range m.Homes {

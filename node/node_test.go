@@ -14,13 +14,13 @@ import (
 
 // startNode runs a one-validator chain in this process, driven only through
 // its real RPC and gateway sockets.
-func startNode(t *testing.T) (*node.Node, networks.Home) {
+func startNode(t *testing.T) (*node.Node, node.NetworkHome) {
 	t.Helper()
-	plan, err := networks.FreePortPlan(1)
+	plan, err := node.FreePortPlan(1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := networks.Generate(networks.Options{Validators: 1, Output: filepath.Join(t.TempDir(), "net"),
+	m, err := node.GenerateNetwork(node.NetworkOptions{Validators: 1, Output: filepath.Join(t.TempDir(), "net"),
 		Ports: plan, TimeoutCommit: 100 * time.Millisecond, Invariants: true})
 	if err != nil {
 		t.Fatal(err)

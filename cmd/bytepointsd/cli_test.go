@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bytepoints/bytepoints/internal/harness"
 	"github.com/bytepoints/bytepoints/networks"
 )
 
@@ -26,7 +27,7 @@ func TestMain(m *testing.M) {
 	if err != nil {
 		panic(err)
 	}
-	bin, err = networks.Binary(dir)
+	bin, err = harness.Binary(dir)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
@@ -79,9 +80,9 @@ func num(t *testing.T, m map[string]any, k string) float64 {
 // epochSeconds) under dir with `testnet`, starts its node as a process for
 // the test's lifetime and waits for blocks. It returns the home and the
 // base port (RPC at base+1, metrics at base+3) and the process.
-func startSeller(t *testing.T, dir string, epochSeconds int) (string, int, *networks.Process) {
+func startSeller(t *testing.T, dir string, epochSeconds int) (string, int, *harness.Process) {
 	t.Helper()
-	base, err := networks.FreeBase(1)
+	base, err := harness.FreeBase(1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +92,7 @@ func startSeller(t *testing.T, dir string, epochSeconds int) (string, int, *netw
 		t.Fatalf("testnet: %s", out)
 	}
 	home := filepath.Join(dir, "net", "shop-a")
-	p, err := networks.StartProcess(bin, home, nil)
+	p, err := harness.StartProcess(bin, home, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -46,7 +46,7 @@ touched, and it is removed afterwards unless --keep.`,
 	}
 	cmd.Flags().BoolVar(&keep, "keep", false, "keep the temporary network directory (its path is printed)")
 	cmd.Flags().Int64Var(&epochSeconds, "epoch-seconds", 15, "settlement epoch length for the demo chain")
-	cmd.Flags().StringVar(&transport, "p2p", networks.TransportLibP2P, "p2p transport between the two nodes: libp2p or tcp")
+	cmd.Flags().StringVar(&transport, "p2p", node.TransportLibP2P, "p2p transport between the two nodes: libp2p or tcp")
 	return cmd
 }
 
@@ -73,13 +73,13 @@ func runDemo(cmd *cobra.Command, g *globals, keep bool, epochSeconds int64, tran
 	} else {
 		defer os.RemoveAll(dir)
 	}
-	plan, err := networks.FreePortPlan(2)
+	plan, err := node.FreePortPlan(2)
 	if err != nil {
 		return err
 	}
 	params := app.DefaultParams()
 	params.EpochSeconds = epochSeconds
-	m, err := networks.Generate(networks.Options{
+	m, err := node.GenerateNetwork(node.NetworkOptions{
 		Validators: 2, Output: filepath.Join(dir, "net"), Sellers: []string{"seller-a", "seller-b"},
 		ChainID: "bytepoints-demo", Transport: transport, Ports: plan, Params: params,
 		TimeoutCommit: 300 * time.Millisecond, Invariants: true,
@@ -106,7 +106,7 @@ func runDemo(cmd *cobra.Command, g *globals, keep bool, epochSeconds int64, tran
 	say("blocks are committing\n\n")
 
 	A, B := m.Homes[0], m.Homes[1]
-	cl := func(h networks.Home, n *node.Node) (*client.Client, error) {
+	cl := func(h node.NetworkHome, n *node.Node) (*client.Client, error) {
 		k, err := node.LoadKey(h.Dir, node.OperatorKey)
 		if err != nil {
 			return nil, err

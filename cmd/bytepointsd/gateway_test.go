@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bytepoints/bytepoints/internal/harness"
 	"github.com/bytepoints/bytepoints/networks"
 	"github.com/stretchr/testify/require"
 )
@@ -105,7 +106,7 @@ func TestGatewayTokenCLI(t *testing.T) {
 
 	// SIGKILL, restart, retry: the original answer, booked once.
 	p.Kill()
-	p2, err := networks.StartProcess(bin, home, nil)
+	p2, err := harness.StartProcess(bin, home, nil)
 	require.NoError(t, err)
 	t.Cleanup(p2.Kill)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)

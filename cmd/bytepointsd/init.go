@@ -5,7 +5,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/bytepoints/bytepoints/networks"
+	"github.com/bytepoints/bytepoints/node"
 	"github.com/spf13/cobra"
 )
 
@@ -25,7 +25,7 @@ coalition is generated with "testnet" (or joins by governance).`,
 			}
 			tmp := g.home + ".init-tmp"
 			defer os.RemoveAll(tmp)
-			m, err := networks.Generate(networks.Options{Validators: 1, Output: tmp, Sellers: []string{seller}, ChainID: chainID, Transport: transport})
+			m, err := node.GenerateNetwork(node.NetworkOptions{Validators: 1, Output: tmp, Sellers: []string{seller}, ChainID: chainID, Transport: transport})
 			if err != nil {
 				return err
 			}
@@ -49,6 +49,6 @@ coalition is generated with "testnet" (or joins by governance).`,
 	}
 	cmd.Flags().StringVar(&seller, "seller", "my-shop", "seller id")
 	cmd.Flags().StringVar(&chainID, "chain-id", "bytepoints-dev", "chain id")
-	cmd.Flags().StringVar(&transport, "p2p", networks.TransportTCP, "p2p transport: tcp or libp2p")
+	cmd.Flags().StringVar(&transport, "p2p", node.TransportTCP, "p2p transport: tcp or libp2p")
 	return cmd
 }

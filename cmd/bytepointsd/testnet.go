@@ -7,12 +7,12 @@ import (
 	"time"
 
 	"github.com/bytepoints/bytepoints/app"
-	"github.com/bytepoints/bytepoints/networks"
+	"github.com/bytepoints/bytepoints/node"
 	"github.com/spf13/cobra"
 )
 
 func newTestnetCmd(g *globals) *cobra.Command {
-	o := networks.Options{}
+	o := node.NetworkOptions{}
 	var sellers string
 	var epochSeconds int64
 	cmd := &cobra.Command{
@@ -44,7 +44,7 @@ lists every node's addresses and ids.`,
 			if o.Output == "" {
 				return usagef("--dir is required: the directory to write the homes into")
 			}
-			m, err := networks.Generate(o)
+			m, err := node.GenerateNetwork(o)
 			if err != nil {
 				return err
 			}
@@ -72,7 +72,7 @@ lists every node's addresses and ids.`,
 	f.StringVar(&o.Output, "dir", "", "directory to write the homes into (must be empty or absent)")
 	f.StringVar(&sellers, "sellers", "", "comma-separated seller ids (default seller-0, seller-1, ...)")
 	f.StringVar(&o.ChainID, "chain-id", "bytepoints-local", "chain id")
-	f.StringVar(&o.Transport, "p2p", networks.TransportLibP2P, "p2p transport: libp2p (QUIC) or tcp")
+	f.StringVar(&o.Transport, "p2p", node.TransportLibP2P, "p2p transport: libp2p (QUIC) or tcp")
 	f.BoolVar(&o.DistinctIPs, "distinct-ips", false, "give node i the address 127.0.0.(i+1) with the same ports (else ports step by 10 on 127.0.0.1)")
 	f.IntVar(&o.BasePort, "base-port", 26656, "p2p port of the first node; rpc is +1, gateway +2, metrics +3")
 	f.DurationVar(&o.TimeoutCommit, "timeout-commit", time.Second, "CometBFT timeout_commit (block interval)")

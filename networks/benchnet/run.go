@@ -13,7 +13,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bytepoints/bytepoints/internal/harness"
 	"github.com/bytepoints/bytepoints/networks"
+	"github.com/bytepoints/bytepoints/node"
 	"github.com/bytepoints/bytepoints/node/loadgen"
 )
 
@@ -80,12 +82,12 @@ func runOnce(ctx context.Context, o options, app, transport string, round int, r
 	if err != nil {
 		return res, err
 	}
-	m, err := networks.Generate(networks.Options{Validators: o.validators, Output: dir, Transport: transport,
+	m, err := node.GenerateNetwork(node.NetworkOptions{Validators: o.validators, Output: dir, Transport: transport,
 		DistinctIPs: true, BasePort: base, TimeoutCommit: o.timeoutCommit})
 	if err != nil {
 		return res, err
 	}
-	var procs []*networks.Process
+	var procs []*harness.Process
 	defer func() {
 		for _, p := range procs {
 			if err := p.Stop(30 * time.Second); err != nil {
@@ -95,11 +97,11 @@ func runOnce(ctx context.Context, o options, app, transport string, round int, r
 	}()
 	var nodes []string
 	for _, h := range m.Homes {
-		var p *networks.Process
+		var p *harness.Process
 		if app == "kvstore" {
-			p, err = networks.StartProcess(o.cometbft, h.Dir, nil, "--proxy_app", "kvstore", "--log_level", "error")
+			p, err = harness.StartProcess(o.cometbft, h.Dir, nil, "--proxy_app", "kvstore", "--log_level", "error")
 		} else {
-			p, err = networks.StartProcess(o.bytepointsd, h.Dir, nil, "--log-level", "error")
+			p, err = harness.StartProcess(o.bytepointsd, h.Dir, nil, "--log-level", "error")
 		}
 		if err != nil {
 			return res, err

@@ -18,9 +18,9 @@ import (
 // them; load commits every one exactly once, counting a transaction sent
 // twice (as a flaky transport would) once, from the blocks.
 func TestGenerateAndLoadCountEachTxOnce(t *testing.T) {
-	plan, err := networks.FreePortPlan(1)
+	plan, err := node.FreePortPlan(1)
 	require.NoError(t, err)
-	m, err := networks.Generate(networks.Options{Validators: 1, Output: filepath.Join(t.TempDir(), "net"),
+	m, err := node.GenerateNetwork(node.NetworkOptions{Validators: 1, Output: filepath.Join(t.TempDir(), "net"),
 		Ports: plan, TimeoutCommit: 100 * time.Millisecond})
 	require.NoError(t, err)
 	n, err := node.New(m.Homes[0].Dir, node.Options{LogLevel: "none", NoMetrics: true, NoGateway: true})

@@ -1,4 +1,4 @@
-package networks
+package node
 
 import (
 	"encoding/hex"
@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/bytepoints/bytepoints/app"
-	"github.com/bytepoints/bytepoints/node"
 	"github.com/bytepoints/bytepoints/types"
 	cfg "github.com/cometbft/cometbft/config"
 	"github.com/cometbft/cometbft/lp2p"
@@ -24,8 +23,8 @@ const (
 	TransportTCP    = "tcp"
 )
 
-// Options for Generate.
-type Options struct {
+// NetworkOptions configure GenerateNetwork.
+type NetworkOptions struct {
 	Validators int      // founding sellers, each a validator
 	Joiners    int      // extra homes, not in genesis, ready to be voted in and join by state sync
 	Output     string   // directory; one subdirectory per seller
@@ -49,8 +48,8 @@ type Options struct {
 // Ports of one node.
 type Ports struct{ P2P, RPC, Gateway, Metrics int }
 
-// Home describes one generated home.
-type Home struct {
+// NetworkHome describes one generated home.
+type NetworkHome struct {
 	SellerID     string `json:"seller_id"`
 	Dir          string `json:"home"`
 	Founding     bool   `json:"founding"`
@@ -69,10 +68,10 @@ type Home struct {
 type Manifest struct {
 	ChainID   string `json:"chain_id"`
 	Transport string `json:"transport"`
-	Homes     []Home `json:"homes"`
+	Homes     []NetworkHome `json:"homes"`
 }
 
-func (o *Options) defaults() error {
+func (o *NetworkOptions) defaults() error {
 	if o.Validators < 1 {
 		return fmt.Errorf("--validators must be at least 1")
 	}
@@ -120,7 +119,7 @@ func (o *Options) defaults() error {
 	return nil
 }
 
-func (o *Options) addr(i int) (string, Ports) {
+func (o *NetworkOptions) addr(i int) (string, Ports) {
 	if o.Ports != nil {
 		return "127.0.0.1", o.Ports(i)
 	}
@@ -131,8 +130,8 @@ func (o *Options) addr(i int) (string, Ports) {
 	return "127.0.0.1", Ports{b, b + 1, b + 2, b + 3}
 }
 
-// Generate writes the homes and returns them.
-func Generate(o Options) (*Manifest, error) {
+// GenerateNetwork writes the homes and returns them.
+func GenerateNetwork(o NetworkOptions) (*Manifest, error) {
 	if err := o.defaults(); err != nil {
 		return nil, err
 	}
@@ -180,19 +179,19 @@ func Generate(o Options) (*Manifest, error) {
 		if err != nil {
 			return nil, err
 		}
-		opPub, err := node.AddKey(dir, node.OperatorKey)
+		opPub, err := AddKey(dir, OperatorKey)
 		if err != nil {
 			return nil, err
 		}
-		acfg := node.DefaultAppConfig(seller)
+		acfg := DefaultAppConfig(seller)
 		acfg.Gateway.Listen = fmt.Sprintf("%s:%d", ip, ports.Gateway)
 		acfg.Snapshots.Interval = o.Snapshots
 		acfg.CheckInvariants = o.Invariants
-		if err := node.WriteAppConfig(dir, acfg); err != nil {
+		if err := WriteAppConfig(dir, acfg); err != nil {
 			return nil, err
 		}
 		valPub := pv.Key.PubKey.Bytes()
-		h := Home{
+		h := NetworkHome{
 			SellerID: seller, Dir: dir, Founding: i < o.Validators, NodeID: string(nk.ID()), PeerID: pid.String(), IP: ip,
 			P2P: fmt.Sprintf("%s:%d", ip, ports.P2P), RPC: fmt.Sprintf("http://%s:%d", ip, ports.RPC),
 			Gateway: fmt.Sprintf("http://%s:%d", ip, ports.Gateway), Metrics: fmt.Sprintf("http://%s:%d/metrics", ip, ports.Metrics),
@@ -246,7 +245,7 @@ func Generate(o Options) (*Manifest, error) {
 // setPeers points node i at the other founding nodes. Candidates (not yet
 // members) dial the members themselves once voted in; members never dial
 // them, so a candidate that is refused is not re-dialled forever.
-func setPeers(conf *cfg.Config, transport string, homes []Home, i int) {
+func setPeers(conf *cfg.Config, transport string, homes []NetworkHome, i int) {
 	if transport == TransportLibP2P {
 		conf.P2P.LibP2PConfig.Enabled = true
 		conf.P2P.PexReactor = false
