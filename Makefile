@@ -19,7 +19,7 @@ help:
 	@echo "make demo          build and run the worked example (two sellers, in-process)"
 	@echo "make test          unit, app, ABCI, in-process node, crash and CLI tests"
 	@echo "make test-network  multi-validator suites with real node processes (slower)"
-	@echo "make bench         benchmarks, figures as ratios against in-run baselines"
+	@echo "make bench         benchmarks, figures as ratios against in-run baselines (~15 min)"
 	@echo "make bench-network 4 validators: Byte Points against CometBFT's kvstore, TCP and libp2p (~15 min)"
 	@echo "make localnet      start 4 sellers as separate processes; make localnet-stop"
 	@echo "make proto         regenerate types/*.pb.go from proto/ (installs its tools)"
@@ -45,6 +45,7 @@ test-race:
 bench: build
 	@mkdir -p build
 	$(GO) test -run '^$$' -bench . -benchtime 20x ./app/store/ | tee build/bench.txt
+	BYTEPOINTS_BENCH_CUSTOMERS=1000000 $(GO) test -run '^$$' -bench 'BlockApply|CheckTx' -benchtime 5x -timeout 60m ./app/apptest/ | tee -a build/bench.txt
 	$(GO) test -run '^$$' -bench . -benchmem ./app/crms/ | tee -a build/bench.txt
 	$(GO) test -run '^$$' -bench CRMS -benchtime 2000x ./node/ | tee -a build/bench.txt
 	$(GO) test -run '^$$' -bench 'PublishedYear|Simulate' -benchtime 1x ./sim/ | tee -a build/bench.txt
@@ -57,7 +58,7 @@ build/cometbft: go.mod go.sum
 # The network benchmark: kvstore and Byte Points interleaved on the same
 # homes, TCP and libp2p; the table goes to stdout and docs/benchmarks.md.
 bench-network: build build/cometbft
-	$(GO) run ./networks/benchnet --cometbft build/cometbft --bytepointsd $(BIN) --out docs/benchmarks-network.md
+	$(GO) run ./networks/benchnet --cometbft build/cometbft --bytepointsd $(BIN) --out docs/benchmarks.md
 
 $(BUF):
 	GOBIN=$(TOOLS) $(GO) install github.com/bufbuild/buf/cmd/buf@v1.75.0

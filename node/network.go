@@ -66,8 +66,8 @@ type NetworkHome struct {
 
 // Manifest is written to DIR/network.json.
 type Manifest struct {
-	ChainID   string `json:"chain_id"`
-	Transport string `json:"transport"`
+	ChainID   string        `json:"chain_id"`
+	Transport string        `json:"transport"`
 	Homes     []NetworkHome `json:"homes"`
 }
 

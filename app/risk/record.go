@@ -26,9 +26,9 @@ func CheckFlow(f *types.PaymentFlow) error {
 }
 
 // PinVerified reports whether a flow shows a verified PIN on an approved
-// payment. A nil flow verified nothing.
+// payment. A nil or invalid flow verified nothing.
 func PinVerified(f *types.PaymentFlow) bool {
-	if f == nil || f.Auth != types.AuthResult_AUTH_RESULT_APPROVED {
+	if f == nil || f.Auth != types.AuthResult_AUTH_RESULT_APPROVED || CheckFlow(f) != nil {
 		return false
 	}
 	return f.Cvm == types.CVM_CVM_PIN_ONLINE_OK || f.Cvm == types.CVM_CVM_PIN_OFFLINE_OK

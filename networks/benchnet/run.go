@@ -68,9 +68,36 @@ func run(ctx context.Context, o options) error {
 	md := report(o, all)
 	fmt.Print(md)
 	if o.out != "" {
-		return os.WriteFile(o.out, []byte(md), 0o644)
+		return writeSection(o.out, md)
 	}
 	return nil
+}
+
+// The report replaces what stands between these markers in the output
+// file, so the rest of docs/benchmarks.md (the in-process figures and the
+// analysis) stays; a file without them gets the markers appended.
+const (
+	beginMark = "<!-- make bench-network: begin -->"
+	endMark   = "<!-- make bench-network: end -->"
+)
+
+func writeSection(path, md string) error {
+	old, err := os.ReadFile(path)
+	if err != nil && !os.IsNotExist(err) {
+		return err
+	}
+	section := beginMark + "\n" + md + endMark + "\n"
+	s := string(old)
+	i, j := strings.Index(s, beginMark), strings.Index(s, endMark)
+	if i >= 0 && j > i {
+		s = s[:i] + section + strings.TrimPrefix(s[j+len(endMark):], "\n")
+	} else {
+		if s != "" && !strings.HasSuffix(s, "\n\n") {
+			s += "\n"
+		}
+		s += section
+	}
+	return os.WriteFile(path, []byte(s), 0o644)
 }
 
 // runOnce generates fresh homes, starts the app on every one, loads the
