@@ -20,7 +20,8 @@ func newTestnetCmd(g *globals) *cobra.Command {
 		Short: "Generate the homes of a multi-seller network on this machine (loopback only)",
 		Long: `Writes one home per founding seller under --dir DIR/<seller-id>/: its operator key,
 validator and p2p keys, CometBFT config (addresses on loopback only), the
-app config with a gateway token, and the shared genesis naming every seller
+app config (gateway tokens are then made per terminal with "gateway token
+create"), and the shared genesis naming every seller
 as a member and an equal-power validator. Each node lists the others as
 peers: libp2p (QUIC) by default, or classic TCP with --p2p tcp.
 
