@@ -70,6 +70,7 @@ Start here:
 		newSimCmd(g),
 		newBenchCmd(g),
 		newGatewayCmd(g),
+		newAuditCmd(g),
 	)
 	strictGroups(root)
 	return root, g
