@@ -202,6 +202,8 @@ func (a *App) FinalizeBlock(b Block) (res *BlockResult, err error) {
 		return nil, fmt.Errorf("no parameters in state: InitChain never ran")
 	}
 	chain := &state.Ctx{KV: blk, Height: b.Height, Time: floorDiv(b.TimeNs, 1e9), TimeMs: floorDiv(b.TimeNs, 1e6), Params: params, Actor: types.ActorChain}
+	// The block's time in state: "now" for the decision query, provable.
+	state.PutClock(blk, &types.ChainClock{Height: b.Height, TimeNs: b.TimeNs})
 	if err := a.beginBlock(chain); err != nil {
 		return nil, err
 	}

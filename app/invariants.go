@@ -21,6 +21,7 @@ var Invariants = []Invariant{
 	{"balances-equal-lots", checkBalancesEqualLots},
 	{"escrow-backs-outstanding", checkEscrow},
 	{"expiry-index-matches-lots", checkExpiryIndex},
+	{"list-counts-match", checkListCounts},
 }
 
 // CheckInvariants runs every invariant; the error names the first broken one.
@@ -146,6 +147,57 @@ func checkExpiryIndex(r store.Reader) error {
 	}
 	if uint64(n) != state.Totals(r).Lots {
 		return fmt.Errorf("%d expiry entries for %d lots", n, state.Totals(r).Lots)
+	}
+	return nil
+}
+
+// checkListCounts: the counters that make proven list answers complete
+// (docs/protocol.md, Queries) match what state holds: the seller count,
+// each seller's terminal count, the statement index (one entry per closed
+// statement, in closing order, each naming a stored statement) and the
+// proposal ids 1..next-1.
+func checkListCounts(r store.Reader) error {
+	totals := state.Totals(r)
+	sellers := state.Sellers(r)
+	if uint64(len(sellers)) != totals.Sellers {
+		return fmt.Errorf("%d seller records but the total records %d", len(sellers), totals.Sellers)
+	}
+	for _, s := range sellers {
+		if n := len(state.Terminals(r, s.SellerId)); uint32(n) != s.TerminalCount {
+			return fmt.Errorf("seller %s has %d terminals but its record counts %d", s.SellerId, n, s.TerminalCount)
+		}
+	}
+	var stored uint64
+	store.Each(r, types.StatementPrefix(), func(_, _ []byte) bool { stored++; return true })
+	if stored != totals.Statements {
+		return fmt.Errorf("%d statements stored but the total records %d", stored, totals.Statements)
+	}
+	var last uint64
+	for i := uint64(0); i < totals.Statements; i++ {
+		e, ok := state.StatementEpoch(r, i)
+		if !ok {
+			return fmt.Errorf("statement index entry %d is missing", i)
+		}
+		if i > 0 && e <= last {
+			return fmt.Errorf("statement index entry %d (epoch %d) does not follow epoch %d", i, e, last)
+		}
+		if !store.Has(r, types.StatementKey(e)) {
+			return fmt.Errorf("statement index entry %d names epoch %d, which has no statement", i, e)
+		}
+		last = e
+	}
+	if _, ok := state.StatementEpoch(r, totals.Statements); ok {
+		return fmt.Errorf("statement index has an entry beyond the %d statements", totals.Statements)
+	}
+	var proposals uint64
+	store.Each(r, types.ProposalPrefix(), func(_, _ []byte) bool { proposals++; return true })
+	if totals.NextProposalId == 0 || proposals != totals.NextProposalId-1 {
+		return fmt.Errorf("%d proposals stored but the next proposal id is %d", proposals, totals.NextProposalId)
+	}
+	for id := uint64(1); id < totals.NextProposalId; id++ {
+		if !store.Has(r, types.ProposalKey(id)) {
+			return fmt.Errorf("proposal %d is missing", id)
+		}
 	}
 	return nil
 }

@@ -13,6 +13,7 @@ const (
 	PrefixParams      byte = 0x01 // singleton
 	PrefixTotals      byte = 0x02 // singleton
 	PrefixEpoch       byte = 0x03 // singleton: the open settlement epoch
+	PrefixClock       byte = 0x04 // singleton: the last block's height and time
 	PrefixSeller      byte = 0x10 // seller id -> SellerRecord
 	PrefixTerminal    byte = 0x11 // seller id, terminal id -> Terminal
 	PrefixSigner      byte = 0x12 // pubkey -> SignerRef
@@ -25,6 +26,7 @@ const (
 	PrefixRedemption  byte = 0x31 // tx hash -> Redemption
 	PrefixSellerEpoch byte = 0x40 // seller id -> SellerEpoch (open epoch)
 	PrefixStatement   byte = 0x41 // epoch -> Statement
+	PrefixStmtIndex   byte = 0x42 // closing sequence number -> epoch (8 bytes, big-endian)
 	PrefixIdem        byte = 0x50 // signer, key -> IdempotencyRecord
 	PrefixIdemExpiry  byte = 0x51 // forget-after time, signer, key -> empty
 	PrefixProposal    byte = 0x60 // id -> Proposal
@@ -48,6 +50,7 @@ func appendI64(b []byte, v int64) []byte { return appendU64(b, uint64(v)^(1<<63)
 func ParamsKey() []byte          { return []byte{PrefixParams} }
 func TotalsKey() []byte          { return []byte{PrefixTotals} }
 func EpochStateKey() []byte      { return []byte{PrefixEpoch} }
+func ClockKey() []byte           { return []byte{PrefixClock} }
 func SellerKey(id string) []byte { return appendStr([]byte{PrefixSeller}, id) }
 func SellerPrefix() []byte       { return []byte{PrefixSeller} }
 
@@ -100,6 +103,11 @@ func SellerEpochKey(seller string) []byte { return appendStr([]byte{PrefixSeller
 func SellerEpochPrefix() []byte           { return []byte{PrefixSellerEpoch} }
 func StatementKey(epoch uint64) []byte    { return appendU64([]byte{PrefixStatement}, epoch) }
 func StatementPrefix() []byte             { return []byte{PrefixStatement} }
+
+// StatementIndexKey is the n-th closed statement's index entry (0-based):
+// epochs in which no block was made have no statement, so statement epochs
+// are not consecutive; the index numbers them 0..Totals.Statements-1.
+func StatementIndexKey(n uint64) []byte { return appendU64([]byte{PrefixStmtIndex}, n) }
 
 func IdemKey(signer []byte, key string) []byte {
 	return appendStr(append([]byte{PrefixIdem}, signer...), key)

@@ -213,6 +213,7 @@ func execute(c *state.Ctx, m *types.MsgPropose) {
 		s := *a.AddSeller
 		s.Status = types.SellerStatus_SELLER_STATUS_ACTIVE
 		s.PositionPaise = 0
+		s.TerminalCount = 0 // whatever the proposal said: it has none yet
 		s.JoinedHeight = c.Height
 		s.ValidatorPower = 10
 		if err := AddSeller(c.KV, &s); err != nil {

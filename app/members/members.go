@@ -66,8 +66,18 @@ func RegisterTerminal(c *state.Ctx, seller, terminal string, pub []byte) error {
 		return types.Errorf(types.CodeInvalidArgument, "key is already registered (to %s %s/%s); use a fresh key per terminal",
 			ref.Kind, ref.SellerId, ref.TerminalId)
 	}
-	if t, ok := state.Terminal(c.KV, seller, terminal); ok && t.Status == types.TerminalStatus_TERMINAL_STATUS_ACTIVE {
+	t, known := state.Terminal(c.KV, seller, terminal)
+	if known && t.Status == types.TerminalStatus_TERMINAL_STATUS_ACTIVE {
 		return types.Errorf(types.CodeInvalidArgument, "terminal %s/%s is already registered; revoke it first to change its key", seller, terminal)
+	}
+	if !known {
+		// The seller record counts its terminal records (proven lists).
+		s, ok := state.Seller(c.KV, seller)
+		if !ok {
+			return types.Errorf(types.CodeNotFound, "seller %s does not exist", seller)
+		}
+		s.TerminalCount++
+		state.PutSeller(c.KV, s)
 	}
 	state.PutTerminal(c.KV, &types.Terminal{
 		SellerId: seller, TerminalId: terminal, Pubkey: pub,
@@ -143,6 +153,10 @@ func AddSeller(kv store.KV, s *types.SellerRecord) error {
 	}
 	state.PutSeller(kv, s)
 	state.PutSigner(kv, s.OperatorPubkey, &types.SignerRef{Kind: types.SignerKind_SIGNER_KIND_OPERATOR, SellerId: s.SellerId})
+	// Totals counts seller records, so that a proven seller list is complete.
+	t := state.Totals(kv)
+	t.Sellers++
+	state.PutTotals(kv, t)
 	return nil
 }
 

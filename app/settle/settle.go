@@ -147,8 +147,7 @@ func Close(c *state.Ctx) *types.Statement {
 		}
 		st.Lines = append(st.Lines, line)
 	}
-	state.PutStatement(c.KV, st)
-	totals.Statements++
+	state.AddStatement(c.KV, totals, st)
 	state.PutTotals(c.KV, totals)
 	state.PutEpoch(c.KV, &types.EpochState{
 		Epoch: EpochOf(c.Time, c.Params.EpochSeconds), StartHeight: c.Height, StartTime: c.Time,

@@ -1,6 +1,9 @@
 package state
 
 import (
+	"encoding/binary"
+	"fmt"
+
 	"github.com/bytepoints/bytepoints/app/store"
 	"github.com/bytepoints/bytepoints/types"
 )
@@ -158,6 +161,36 @@ func Statement(r store.Reader, epoch uint64) (*types.Statement, bool) {
 }
 
 func PutStatement(kv store.KV, s *types.Statement) { Put(kv, types.StatementKey(s.Epoch), s) }
+
+// AddStatement stores a newly closed statement, indexes it as the n-th
+// (n = Totals.Statements before the close) and counts it in t (which the
+// caller saves).
+func AddStatement(kv store.KV, t *types.Totals, s *types.Statement) {
+	PutStatement(kv, s)
+	kv.Set(types.StatementIndexKey(t.Statements), binary.BigEndian.AppendUint64(nil, s.Epoch))
+	t.Statements++
+}
+
+// StatementEpoch is the epoch of the n-th closed statement (0-based).
+func StatementEpoch(r store.Reader, n uint64) (uint64, bool) {
+	bz := r.Get(types.StatementIndexKey(n))
+	if bz == nil {
+		return 0, false
+	}
+	if len(bz) != 8 {
+		panic(store.Fault{Err: fmt.Errorf("statement index entry %d is %d bytes, not 8", n, len(bz))})
+	}
+	return binary.BigEndian.Uint64(bz), true
+}
+
+// Clock is the last executed block's height and time (zero before block 1).
+func Clock(r store.Reader) *types.ChainClock {
+	c := &types.ChainClock{}
+	Get(r, types.ClockKey(), c)
+	return c
+}
+
+func PutClock(kv store.KV, c *types.ChainClock) { Put(kv, types.ClockKey(), c) }
 
 func Card(r store.Reader, customer string) *types.CardHistory {
 	c := &types.CardHistory{}
