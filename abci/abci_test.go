@@ -162,6 +162,15 @@ func TestABCILifecycle(t *testing.T) {
 	if err := app.VerifyQuery("/balance/nobody", q.Value, entries, res.AppHash); err != nil {
 		t.Fatalf("absence proof: %v", err)
 	}
+	// A "not found" refusal carries its absence proof in the proof ops.
+	q, _ = x.Query(ctx, &abcitypes.RequestQuery{Path: "/seller/nobody", Prove: true})
+	entries, _ = abci.ProvenEntries(q.ProofOps)
+	if q.Code != uint32(types.CodeNotFound) || len(entries) == 0 {
+		t.Fatalf("missing seller: code %d, %d proofs", q.Code, len(entries))
+	}
+	if err := app.VerifyAbsence("/seller/nobody", entries, res.AppHash); err != nil {
+		t.Fatalf("absence of a seller: %v", err)
+	}
 	if q, _ := x.Query(ctx, &abcitypes.RequestQuery{Path: "/balance/alice", Height: 7}); q.Code != uint32(types.CodeInvalidArgument) {
 		t.Fatal("historical query accepted")
 	}

@@ -3,6 +3,7 @@ package app
 import (
 	"bytes"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -42,6 +43,7 @@ var queryPaths = map[string]assembler{
 	"redemption": qRedemption,
 	"proposal":   qProposal,
 	"proposals":  qProposals,
+	"crms":       qCRMS,
 }
 
 // QueryPaths lists the supported paths (for help text).
@@ -57,14 +59,21 @@ func splitPath(path string) (string, []string) {
 }
 
 // Query answers path from the last commit, with proofs when prove is set.
+//
+// With prove, a successful answer carries a proof for every state key its
+// assembler read, present or absent, and VerifyQuery checks it. A "not
+// found" answer (code CodeNotFound from the assembler) carries the same:
+// the proofs of what was read, among them the absence of the missing
+// record, and VerifyAbsence checks it. Other refusals (malformed
+// arguments) read no state and carry no proofs.
 func (a *App) Query(path string, prove bool) QueryResult {
 	view := a.db.View()
 	defer view.Discard()
 	name, args := splitPath(path)
-	switch name {
-	case "crms":
-		return a.queryCRMS(view, args)
-	case "p2p":
+	switch {
+	case name == "crms" && !prove:
+		return a.queryCRMS(view, args) // the cached fast path; same bytes as qCRMS
+	case name == "p2p":
 		return peerFilter(view, args)
 	}
 	asm, ok := queryPaths[name]
@@ -79,7 +88,14 @@ func (a *App) Query(path string, prove bool) QueryResult {
 	}
 	msg, err := safeAssemble(asm, r, args)
 	if err != nil {
-		return QueryResult{Code: types.CodeOf(err), Log: err.Error(), Height: view.Height}
+		res := QueryResult{Code: types.CodeOf(err), Log: err.Error(), Height: view.Height}
+		// Nothing is committed to prove against before block 1.
+		if rec != nil && res.Code == types.CodeNotFound && view.Height > 0 {
+			if res.Proofs, err = proveAll(view, rec.keys); err != nil {
+				return QueryResult{Code: types.CodeInternal, Log: err.Error(), Height: view.Height}
+			}
+		}
+		return res
 	}
 	bz, err := msg.Marshal()
 	if err != nil {
@@ -87,15 +103,23 @@ func (a *App) Query(path string, prove bool) QueryResult {
 	}
 	res := QueryResult{Value: bz, Height: view.Height}
 	if rec != nil {
-		for _, k := range rec.keys {
-			e, err := view.Prove(k)
-			if err != nil {
-				return QueryResult{Code: types.CodeInternal, Log: err.Error()}
-			}
-			res.Proofs = append(res.Proofs, e)
+		if res.Proofs, err = proveAll(view, rec.keys); err != nil {
+			return QueryResult{Code: types.CodeInternal, Log: err.Error()}
 		}
 	}
 	return res
+}
+
+func proveAll(view *store.View, keys [][]byte) ([]*types.ProvenEntry, error) {
+	out := make([]*types.ProvenEntry, 0, len(keys))
+	for _, k := range keys {
+		e, err := view.Prove(k)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, nil
 }
 
 func safeAssemble(asm assembler, r store.Reader, args []string) (m state.Msg, err error) {
@@ -112,28 +136,16 @@ func safeAssemble(asm assembler, r store.Reader, args []string) (m state.Msg, er
 }
 
 // VerifyQuery checks a proven answer against an app hash: every entry's
-// proof, and that the answer is exactly what the proven entries give.
+// proof, and that the answer is exactly what the proven entries give. The
+// answer is re-assembled from the proven entries alone: a read of a key no
+// entry proves (present or absent) fails, so an omitted proof can never
+// pass for an absent record. List answers are complete by construction:
+// they point-read entries by a proven count or sequence, or check that
+// what a prefix holds matches a proven count (docs/protocol.md, Queries).
 func VerifyQuery(path string, value []byte, proofs []*types.ProvenEntry, appHash []byte) error {
-	if len(proofs) == 0 {
-		return fmt.Errorf("the answer carries no proofs")
-	}
-	kv := store.NewMemKV()
-	for _, e := range proofs {
-		if err := store.VerifyEntry(e, appHash); err != nil {
-			return err
-		}
-		if e.Exists {
-			kv.Set(e.Key, e.Value)
-		}
-	}
-	name, args := splitPath(path)
-	asm, ok := queryPaths[name]
-	if !ok {
-		return fmt.Errorf("path %q cannot be verified", path)
-	}
-	msg, err := safeAssemble(asm, kv, args)
+	msg, err := reassemble(path, proofs, appHash)
 	if err != nil {
-		return fmt.Errorf("the proven entries do not support the answer: %w", err)
+		return err
 	}
 	bz, err := msg.Marshal()
 	if err != nil {
@@ -143,6 +155,93 @@ func VerifyQuery(path string, value []byte, proofs []*types.ProvenEntry, appHash
 		return fmt.Errorf("the answer differs from what the proven entries give")
 	}
 	return nil
+}
+
+// VerifyAbsence checks a "not found" answer (code CodeNotFound, e.g.
+// /seller/x for no seller x, /statement/N for an epoch without a
+// statement, /purchase/h, /proposal/N) against an app hash: the proofs
+// the answer carries must verify, and the proven entries must give "not
+// found" for path, e.g. the proven absence of the record.
+func VerifyAbsence(path string, proofs []*types.ProvenEntry, appHash []byte) error {
+	if len(proofs) == 0 {
+		return fmt.Errorf("the answer carries no proofs")
+	}
+	_, err := reassemble(path, proofs, appHash)
+	var refused *assembleError
+	switch {
+	case err == nil:
+		return fmt.Errorf("the proven entries give an answer for %s: it is not missing", path)
+	case errors.As(err, &refused) && types.CodeOf(refused.err) == types.CodeNotFound:
+		return nil
+	}
+	return err
+}
+
+// assembleError is an assembler's refusal on proven entries.
+type assembleError struct{ err error }
+
+func (e *assembleError) Error() string {
+	return fmt.Sprintf("the proven entries do not support the answer: %v", e.err)
+}
+func (e *assembleError) Unwrap() error { return e.err }
+
+// reassemble verifies proofs against appHash and runs path's assembler on the
+// proven entries only.
+func reassemble(path string, proofs []*types.ProvenEntry, appHash []byte) (state.Msg, error) {
+	name, args := splitPath(path)
+	asm, ok := queryPaths[name]
+	if !ok {
+		return nil, fmt.Errorf("path %q cannot be verified", path)
+	}
+	pr := &provenReader{kv: store.NewMemKV(), proven: make(map[string]bool, len(proofs))}
+	for _, e := range proofs {
+		if err := store.VerifyEntry(e, appHash); err != nil {
+			return nil, err
+		}
+		pr.proven[string(e.Key)] = true
+		if e.Exists {
+			pr.kv.Set(e.Key, e.Value)
+		}
+	}
+	msg, err := safeAssemble(asm, pr, args)
+	if pr.unproven != nil {
+		if len(proofs) == 0 {
+			return nil, fmt.Errorf("the answer carries no proofs")
+		}
+		return nil, fmt.Errorf("the answer depends on key %x, for which it carries no proof", pr.unproven)
+	}
+	if err != nil {
+		return nil, &assembleError{err: err}
+	}
+	if len(proofs) == 0 {
+		// Only an answer that read no state at all gets here; none does.
+		return nil, fmt.Errorf("the answer carries no proofs")
+	}
+	return msg, nil
+}
+
+// provenReader is state as far as a proven answer shows it. Reading a key
+// that no entry proves is refused (the assembler stops); iteration yields
+// the proven present keys, and the assemblers check those against proven
+// counts.
+type provenReader struct {
+	kv       *store.MemKV
+	proven   map[string]bool
+	unproven []byte
+}
+
+func (p *provenReader) Get(k []byte) []byte {
+	if !p.proven[string(k)] {
+		p.unproven = append([]byte(nil), k...)
+		panic(store.Fault{Err: fmt.Errorf("no proof for key %x", k)})
+	}
+	return p.kv.Get(k)
+}
+
+func (p *provenReader) Iterator(s, e []byte) store.Iterator { return p.kv.Iterator(s, e) }
+
+func (p *provenReader) ReverseIterator(s, e []byte) store.Iterator {
+	return p.kv.ReverseIterator(s, e)
 }
 
 // recorder notes every key a query reads, so each can be proven.
@@ -280,13 +379,23 @@ func qSeller(r store.Reader, args []string) (state.Msg, error) {
 		return nil, types.Errorf(types.CodeNotFound, "chain not initialised")
 	}
 	out := &types.SellerResponse{Seller: s, Terminals: state.Terminals(r, args[0]), OpenEpoch: state.SellerEpoch(r, args[0])}
+	// The record counts its terminals: a proof cannot show that no key was
+	// left out of a range, but a missing terminal shows here.
+	if uint32(len(out.Terminals)) != s.TerminalCount {
+		return nil, types.Errorf(types.CodeInternal, "%d terminals of %s listed, its record counts %d", len(out.Terminals), args[0], s.TerminalCount)
+	}
 	out.EffectiveRiskMaxNano, out.RiskMaxIsDefault = risk.RiskMaxOf(p.Crms, s)
 	out.EffectiveEarnRateBps = ledger.EarnRate(p, s)
 	return out, nil
 }
 
 func qSellers(r store.Reader, _ []string) (state.Msg, error) {
-	return &types.SellersResponse{Sellers: state.Sellers(r)}, nil
+	out := &types.SellersResponse{Sellers: state.Sellers(r)}
+	// Complete by the proven count of seller records.
+	if n := state.Totals(r).Sellers; uint64(len(out.Sellers)) != n {
+		return nil, types.Errorf(types.CodeInternal, "%d sellers listed, the totals count %d", len(out.Sellers), n)
+	}
+	return out, nil
 }
 
 func qStatement(r store.Reader, args []string) (state.Msg, error) {
@@ -308,17 +417,25 @@ func qStatement(r store.Reader, args []string) (state.Msg, error) {
 	return st, nil
 }
 
+// maxStatements is how many statements /statements lists, newest first.
+const maxStatements = 31
+
 func qStatements(r store.Reader, _ []string) (state.Msg, error) {
 	out := &types.StatementsResponse{Open: state.Epoch(r)}
-	it := r.ReverseIterator(types.StatementPrefix(), types.PrefixEnd(types.StatementPrefix()))
-	defer it.Close()
-	for n := 0; it.Valid() && n < 31; it.Next() {
-		var s types.Statement
-		if err := s.Unmarshal(it.Value()); err != nil {
-			return nil, err
+	// Statements are read through the closing-order index from the proven
+	// count down: the newest maxStatements, none left out.
+	n := state.Totals(r).Statements
+	for i := uint64(0); i < maxStatements && i < n; i++ {
+		seq := n - 1 - i
+		e, ok := state.StatementEpoch(r, seq)
+		if !ok {
+			return nil, types.Errorf(types.CodeInternal, "statement index entry %d is missing", seq)
 		}
-		out.Statements = append(out.Statements, &s)
-		n++
+		st, ok := state.Statement(r, e)
+		if !ok {
+			return nil, types.Errorf(types.CodeInternal, "statement %d (epoch %d) is missing", seq, e)
+		}
+		out.Statements = append(out.Statements, st)
 	}
 	return out, nil
 }
@@ -384,17 +501,20 @@ func qProposal(r store.Reader, args []string) (state.Msg, error) {
 	return p, nil
 }
 
+// maxProposals is how many proposals /proposals lists, newest first.
+const maxProposals = 100
+
 func qProposals(r store.Reader, _ []string) (state.Msg, error) {
 	out := &types.ProposalsResponse{}
-	it := r.ReverseIterator(types.ProposalPrefix(), types.PrefixEnd(types.ProposalPrefix()))
-	defer it.Close()
-	for n := 0; it.Valid() && n < 100; it.Next() {
-		var p types.Proposal
-		if err := p.Unmarshal(it.Value()); err != nil {
-			return nil, err
+	// Ids run 1..next-1 and proposals are never deleted: point reads from
+	// the proven counter down make the list complete.
+	next := state.Totals(r).NextProposalId
+	for id := next - 1; next > 0 && id >= 1 && len(out.Proposals) < maxProposals; id-- {
+		p, ok := state.Proposal(r, id)
+		if !ok {
+			return nil, types.Errorf(types.CodeInternal, "proposal %d is missing", id)
 		}
-		out.Proposals = append(out.Proposals, &p)
-		n++
+		out.Proposals = append(out.Proposals, p)
 	}
 	return out, nil
 }
@@ -420,10 +540,52 @@ func peerFilter(view *store.View, args []string) QueryResult {
 	return QueryResult{Code: types.CodeUnauthorized, Log: fmt.Sprintf("peer %s is not an active member's node", id), Height: view.Height}
 }
 
-// Decide answers a CRMS decision question from committed state (SPEC §6.3):
-// no consensus round and no proof (a decision is advice for the till; it
-// is recomputed in consensus when it matters). It returns the height it
-// was answered at.
+// decisionRisk is the CRMS engine cache of the decision assembler (qCRMS),
+// which a verifier runs too; the cache never changes a result.
+var decisionRisk = &risk.Keeper{}
+
+// qCRMS answers /crms/{customer}/{amount_paise}[/{seller}[/{context_nano}]]
+// from state alone: the parameters, the last block's time (the clock
+// record), the card's window and the seller's record and open epoch, so a
+// proven decision can be re-derived from its proofs. App.Decide gives the
+// same bytes from its caches.
+func qCRMS(r store.Reader, args []string) (state.Msg, error) {
+	q, err := parseCRMS(args)
+	if err != nil {
+		return nil, err
+	}
+	p := state.Params(r)
+	if p == nil {
+		return nil, types.Errorf(types.CodeNotFound, "chain not initialised")
+	}
+	return decisionRisk.Decide(r, p, floorDiv(state.Clock(r).TimeNs, 1e6), q)
+}
+
+func parseCRMS(args []string) (risk.Question, error) {
+	if len(args) < 2 || len(args) > 4 {
+		return risk.Question{}, types.Errorf(types.CodeInvalidArgument, "usage: /crms/{customer}/{amount_paise}[/{seller}[/{context_nano}]]")
+	}
+	amount, err := parseU64("amount in paise", args[1])
+	if err != nil {
+		return risk.Question{}, err
+	}
+	q := risk.Question{CustomerID: args[0], AmountPaise: amount}
+	if len(args) >= 3 {
+		q.SellerID = args[2]
+	}
+	if len(args) == 4 {
+		if q.ContextNano, err = strconv.ParseInt(args[3], 10, 64); err != nil {
+			return risk.Question{}, types.Errorf(types.CodeInvalidArgument, "context %q must be an integer in 1e-9 units", args[3])
+		}
+	}
+	return q, nil
+}
+
+// Decide answers a CRMS decision question from committed state (SPEC §6.3)
+// on the fast path: cached parameters, the commit's block time instead of
+// the clock record (FinalizeBlock writes the same time there), no proof.
+// Its answer is byte-identical to qCRMS's, which /crms with prove runs.
+// It returns the height it was answered at.
 func (a *App) Decide(q risk.Question) (*types.DecisionResponse, int64, error) {
 	view := a.db.View()
 	defer view.Discard()
@@ -439,26 +601,14 @@ func (a *App) decide(view *store.View, q risk.Question) (*types.DecisionResponse
 	return d, view.Height, err
 }
 
-// queryCRMS answers /crms/{customer}/{amount_paise}[/{seller}[/{context_nano}]].
+// queryCRMS answers /crms without proofs on the fast path.
 func (a *App) queryCRMS(view *store.View, args []string) QueryResult {
 	fail := func(err error) QueryResult {
 		return QueryResult{Code: types.CodeOf(err), Log: err.Error(), Height: view.Height}
 	}
-	if len(args) < 2 || len(args) > 4 {
-		return fail(types.Errorf(types.CodeInvalidArgument, "usage: /crms/{customer}/{amount_paise}[/{seller}[/{context_nano}]]"))
-	}
-	amount, err := parseU64("amount in paise", args[1])
+	q, err := parseCRMS(args)
 	if err != nil {
 		return fail(err)
-	}
-	q := risk.Question{CustomerID: args[0], AmountPaise: amount}
-	if len(args) >= 3 {
-		q.SellerID = args[2]
-	}
-	if len(args) == 4 {
-		if q.ContextNano, err = strconv.ParseInt(args[3], 10, 64); err != nil {
-			return fail(types.Errorf(types.CodeInvalidArgument, "context %q must be an integer in 1e-9 units", args[3]))
-		}
 	}
 	d, h, err := a.decide(view, q)
 	if err != nil {

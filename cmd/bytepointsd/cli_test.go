@@ -235,6 +235,17 @@ func TestCLIContract(t *testing.T) {
 	if code != 0 || num(t, tot, "outstanding_points") != 80 || num(t, tot, "escrow_paise") != 8000 {
 		t.Fatalf("totals: %v", tot)
 	}
+	// Every query answer is provable: lists by proven counts, the CRMS
+	// decision from state (its clock record included), empty lists too.
+	for _, q := range [][]string{
+		{"crms", "--customer", "C", "--amount", "50.00"}, {"proposals"}, {"sellers"}, {"statements"},
+		{"history", "--customer", "C"}, {"seller"}, {"balance", "--customer", "nobody"}, {"params"},
+	} {
+		r, code := cliJSON(t, append(append([]string{"query"}, q...), append([]string{"--prove"}, h...)...)...)
+		if pr, ok := r["proof"].(map[string]any); code != 0 || !ok || pr["verified"] != true {
+			t.Fatalf("query %v --prove not verified: %v", q, r)
+		}
+	}
 	if pm, code := cliJSON(t, append([]string{"query", "params"}, h...)...); code != 0 || pm["default_earn_rate_bps"] == nil {
 		t.Fatalf("params: %v", pm)
 	}
