@@ -49,7 +49,7 @@ var queryPaths = map[string]assembler{
 // QueryPaths lists the supported paths (for help text).
 func QueryPaths() []string {
 	return []string{"/balance/{customer}", "/history/{customer}[/{page}/{limit}]", "/seller/{id}", "/sellers",
-		"/statement/{epoch}", "/statements", "/totals", "/params", "/purchase/{hex}", "/redemption/{hex}",
+		"/statement/{epoch}", "/statements[/{before}]", "/totals", "/params", "/purchase/{hex}", "/redemption/{hex}",
 		"/proposal/{id}", "/proposals", "/crms/{customer}/{amount_paise}[/{seller}[/{context_nano}]]"}
 }
 
@@ -420,11 +420,23 @@ func qStatement(r store.Reader, args []string) (state.Msg, error) {
 // maxStatements is how many statements /statements lists, newest first.
 const maxStatements = 31
 
-func qStatements(r store.Reader, _ []string) (state.Msg, error) {
+func qStatements(r store.Reader, args []string) (state.Msg, error) {
 	out := &types.StatementsResponse{Open: state.Epoch(r)}
 	// Statements are read through the closing-order index from the proven
-	// count down: the newest maxStatements, none left out.
+	// count down: the newest maxStatements, none left out. With {before},
+	// the page of those closed before the before-th statement (0-based
+	// closing order), so a client can walk every statement.
 	n := state.Totals(r).Statements
+	if len(args) >= 1 {
+		b, err := parseU64("before", args[0])
+		if err != nil {
+			return nil, err
+		}
+		if b > n {
+			return nil, types.Errorf(types.CodeInvalidArgument, "before %d is past the %d statements closed", b, n)
+		}
+		n = b
+	}
 	for i := uint64(0); i < maxStatements && i < n; i++ {
 		seq := n - 1 - i
 		e, ok := state.StatementEpoch(r, seq)

@@ -2,6 +2,7 @@ package node_test
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"testing"
 	"time"
@@ -58,6 +59,17 @@ func TestNodeOverRPC(t *testing.T) {
 	if err != nil || r.Code != types.CodeInsufficientPoints || r.Log == "" {
 		t.Fatalf("over-redeem: %+v %v", r, err)
 	}
+	if _, err := cl.Query(ctx, "/balance/alice", true); !errors.Is(err, client.ErrNoTrustRoot) {
+		t.Fatalf("a proven read without a trust root: %v", err)
+	}
+	trust, err := cl.TrustFromNode(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cl.UseLightClient(ctx, trust); err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
 	q, err := cl.Query(ctx, "/balance/alice", true)
 	if err != nil {
 		t.Fatal(err)

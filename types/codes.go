@@ -38,11 +38,16 @@ const (
 	// CodeNotCommitted: the transaction was submitted but its commit was
 	// not seen in time; it may still commit: poll its hash.
 	CodeNotCommitted Code = 17
+	// CodeVerificationFailed: a proven answer, a header or an audit check
+	// did not verify from the trust root (the message says which).
+	CodeVerificationFailed Code = 18
 )
 
 // FromChain reports whether the state machine can return c (every code but
 // the clients' own).
-func (c Code) FromChain() bool { return c != CodeRateLimited && c != CodeNotCommitted }
+func (c Code) FromChain() bool {
+	return c != CodeRateLimited && c != CodeNotCommitted && c != CodeVerificationFailed
+}
 
 // Codespace is reported with every non-zero code.
 const Codespace = "bytepoints"
@@ -66,6 +71,7 @@ var codeNames = map[Code]string{
 	CodeIdempotencyConflict: "idempotency_conflict",
 	CodeRateLimited:         "rate_limited",
 	CodeNotCommitted:        "not_committed",
+	CodeVerificationFailed:  "verification_failed",
 }
 
 // CodeByName maps a stable name back to its code.

@@ -169,3 +169,15 @@ func proofRoot(p []byte, kh *hash, exists bool, value []byte) (hash, error) {
 	}
 	return h, nil
 }
+
+// ProofRoot returns the root that proof shows for key holding value, or,
+// with value nil, holding nothing. A caller compares it with an app hash
+// (VerifyEntry does both).
+func ProofRoot(key, value, proof []byte) ([]byte, error) {
+	kh := sha256.Sum256(key)
+	root, err := proofRoot(proof, &kh, value != nil, value)
+	if err != nil {
+		return nil, fmt.Errorf("proof for %x: %w", key, err)
+	}
+	return root[:], nil
+}

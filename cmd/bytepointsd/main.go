@@ -60,7 +60,12 @@ func errorCode(err error) types.Code {
 	var qe *client.QueryError
 	var nc *client.ErrNotCommitted
 	var ue *usageError
+	var ve *client.VerificationError
 	switch {
+	case errors.As(err, &ve):
+		return types.CodeVerificationFailed
+	case errors.Is(err, client.ErrNoTrustRoot):
+		return types.CodeInvalidArgument
 	case errors.As(err, &te):
 		return te.Code
 	case errors.As(err, &qe):

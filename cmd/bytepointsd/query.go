@@ -18,22 +18,33 @@ import (
 
 func newQueryCmd(g *globals) *cobra.Command {
 	var prove bool
+	var trust trustFlags
 	cmd := &cobra.Command{
 		Use:   "query",
 		Short: "Read ledger state from a node, optionally verified with Merkle proofs",
 		Long: `Reads committed state through the node's abci_query. With --prove the answer
-carries a Merkle proof for every state entry it was built from; the client
-checks each proof against the app hash in the next block's header, checks that
-header's commit signatures (more than 2/3 of the voting power), and rebuilds
-the answer from the proven entries. A verified answer says so; a failed
-verification is an error.`,
+carries a Merkle proof for every state entry it was built from (absence
+proofs for what is missing); the client checks each proof, through the app's
+proof operator, against the app hash of the next block's header, which
+CometBFT's light client verifies from a header you trust (--trust-height and
+--trust-hash, from a member out of band; stored under HOME/light so later runs
+may omit them), cross-checked by --witness nodes; and it rebuilds the answer
+from the proven entries. A verified answer says so; a failed verification
+exits with code 18 (verification_failed) naming what failed.`,
 	}
-	cmd.PersistentFlags().BoolVar(&prove, "prove", false, "verify the answer with Merkle proofs against a signed header")
+	cmd.PersistentFlags().BoolVar(&prove, "prove", false, "verify the answer with Merkle proofs against a light-client-verified header")
+	trust.register(cmd.PersistentFlags())
 
 	run := func(cmd *cobra.Command, path string, render func(w io.Writer, q *client.QueryResult) (any, error)) error {
 		cl, err := dialSigner(cmd.Context(), g, nil)
 		if err != nil {
 			return err
+		}
+		if prove {
+			if err := trust.apply(cmd.Context(), g, cl); err != nil {
+				return err
+			}
+			defer cl.Close()
 		}
 		q, err := cl.Query(cmd.Context(), path, prove)
 		if err != nil {
@@ -46,9 +57,7 @@ verification is an error.`,
 		}
 		if g.output == "json" {
 			if m, ok := v.(map[string]any); ok && q.Verified != nil {
-				m["proof"] = map[string]any{"verified": true, "height": q.Height, "header_height": q.Verified.Height,
-					"app_hash": hex.EncodeToString(q.Verified.AppHash), "signed_power": q.Verified.Power, "total_power": q.Verified.Total,
-					"entries": len(q.Proofs)}
+				m["proof"] = proofJSON(q)
 			}
 			return printJSON(cmd.OutOrStdout(), v)
 		}
@@ -56,8 +65,9 @@ verification is an error.`,
 			return err
 		}
 		if q.Verified != nil {
-			fmt.Fprintf(cmd.OutOrStdout(), "\nproof: VERIFIED %d entries of state at height %d against app hash %x of header %d (signed by %d of %d voting power)\n",
-				len(q.Proofs), q.Height, q.Verified.AppHash, q.Verified.Height, q.Verified.Power, q.Verified.Total)
+			fmt.Fprintf(cmd.OutOrStdout(), "\nproof: VERIFIED %d entries of state at height %d against app hash %x of header %d (signed by %d of %d voting power), verified by the light client from trusted header %d %x; %s\n",
+				len(q.Proofs), q.Height, q.Verified.AppHash, q.Verified.Height, q.Verified.Power, q.Verified.Total,
+				q.Verified.TrustHeight, q.Verified.TrustHash, witnessText(q.Verified))
 		}
 		return nil
 	}
@@ -332,7 +342,47 @@ multiplier), the largest amount that would skip now, and the reason.`,
 	crmsCmd.Flags().Int64Var(&cContext, "context", 0, "context multiplier in 1e-9 units (0 = 1.0)")
 	must(crmsCmd.MarkFlagRequired("customer"), crmsCmd.MarkFlagRequired("amount"))
 
-	cmd.AddCommand(balance, history, seller, sellers, totals, statement, statements, params, proposals, crmsCmd)
+	var hHeight int64
+	header := &cobra.Command{
+		Use:   "header",
+		Short: "Show a header's height and hash, to hand to an auditor as a trust root",
+		Long: `Prints the node's header at --height (default: the latest): its height,
+hash, time, app hash and validators hash. Read from the node as it is, not
+verified: it is what a member hands out of band to someone who will verify
+everything else from it (--trust-height/--trust-hash).`,
+		Example: "  bytepointsd query header --home ./net/seller-0 --height 1",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if hHeight < 0 {
+				return usagef("--height must be positive")
+			}
+			cl, err := dialSigner(cmd.Context(), g, nil)
+			if err != nil {
+				return err
+			}
+			var hp *int64
+			if hHeight > 0 {
+				hp = &hHeight
+			}
+			res, err := cl.RPC.Header(cmd.Context(), hp)
+			if err != nil {
+				return fmt.Errorf("header: %w", err)
+			}
+			h := res.Header
+			f := map[string]any{"chain_id": h.ChainID, "height": h.Height, "hash": hex.EncodeToString(h.Hash()),
+				"time": h.Time.UTC().Format(time.RFC3339), "app_hash": hex.EncodeToString(h.AppHash),
+				"validators_hash": hex.EncodeToString(h.ValidatorsHash)}
+			if g.output == "json" {
+				return printJSON(cmd.OutOrStdout(), f)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "chain %s height %d\nhash      %s\ntime      %s\napp hash  %s\n\ntrust it with: --trust-height %d --trust-hash %s\n",
+				h.ChainID, h.Height, f["hash"], f["time"], f["app_hash"], h.Height, f["hash"])
+			return nil
+		},
+	}
+	header.Flags().Int64Var(&hHeight, "height", 0, "header height (default: the latest)")
+
+	cmd.AddCommand(balance, history, seller, sellers, totals, statement, statements, params, proposals, crmsCmd, header)
 	return cmd
 }
 
@@ -404,4 +454,21 @@ func PrintStatement(w io.Writer, s *types.Statement) {
 	}
 	fmt.Fprintf(w, "escrow at close: Rs %s for %d outstanding points; %d %s awaiting confirmation\n",
 		types.FormatPaise(s.EscrowPaise), s.OutstandingPoints, s.OutstandingLines, lines)
+}
+
+// proofJSON says what a proven answer was checked against.
+func proofJSON(q *client.QueryResult) map[string]any {
+	v := q.Verified
+	return map[string]any{"verified": true, "height": q.Height, "header_height": v.Height,
+		"header_hash": hex.EncodeToString(v.Header), "app_hash": hex.EncodeToString(v.AppHash),
+		"signed_power": v.Power, "total_power": v.Total, "entries": len(q.Proofs),
+		"trust_height": v.TrustHeight, "trust_hash": hex.EncodeToString(v.TrustHash),
+		"witnesses": v.Witnesses, "self_witness": v.SelfWitness}
+}
+
+func witnessText(v *client.Verification) string {
+	if v.SelfWitness {
+		return "no witness given (the primary was not cross-checked)"
+	}
+	return fmt.Sprintf("cross-checked by %d witnesses", len(v.Witnesses))
 }

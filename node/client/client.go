@@ -5,7 +5,6 @@
 package client
 
 import (
-	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -21,7 +20,6 @@ import (
 	"github.com/cometbft/cometbft/mempool"
 	rpcclient "github.com/cometbft/cometbft/rpc/client"
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
-	cmttypes "github.com/cometbft/cometbft/types"
 )
 
 // Client talks to one node.
@@ -34,6 +32,10 @@ type Client struct {
 	ValidFor uint64
 	// Timeout bounds waiting for a commit (default 30 s).
 	Timeout time.Duration
+	// URL is the node's RPC address.
+	URL string
+
+	verifier *verifier // set by UseLightClient
 }
 
 // Dial connects to a node's RPC (http://host:port) and learns its chain id.
@@ -42,7 +44,7 @@ func Dial(ctx context.Context, rpcURL string, key ed25519.PrivateKey) (*Client, 
 	if err != nil {
 		return nil, fmt.Errorf("rpc %s: %w", rpcURL, err)
 	}
-	cl := &Client{RPC: c, Key: key}
+	cl := &Client{RPC: c, Key: key, URL: rpcURL}
 	st, err := c.Status(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("node at %s is not answering: %w", rpcURL, err)
@@ -225,19 +227,25 @@ type QueryResult struct {
 	Verified *Verification // set when proofs were checked
 }
 
-// Verification says what a proven answer was checked against.
-type Verification struct {
-	Height  int64  // header height whose app hash was used (state height + 1)
-	AppHash []byte // from the signed header
-	Signers int    // validators whose commit signatures verified
-	Power   int64  // their voting power
-	Total   int64  // total voting power of the set
+// VerificationError: an answer or a header did not verify from the trust
+// root (code verification_failed). What names the query path or header.
+type VerificationError struct {
+	What string
+	Err  error
 }
+
+func (e *VerificationError) Error() string {
+	return "PROOF FAILED for " + e.What + ": " + e.Err.Error()
+}
+func (e *VerificationError) Unwrap() error { return e.Err }
 
 // QueryError is a query rejected by the node.
 type QueryError struct {
 	Code types.Code
 	Log  string
+	// Verified is set when a proven query's "not found" was itself proven
+	// (the absence of what was missing, against a verified header).
+	Verified *Verification
 }
 
 func (e *QueryError) Error() string {
@@ -248,96 +256,50 @@ func (e *QueryError) Error() string {
 }
 
 // Query asks path; with prove, it verifies the answer's proofs against the
-// app hash in the next block's header, whose commit it checks against the
-// validator set (more than 2/3 of the voting power must have signed).
+// app hash in the next block's header, verified by CometBFT's light client
+// from the trust root given to UseLightClient (ErrNoTrustRoot without one),
+// and checks that the answer is exactly what the proven entries give.
 func (c *Client) Query(ctx context.Context, path string, prove bool) (*QueryResult, error) {
 	res, err := c.RPC.ABCIQueryWithOptions(ctx, path, nil, rpcclient.ABCIQueryOptions{Prove: prove})
 	if err != nil {
 		return nil, fmt.Errorf("query %s: %w", path, err)
 	}
 	if res.Response.Code != 0 {
-		return nil, &QueryError{Code: types.Code(res.Response.Code), Log: res.Response.Log}
+		qe := &QueryError{Code: types.Code(res.Response.Code), Log: res.Response.Log}
+		if prove && qe.Code == types.CodeNotFound {
+			// "Not found" carries the proofs of what was read, the missing
+			// record's absence included: check them like an answer.
+			v, err := c.verifiedAppHash(ctx, res.Response.Height)
+			if err != nil {
+				return nil, err
+			}
+			proofs, err := abci.VerifyProofOps(c.verifier.prt, res.Response.ProofOps, v.AppHash)
+			if err == nil {
+				err = app.VerifyAbsence(path, proofs, v.AppHash)
+			}
+			if err != nil {
+				return nil, &VerificationError{What: path + " (not found)", Err: err}
+			}
+			qe.Verified = v
+		}
+		return nil, qe
 	}
 	out := &QueryResult{Value: res.Response.Value, Height: res.Response.Height}
 	if !prove {
 		return out, nil
 	}
-	if out.Proofs, err = abci.ProvenEntries(res.Response.ProofOps); err != nil {
-		return nil, err
-	}
 	v, err := c.verifiedAppHash(ctx, out.Height)
 	if err != nil {
 		return nil, err
 	}
+	if out.Proofs, err = abci.VerifyProofOps(c.verifier.prt, res.Response.ProofOps, v.AppHash); err != nil {
+		return nil, &VerificationError{What: path, Err: err}
+	}
 	if err := app.VerifyQuery(path, out.Value, out.Proofs, v.AppHash); err != nil {
-		return nil, fmt.Errorf("PROOF FAILED: %w", err)
+		return nil, &VerificationError{What: path, Err: err}
 	}
 	out.Verified = v
 	return out, nil
-}
-
-// verifiedAppHash returns the app hash of the state after block h, taken
-// from header h+1 and checked against its commit signatures.
-func (c *Client) verifiedAppHash(ctx context.Context, h int64) (*Verification, error) {
-	next := h + 1
-	var commit *cmttypes.SignedHeader
-	for i := 0; ; i++ {
-		res, err := c.RPC.Commit(ctx, &next)
-		if err == nil && res.SignedHeader.Commit != nil {
-			commit = &res.SignedHeader
-			break
-		}
-		if i > 100 {
-			return nil, fmt.Errorf("no signed header at height %d: %v", next, err)
-		}
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
-	vals, err := c.allValidators(ctx, next)
-	if err != nil {
-		return nil, err
-	}
-	set, err := cmttypes.ValidatorSetFromExistingValidators(vals)
-	if err != nil {
-		return nil, err
-	}
-	if !bytes.Equal(set.Hash(), commit.Header.ValidatorsHash) {
-		return nil, fmt.Errorf("validator set served for height %d does not match the header's validators hash", next)
-	}
-	if err := commit.ValidateBasic(c.ChainID); err != nil {
-		return nil, fmt.Errorf("signed header %d: %w", next, err)
-	}
-	if err := set.VerifyCommitLight(c.ChainID, commit.Commit.BlockID, next, commit.Commit); err != nil {
-		return nil, fmt.Errorf("commit of header %d does not verify: %w", next, err)
-	}
-	var signed int64
-	n := 0
-	for i, sig := range commit.Commit.Signatures {
-		if sig.BlockIDFlag == cmttypes.BlockIDFlagCommit && i < len(set.Validators) {
-			signed += set.Validators[i].VotingPower
-			n++
-		}
-	}
-	return &Verification{Height: next, AppHash: commit.Header.AppHash, Signers: n, Power: signed, Total: set.TotalVotingPower()}, nil
-}
-
-func (c *Client) allValidators(ctx context.Context, h int64) ([]*cmttypes.Validator, error) {
-	var out []*cmttypes.Validator
-	page, per := 1, 100
-	for {
-		res, err := c.RPC.Validators(ctx, &h, &page, &per)
-		if err != nil {
-			return nil, fmt.Errorf("validators at %d: %w", h, err)
-		}
-		out = append(out, res.Validators...)
-		if len(out) >= res.Total || len(res.Validators) == 0 {
-			return out, nil
-		}
-		page++
-	}
 }
 
 // Decode is a convenience for typed answers.
