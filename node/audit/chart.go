@@ -77,7 +77,7 @@ func Chart(rows []StatementRow, from, to uint64, format string) ([]byte, error) 
 	p.Title.TextStyle.Font = sans(15)
 	p.Title.Padding = vg.Points(8)
 	p.X.Label.Text = "epoch"
-	p.Y.Label.Text = "net (Rs): + escrow pays the seller, - the seller pays the escrow"
+	p.Y.Label.Text = "net (Rs): + the escrow pays the seller, - the seller pays it"
 	for _, ax := range []*plot.Axis{&p.X, &p.Y} {
 		ax.Label.TextStyle.Font = sans(12)
 		ax.Tick.Label.Font = sans(10.5)

@@ -131,7 +131,6 @@ type Manifest struct {
 	RPC          string         `json:"rpc"`
 	FromEpoch    uint64         `json:"from_epoch"`
 	ToEpoch      uint64         `json:"to_epoch"`
-	OpenEpoch    uint64         `json:"open_epoch"`
 	GeneratedAt  string         `json:"generated_at"`
 	Verification string         `json:"verification"`
 	Statements   int            `json:"statements"`
@@ -173,7 +172,7 @@ func Build(r *Report) *Export {
 	x.Liabilities = Liabilities(r.Sellers, x.Statements)
 	x.Epochs = EpochSummaries(r.Statements, r.EscrowBefore)
 	m := Manifest{
-		ChainID: r.ChainID, RPC: r.RPC, FromEpoch: r.From, ToEpoch: r.To, OpenEpoch: r.OpenEpoch,
+		ChainID: r.ChainID, RPC: r.RPC, FromEpoch: r.From, ToEpoch: r.To,
 		GeneratedAt: r.GeneratedAt.UTC().Format(time.RFC3339), Verification: Verification,
 		Statements: len(r.Statements), Missing: r.Missing, Epochs: x.Epochs, Balanced: true, Latest: r.TotalsProof,
 	}

@@ -15,6 +15,7 @@ import (
 	"context"
 	"encoding/hex"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/bytepoints/bytepoints/node/client"
@@ -61,7 +62,6 @@ type Report struct {
 	ChainID    string
 	RPC        string
 	From, To   uint64
-	OpenEpoch  uint64            // the open epoch when the report was read
 	Statements []ProvenStatement // epochs From..To that have a statement, ascending
 	// Missing lists the epochs in range without a statement: no block was
 	// committed in them (the chain stood still), so nothing happened.
@@ -80,6 +80,9 @@ type Report struct {
 type Options struct {
 	ChainID, RPC string
 	From, To     uint64
+	// Dates: From or To was given as a UTC date, which names a daily
+	// epoch; Collect refuses it on a chain whose epochs are not days.
+	Dates bool
 	// Progress, when set, is called after each epoch of the range is read.
 	Progress func(done, total int, epoch uint64, p *Proof)
 	// Now stamps the report (default time.Now); the rows never depend on it.
@@ -98,22 +101,25 @@ func Collect(ctx context.Context, q Querier, o Options) (*Report, error) {
 		now = o.Now
 	}
 	r := &Report{ChainID: o.ChainID, RPC: o.RPC, From: o.From, To: o.To, GeneratedAt: now().UTC()}
-	var sts types.StatementsResponse
-	if _, err := get(ctx, q, "/statements", &sts); err != nil {
-		return nil, err
-	}
-	if sts.Open == nil {
-		return nil, fmt.Errorf("audit: the node has no open epoch (chain not initialised?)")
-	}
-	r.OpenEpoch = sts.Open.Epoch
-	if o.To >= r.OpenEpoch {
-		last := "no epoch has closed yet"
-		if r.OpenEpoch > 0 {
-			last = fmt.Sprintf("the last closed epoch is %d", r.OpenEpoch-1)
+	if o.Dates {
+		var p types.Params
+		if _, err := get(ctx, q, "/params", &p); err != nil {
+			return nil, err
 		}
-		return nil, types.Errorf(types.CodeInvalidArgument, "epoch %d is not closed yet: the open epoch is %d and %s", o.To, r.OpenEpoch, last)
+		if p.EpochSeconds != 86400 {
+			return nil, types.Errorf(types.CodeInvalidArgument, "a date names a daily epoch, and this chain's epochs last %d s: give epoch numbers (see `query statements`)", p.EpochSeconds)
+		}
 	}
-
+	// The last epoch first: an open one is refused before anything else
+	// is read. (Not through /statements: its answer does not verify.)
+	last := &types.Statement{}
+	lastProof, lastErr := get(ctx, q, fmt.Sprintf("/statement/%d", o.To), last)
+	if lastErr != nil && !client.IsNotFound(lastErr) {
+		return nil, lastErr
+	}
+	if lastErr != nil && strings.Contains(lastErr.Error(), "not closed yet") {
+		return nil, types.Errorf(types.CodeInvalidArgument, "--to-epoch %d: %s", o.To, strings.TrimPrefix(lastErr.Error(), types.CodeNotFound.Name()+": "))
+	}
 	if o.From > 0 {
 		var prev types.Statement
 		if _, err := get(ctx, q, fmt.Sprintf("/statement/%d", o.From-1), &prev); err == nil {
@@ -124,11 +130,14 @@ func Collect(ctx context.Context, q Querier, o Options) (*Report, error) {
 	}
 	total := int(o.To - o.From + 1)
 	for e := o.From; ; e++ {
-		var s types.Statement
-		p, err := get(ctx, q, fmt.Sprintf("/statement/%d", e), &s)
+		s, p, err := last, lastProof, lastErr
+		if e != o.To {
+			s = &types.Statement{}
+			p, err = get(ctx, q, fmt.Sprintf("/statement/%d", e), s)
+		}
 		switch {
 		case err == nil:
-			r.Statements = append(r.Statements, ProvenStatement{Statement: &s, Proof: p})
+			r.Statements = append(r.Statements, ProvenStatement{Statement: s, Proof: p})
 		case client.IsNotFound(err):
 			r.Missing = append(r.Missing, e)
 		default:

@@ -7,10 +7,12 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -273,13 +275,17 @@ type fake struct {
 	msgs       map[string]interface{ Marshal() ([]byte, error) }
 	unverified string
 	asked      []string
+	dates      bool // the test's range was given as dates
 }
 
 func (f *fake) Query(_ context.Context, path string, prove bool) (*client.QueryResult, error) {
 	f.asked = append(f.asked, path)
 	m, ok := f.msgs[path]
 	if !ok {
-		return nil, &client.QueryError{Code: types.CodeNotFound, Log: "no statement"}
+		if n, err := strconv.Atoi(strings.TrimPrefix(path, "/statement/")); err == nil && n >= 10 {
+			return nil, &client.QueryError{Code: types.CodeNotFound, Log: fmt.Sprintf("not_found: epoch %d is not closed yet (open epoch is 10)", n)}
+		}
+		return nil, &client.QueryError{Code: types.CodeNotFound, Log: "not_found: no statement for " + path}
 	}
 	bz, err := m.Marshal()
 	if err != nil {
@@ -294,7 +300,6 @@ func (f *fake) Query(_ context.Context, path string, prove bool) (*client.QueryR
 
 func chain() *fake {
 	return &fake{msgs: map[string]interface{ Marshal() ([]byte, error) }{
-		"/statements": &types.StatementsResponse{Open: &types.EpochState{Epoch: 10}},
 		"/statement/5": &types.Statement{Epoch: 5, StartHeight: 1, EscrowPaise: 6000, Lines: []*types.StatementLine{
 			line("shop-a", -10000, types.LineStatus_LINE_STATUS_CONFIRMED, "UTR"), line("shop-b", 4000, types.LineStatus_LINE_STATUS_OUTSTANDING, "")}},
 		"/statement/7": &types.Statement{Epoch: 7, StartHeight: 30, EscrowPaise: 6000, Lines: []*types.StatementLine{
@@ -320,8 +325,7 @@ func TestCollect(t *testing.T) {
 	require.Len(t, r.Statements, 2)
 	require.Equal(t, uint64(0), *r.EscrowBefore, "epoch 5 starts at genesis")
 	require.Equal(t, Proof{StateHeight: 99, ProvenHeight: 100, AppHash: "abcd"}, r.Statements[0].Proof)
-	require.Equal(t, "/statements", f.asked[0])
-	require.Equal(t, "/statement/4", f.asked[1], "the baseline for epoch 5's escrow change")
+	require.Equal(t, []string{"/statement/9", "/statement/4"}, f.asked[:2], "the last epoch, then the baseline for epoch 5's escrow change")
 
 	x := Build(r)
 	require.Len(t, x.Statements, 4)
@@ -357,8 +361,10 @@ func TestCollectRefuses(t *testing.T) {
 		code     types.Code
 	}{
 		{"from after to", 7, 5, nil, "--from-epoch 7 is after --to-epoch 5", types.CodeInvalidArgument},
-		{"open epoch", 5, 10, nil, "epoch 10 is not closed yet: the open epoch is 10 and the last closed epoch is 9", types.CodeInvalidArgument},
+		{"open epoch", 5, 10, nil, "--to-epoch 10: epoch 10 is not closed yet (open epoch is 10)", types.CodeInvalidArgument},
 		{"no statement in range", 8, 9, nil, "no statement in epochs 8 to 9", types.CodeNotFound},
+		{"dates on a chain of short epochs", 5, 7, func(f *fake) { f.dates = true; f.msgs["/params"] = &types.Params{EpochSeconds: 3} },
+			"a date names a daily epoch, and this chain's epochs last 3 s", types.CodeInvalidArgument},
 		{"an unverified answer", 5, 7, func(f *fake) { f.unverified = "/statement/7" }, "the answer to /statement/7 was not verified", 0},
 		{"an unverified seller", 5, 7, func(f *fake) { f.unverified = "/seller/shop-b" }, "the answer to /seller/shop-b was not verified", 0},
 	} {
@@ -367,7 +373,7 @@ func TestCollectRefuses(t *testing.T) {
 			if c.edit != nil {
 				c.edit(f)
 			}
-			_, err := Collect(ctx, f, Options{From: c.from, To: c.to})
+			_, err := Collect(ctx, f, Options{From: c.from, To: c.to, Dates: f.dates})
 			require.ErrorContains(t, err, c.want)
 			if c.code != 0 {
 				require.Equal(t, c.code, types.CodeOf(err))
