@@ -148,7 +148,8 @@ func printReport(cmd *cobra.Command, g *globals, out string, x *audit.Export, fi
 	}
 	w := cmd.OutOrStdout()
 	fmt.Fprintf(w, "audit report: epochs %d to %d of chain %s, read from %s\n", m.FromEpoch, m.ToEpoch, m.ChainID, m.RPC)
-	fmt.Fprintf(w, "  %d statements (%d rows), %d confirmed lines, %d sellers", m.Statements, len(x.Statements), len(x.Confirmations), len(x.Liabilities))
+	fmt.Fprintf(w, "  %s (%s), %s, %s", reportPlural(m.Statements, "statement"), reportPlural(len(x.Statements), "row"),
+		reportPlural(len(x.Confirmations), "confirmed line"), reportPlural(len(x.Liabilities), "seller"))
 	if len(m.Missing) > 0 {
 		fmt.Fprintf(w, "; no statement for %d epochs of the range (no block in them)", len(m.Missing))
 	}
@@ -166,4 +167,12 @@ func printReport(cmd *cobra.Command, g *globals, out string, x *audit.Export, fi
 	}
 	fmt.Fprintf(w, "  wrote %s\n", filepath.Join(out, audit.ManifestJSON))
 	return nil
+}
+
+// reportPlural counts what: "1 row", "2 rows".
+func reportPlural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
 }

@@ -286,6 +286,7 @@ func TestAuditReport(t *testing.T) {
 	// The home's RPC is the default, and the text output names the files.
 	txt, code := cli(t, "audit", "report", "--home", A.Dir, "--from-epoch", to, "--to-epoch", to, "--out", filepath.Join(t.TempDir(), "one"))
 	require.Zero(t, code)
+	require.Contains(t, txt, "1 statement (2 rows)")
 	require.Contains(t, txt, "statements.csv")
 
 	// Refusals: an open epoch, a reversed range, an --out that cannot be a directory.
