@@ -26,6 +26,9 @@ func TestCLIErrorsExitNonZeroAndAreJSONWithOutputJSON(t *testing.T) {
 		{"bad amount", []string{"tx", "purchase", "--home", home, "--customer", "C", "--amount", "ten"}, 14},
 		{"bad output format", []string{"version", "-o", "yaml"}, 14},
 		{"not a home", []string{"query", "totals", "--home", home}, 1},
+		{"audit report, reversed range", []string{"audit", "report", "--home", home, "--from-epoch", "9", "--to-epoch", "3", "--out", t.TempDir()}, 14},
+		{"audit report, bad epoch", []string{"audit", "report", "--home", home, "--from-epoch", "yesterday", "--to-epoch", "3", "--out", t.TempDir()}, 14},
+		{"audit report, not a home", []string{"audit", "report", "--home", home, "--from-epoch", "1", "--to-epoch", "3", "--out", t.TempDir()}, 1},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

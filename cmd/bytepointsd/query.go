@@ -415,13 +415,16 @@ func positionWord(p int64) string {
 }
 
 // parseEpoch accepts a number or a YYYY-MM-DD date (daily epochs).
-func parseEpoch(s string) (uint64, error) {
+func parseEpoch(s string) (uint64, error) { return parseEpochFlag("--epoch", s) }
+
+// parseEpochFlag is parseEpoch for a flag of another name (in its error).
+func parseEpochFlag(flag, s string) (uint64, error) {
 	if e, err := strconv.ParseUint(s, 10, 64); err == nil {
 		return e, nil
 	}
 	t, err := time.Parse("2006-01-02", s)
 	if err != nil {
-		return 0, usagef("--epoch %q: give an epoch number or a date YYYY-MM-DD", s)
+		return 0, usagef("%s %q: give an epoch number or a date YYYY-MM-DD", flag, s)
 	}
 	return uint64(t.Unix() / 86400), nil
 }
