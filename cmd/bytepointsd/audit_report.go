@@ -15,14 +15,13 @@ import (
 
 // reportSource is where audit report reads from and what it trusts.
 type reportSource struct {
-	rpc string
-	// The light client's trust root (--trust-height, --trust-hash) goes
-	// here, with its flags in addFlags and its use in dial, once node/client
-	// verifies headers from one: the report only calls Query(path, true).
+	rpc   string
+	trust trustFlags
 }
 
 func (s *reportSource) addFlags(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&s.rpc, "rpc", "", "node RPC URL, http://host:port (default: --node, else the RPC address in the --home config)")
+	cmd.Flags().StringVar(&s.rpc, "rpc", "", "node RPC URL, http://host:port, then witnesses' URLs comma-separated (default: --node, else the RPC address in the --home config)")
+	s.trust.register(cmd.Flags())
 }
 
 func (s *reportSource) dial(ctx context.Context, g *globals) (*client.Client, string, error) {
@@ -33,8 +32,16 @@ func (s *reportSource) dial(ctx context.Context, g *globals) (*client.Client, st
 			return nil, "", err
 		}
 	}
-	cl, err := client.Dial(ctx, url, nil)
-	return cl, url, err
+	urls := strings.Split(url, ",")
+	cl, err := client.Dial(ctx, urls[0], nil)
+	if err != nil {
+		return nil, "", err
+	}
+	s.trust.witnesses = append(s.trust.witnesses, urls[1:]...)
+	if err := s.trust.apply(ctx, g, cl); err != nil {
+		return nil, "", err
+	}
+	return cl, urls[0], nil
 }
 
 func newAuditReportCmd(g *globals) *cobra.Command {

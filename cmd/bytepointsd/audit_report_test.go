@@ -126,7 +126,8 @@ func TestAuditReport(t *testing.T) {
 		out = d // to look at the files
 	}
 	from, to := strconv.FormatUint(first, 10), strconv.FormatUint(last, 10)
-	sum, code := cliJSON(t, "audit", "report", "--rpc", rpcA, "--from-epoch", from, "--to-epoch", to, "--out", out, "--png")
+	trust := trustArgs(t, rpcA)
+	sum, code := cliJSON(t, append([]string{"audit", "report", "--rpc", rpcA, "--from-epoch", from, "--to-epoch", to, "--out", out, "--png"}, trust...)...)
 	require.Zero(t, code, "%v", sum)
 	require.Equal(t, true, sum["balanced"], "%v", sum)
 	require.Equal(t, m.ChainID, sum["chain_id"])
@@ -284,7 +285,7 @@ func TestAuditReport(t *testing.T) {
 	}
 
 	// The home's RPC is the default, and the text output names the files.
-	txt, code := cli(t, "audit", "report", "--home", A.Dir, "--from-epoch", to, "--to-epoch", to, "--out", filepath.Join(t.TempDir(), "one"))
+	txt, code := cli(t, append([]string{"audit", "report", "--home", A.Dir, "--from-epoch", to, "--to-epoch", to, "--out", filepath.Join(t.TempDir(), "one")}, trust...)...)
 	require.Zero(t, code)
 	require.Contains(t, txt, "1 statement (2 rows)")
 	require.Contains(t, txt, "statements.csv")
@@ -301,7 +302,7 @@ func TestAuditReport(t *testing.T) {
 		{[]string{"--from-epoch", "2025-13-40", "--to-epoch", to, "--out", t.TempDir()}, "--from-epoch"},
 		{[]string{"--from-epoch", "2025-11-01", "--to-epoch", "2025-11-02", "--out", t.TempDir()}, "daily epoch"},
 	} {
-		e, code := cliJSON(t, append([]string{"audit", "report", "--rpc", rpcA}, c.args...)...)
+		e, code := cliJSON(t, append(append([]string{"audit", "report", "--rpc", rpcA}, c.args...), trust...)...)
 		require.NotZero(t, code, "%v", c.args)
 		require.Equal(t, "invalid_argument", e["code_name"], "%v: %v", c.args, e)
 		require.Contains(t, e["error"], c.want)

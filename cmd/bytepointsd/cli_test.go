@@ -209,8 +209,16 @@ func TestCLIContract(t *testing.T) {
 		t.Fatalf("revoked terminal still accepted: %v", r)
 	}
 
-	// queries, with and without proofs
-	bal, code := cliJSON(t, append([]string{"query", "balance", "--customer", "C", "--prove"}, h...)...)
+	// queries, with and without proofs. Without a trust root a proven
+	// read is refused; given one, it is stored in the home for later runs.
+	if r, code := cliJSON(t, append([]string{"query", "totals", "--prove"}, h...)...); code == 0 || r["code_name"] != "invalid_argument" {
+		t.Fatalf("a proven read without a trust root: %v", r)
+	}
+	hdr, code := cliJSON(t, append([]string{"query", "header", "--height", "1"}, h...)...)
+	if code != 0 || len(hdr["hash"].(string)) != 64 {
+		t.Fatalf("query header: %v", hdr)
+	}
+	bal, code := cliJSON(t, append([]string{"query", "balance", "--customer", "C", "--prove", "--trust-height", "1", "--trust-hash", hdr["hash"].(string)}, h...)...)
 	lots := bal["lots"].([]any)
 	if code != 0 || bal["customer_id"] != "C" || num(t, bal, "points") != 70 || len(lots) != 1 {
 		t.Fatalf("balance: %v", bal)
@@ -312,6 +320,17 @@ func TestCLIContract(t *testing.T) {
 	if err := p.Stop(30 * time.Second); err != nil {
 		t.Fatalf("clean stop: %v", err)
 	}
+}
+
+// trustArgs are the flags of a proven read trusting rpc's first header,
+// with the light client's store in a fresh directory.
+func trustArgs(t *testing.T, rpc string) []string {
+	t.Helper()
+	hdr, code := cliJSON(t, "query", "header", "--node", rpc, "--height", "1")
+	if code != 0 {
+		t.Fatalf("query header: %v", hdr)
+	}
+	return []string{"--trust-height", "1", "--trust-hash", hdr["hash"].(string), "--light-dir", t.TempDir()}
 }
 
 func TestHelpOnEveryCommand(t *testing.T) {

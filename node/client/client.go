@@ -18,6 +18,7 @@ import (
 	"github.com/bytepoints/bytepoints/app"
 	"github.com/bytepoints/bytepoints/types"
 	"github.com/cometbft/cometbft/mempool"
+	cmtcrypto "github.com/cometbft/cometbft/proto/tendermint/crypto"
 	rpcclient "github.com/cometbft/cometbft/rpc/client"
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
 )
@@ -260,46 +261,74 @@ func (e *QueryError) Error() string {
 // from the trust root given to UseLightClient (ErrNoTrustRoot without one),
 // and checks that the answer is exactly what the proven entries give.
 func (c *Client) Query(ctx context.Context, path string, prove bool) (*QueryResult, error) {
+	a, err := c.Fetch(ctx, path, prove)
+	if err != nil {
+		return nil, err
+	}
+	if !prove {
+		return a.Result()
+	}
+	return c.Verify(ctx, a)
+}
+
+// Answer is a query's answer as the node sent it, not yet verified.
+type Answer struct {
+	Path     string
+	Code     types.Code
+	Log      string
+	Value    []byte
+	Height   int64
+	ProofOps *cmtcrypto.ProofOps
+}
+
+// Result is the unverified answer as a QueryResult or a QueryError.
+func (a *Answer) Result() (*QueryResult, error) {
+	if a.Code != 0 {
+		return nil, &QueryError{Code: a.Code, Log: a.Log}
+	}
+	return &QueryResult{Value: a.Value, Height: a.Height}, nil
+}
+
+// Fetch asks path (with proofs when prove) without verifying: a caller
+// that needs several answers from one state height fetches them all, then
+// verifies each (Verify), so waiting for headers does not let the state
+// move on between them.
+func (c *Client) Fetch(ctx context.Context, path string, prove bool) (*Answer, error) {
 	res, err := c.RPC.ABCIQueryWithOptions(ctx, path, nil, rpcclient.ABCIQueryOptions{Prove: prove})
 	if err != nil {
 		return nil, fmt.Errorf("query %s: %w", path, err)
 	}
-	if res.Response.Code != 0 {
-		qe := &QueryError{Code: types.Code(res.Response.Code), Log: res.Response.Log}
-		if prove && qe.Code == types.CodeNotFound {
-			// "Not found" carries the proofs of what was read, the missing
-			// record's absence included: check them like an answer.
-			v, err := c.verifiedAppHash(ctx, res.Response.Height)
-			if err != nil {
-				return nil, err
-			}
-			proofs, err := abci.VerifyProofOps(c.verifier.prt, res.Response.ProofOps, v.AppHash)
-			if err == nil {
-				err = app.VerifyAbsence(path, proofs, v.AppHash)
-			}
-			if err != nil {
-				return nil, &VerificationError{What: path + " (not found)", Err: err}
-			}
-			qe.Verified = v
-		}
-		return nil, qe
+	r := res.Response
+	return &Answer{Path: path, Code: types.Code(r.Code), Log: r.Log, Value: r.Value, Height: r.Height, ProofOps: r.ProofOps}, nil
+}
+
+// Verify checks a fetched answer against the light-client-verified header
+// after its height: every proof through the app's proof operator, and that
+// the answer is exactly what the proven entries give. A "not found" carries
+// the proofs of what was read, the missing record's absence included, and
+// is checked the same way: the QueryError then has Verified set.
+func (c *Client) Verify(ctx context.Context, a *Answer) (*QueryResult, error) {
+	if a.Code != 0 && a.Code != types.CodeNotFound {
+		return nil, &QueryError{Code: a.Code, Log: a.Log}
 	}
-	out := &QueryResult{Value: res.Response.Value, Height: res.Response.Height}
-	if !prove {
-		return out, nil
-	}
-	v, err := c.verifiedAppHash(ctx, out.Height)
+	v, err := c.verifiedAppHash(ctx, a.Height)
 	if err != nil {
 		return nil, err
 	}
-	if out.Proofs, err = abci.VerifyProofOps(c.verifier.prt, res.Response.ProofOps, v.AppHash); err != nil {
-		return nil, &VerificationError{What: path, Err: err}
+	proofs, err := abci.VerifyProofOps(c.verifier.prt, a.ProofOps, v.AppHash)
+	if err != nil {
+		return nil, &VerificationError{What: a.Path, Err: err}
 	}
-	if err := app.VerifyQuery(path, out.Value, out.Proofs, v.AppHash); err != nil {
-		return nil, &VerificationError{What: path, Err: err}
+	if a.Code == types.CodeNotFound {
+		if err := app.VerifyAbsence(a.Path, proofs, v.AppHash); err != nil {
+			return nil, &VerificationError{What: a.Path + " (not found)", Err: err}
+		}
+		return nil, &QueryError{Code: a.Code, Log: a.Log, Verified: v}
 	}
-	out.Verified = v
-	return out, nil
+	if err := app.VerifyQuery(a.Path, a.Value, proofs, v.AppHash); err != nil {
+		return nil, &VerificationError{What: a.Path, Err: err}
+	}
+	return &QueryResult{Value: a.Value, Height: a.Height, Proofs: proofs, Verified: v}, nil
 }
 
 // Decode is a convenience for typed answers.
