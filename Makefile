@@ -11,13 +11,14 @@ PKGS      := ./...
 # Multi-process network suites (issue: seller network) live behind this tag.
 NETTAGS   := network
 
-.PHONY: all build demo test test-network test-race bench bench-network proto proto-check lint localnet localnet-stop clean help
+.PHONY: all build browser demo test test-network test-race bench bench-network proto proto-check lint localnet localnet-stop clean help
 
 all: build
 
 help:
 	@echo "make demo          build and run the worked example (two sellers, in-process)"
 	@echo "make test          unit, app, ABCI, in-process node, crash and CLI tests"
+	@echo "make browser       install Debian's chromium for the audit page's browser test (if missing)"
 	@echo "make test-network  multi-validator suites with real node processes (slower)"
 	@echo "make bench         benchmarks, figures as ratios against in-run baselines (~15 min)"
 	@echo "make bench-network 4 validators: Byte Points against CometBFT's kvstore, TCP and libp2p (~15 min)"
@@ -31,6 +32,19 @@ $(BIN): $(shell find . -name '*.go' -not -path './build/*') go.mod go.sum
 
 demo: build
 	./$(BIN) demo
+
+# The audit page's browser test (node/auditpage) drives a headless Chromium;
+# without one it skips. This installs Debian's package when it is missing
+# (root, or sudo), and does nothing when it is there.
+CHROMIUM ?= /usr/bin/chromium
+browser:
+	@if [ -x "$(CHROMIUM)" ]; then echo "chromium: $(CHROMIUM)"; \
+	else \
+	  SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  echo "installing Debian's chromium (for the audit page's browser test)"; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null && \
+	  test -x "$(CHROMIUM)"; \
+	fi
 
 test: build
 	$(GO) vet $(PKGS)

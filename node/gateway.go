@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bytepoints/bytepoints/node/auditpage"
 	"github.com/bytepoints/bytepoints/node/gateway"
 	"github.com/bytepoints/bytepoints/types"
 	rpclocal "github.com/cometbft/cometbft/rpc/client/local"
@@ -80,8 +81,16 @@ func (g *Gateway) Start() error {
 	if commit <= 0 {
 		commit = gateway.DefaultCommitTimeout
 	}
+	// The auditor's page is public like /healthz: it is mounted beside the
+	// gateway's API, outside its token authentication, and only reads.
+	mux := http.NewServeMux()
+	audit := auditpage.New(auditpage.Deps{SellerID: n.AppCfg.SellerID, ChainID: n.Genesis.ChainID, RPC: rpclocal.New(n.Comet), RPCURL: n.RPCURL(), App: n.App})
+	for _, p := range auditpage.Routes {
+		mux.Handle(p, audit)
+	}
+	mux.Handle("/", h.Handler())
 	g.srv = &http.Server{
-		Handler:           h.Handler(),
+		Handler:           mux,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,
 		WriteTimeout:      commit + 15*time.Second, // a booking waits for its commit
