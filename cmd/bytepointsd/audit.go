@@ -19,5 +19,5 @@ light-client-verified app hash, and say what they checked.`,
 
 // auditSubcommands lists the audit group's commands.
 func auditSubcommands(g *globals) []*cobra.Command {
-	return []*cobra.Command{newAuditReportCmd(g)}
+	return []*cobra.Command{newAuditVerifyCmd(g), newAuditReportCmd(g)}
 }

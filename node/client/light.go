@@ -79,9 +79,19 @@ func (c *Client) UseLightClient(ctx context.Context, t Trust) error {
 		return fmt.Errorf("primary %s: %w", c.URL, err)
 	}
 	v := &verifier{prt: abci.ProofRuntime(), witnesses: t.Witnesses}
+	if t.Height > 0 {
+		res, err := c.RPC.Header(ctx, &t.Height)
+		if err != nil {
+			return fmt.Errorf("primary %s: header %d: %w", c.URL, t.Height, err)
+		}
+		if got := res.Header.Hash(); !bytes.Equal(got, t.Hash) {
+			return &VerificationError{What: fmt.Sprintf("trusted header %d", t.Height),
+				Err: fmt.Errorf("the primary's header %d is %x, not the trusted %x: the trust hash is of another chain or fork, or the primary is", t.Height, []byte(got), t.Hash)}
+		}
+	}
 	var witnesses []provider.Provider
 	for _, w := range t.Witnesses {
-		if err := c.checkWitnessChain(ctx, w); err != nil {
+		if err := c.checkWitness(ctx, w, t.Height, t.Hash); err != nil {
 			return err
 		}
 		p, err := lighthttp.New(c.ChainID, w)
@@ -167,14 +177,26 @@ func safeName(s string) string {
 	}, s)
 }
 
-// checkWitnessChain refuses a witness on another chain with its URL.
-func (c *Client) checkWitnessChain(ctx context.Context, url string) error {
+// checkWitness refuses, naming it, a witness on another chain or one
+// whose header at the trusted height is not the trusted one (a fork). The
+// light client would refuse it too, but without saying which witness.
+func (c *Client) checkWitness(ctx context.Context, url string, height int64, hash []byte) error {
 	w, err := Dial(ctx, url, nil)
 	if err != nil {
 		return fmt.Errorf("witness %s: %w", url, err)
 	}
 	if w.ChainID != c.ChainID {
-		return fmt.Errorf("witness %s is on chain %q, the primary on %q", url, w.ChainID, c.ChainID)
+		return &VerificationError{What: "witness " + url, Err: fmt.Errorf("it is on chain %q, the primary on %q", w.ChainID, c.ChainID)}
+	}
+	if height <= 0 {
+		return nil
+	}
+	res, err := w.RPC.Header(ctx, &height)
+	if err != nil {
+		return fmt.Errorf("witness %s: header %d: %w", url, height, err)
+	}
+	if got := res.Header.Hash(); !bytes.Equal(got, hash) {
+		return &VerificationError{What: "witness " + url, Err: fmt.Errorf("it disagrees with the trusted header: its header %d is %x, the trusted one %x", height, []byte(got), hash)}
 	}
 	return nil
 }
