@@ -338,6 +338,14 @@ func verifyReplay(t *testing.T, ctx context.Context, bin string, home node.Netwo
 	}
 	// The restarted node answers from the same state, with a proof
 	// against the chain's signed header.
+	root, err := cl.TrustFromNode(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cl.UseLightClient(ctx, root); err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
 	if _, err := cl.Query(ctx, "/totals", true); err != nil {
 		t.Fatal(err)
 	}

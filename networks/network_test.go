@@ -105,6 +105,23 @@ func (n *net) client(s string) *client.Client {
 	return c
 }
 
+// provenClient is client(s) with a light client trusting seller-0's
+// first header and seller-1 as witness.
+func (n *net) provenClient(s string) *client.Client {
+	n.t.Helper()
+	c := n.client(s)
+	root, err := n.client("seller-0").TrustFromNode(n.ctx, 1)
+	if err != nil {
+		n.t.Fatal(err)
+	}
+	root.Witnesses = []string{n.home("seller-1").RPC}
+	if err := c.UseLightClient(n.ctx, root); err != nil {
+		n.t.Fatal(err)
+	}
+	n.t.Cleanup(func() { c.Close() })
+	return c
+}
+
 func (n *net) height(s string) int64 {
 	c, err := client.Dial(n.ctx, n.home(s).RPC, nil)
 	if err != nil {
@@ -233,7 +250,7 @@ func TestNetworkCommitsAndAgrees(t *testing.T) {
 				n.waitHeight(s, 10)
 			}
 			n.agree(10, founding(4)...)
-			q, err := n.client("seller-3").Query(n.ctx, "/balance/c", true)
+			q, err := n.provenClient("seller-3").Query(n.ctx, "/balance/c", true)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -331,7 +348,7 @@ func TestNetworkDoubleSpend(t *testing.T) {
 	if ok != 1 || insufficient != 1 {
 		t.Fatalf("double spend: %d redemptions succeeded, %d refused", ok, insufficient)
 	}
-	q, err := n.client("seller-3").Query(n.ctx, "/totals", true)
+	q, err := n.provenClient("seller-3").Query(n.ctx, "/totals", true)
 	if err != nil {
 		t.Fatal(err)
 	}
