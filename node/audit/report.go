@@ -15,7 +15,6 @@ import (
 	"context"
 	"encoding/hex"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/bytepoints/bytepoints/node/client"
@@ -110,15 +109,19 @@ func Collect(ctx context.Context, q Querier, o Options) (*Report, error) {
 			return nil, types.Errorf(types.CodeInvalidArgument, "a date names a daily epoch, and this chain's epochs last %d s: give epoch numbers (see `query statements`)", p.EpochSeconds)
 		}
 	}
-	// The last epoch first: an open one is refused before anything else
-	// is read. (Not through /statements: its answer does not verify.)
+	// An epoch not closed yet is refused before anything else is read,
+	// from the proven open epoch (a typed field, not the node's message).
+	var open types.StatementsResponse
+	if _, err := get(ctx, q, "/statements/0", &open); err != nil {
+		return nil, err
+	}
+	if open.Open != nil && o.To >= open.Open.Epoch {
+		return nil, types.Errorf(types.CodeInvalidArgument, "--to-epoch %d is not closed yet (open epoch is %d)", o.To, open.Open.Epoch)
+	}
 	last := &types.Statement{}
 	lastProof, lastErr := get(ctx, q, fmt.Sprintf("/statement/%d", o.To), last)
 	if lastErr != nil && !client.IsNotFound(lastErr) {
 		return nil, lastErr
-	}
-	if lastErr != nil && strings.Contains(lastErr.Error(), "not closed yet") {
-		return nil, types.Errorf(types.CodeInvalidArgument, "--to-epoch %d: %s", o.To, strings.TrimPrefix(lastErr.Error(), types.CodeNotFound.Name()+": "))
 	}
 	if o.From > 0 {
 		var prev types.Statement

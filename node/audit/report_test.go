@@ -308,6 +308,7 @@ func chain() *fake {
 		"/seller/shop-a": &types.SellerResponse{Seller: &types.SellerRecord{SellerId: "shop-a", PositionPaise: -10000}},
 		"/seller/shop-b": &types.SellerResponse{Seller: &types.SellerRecord{SellerId: "shop-b", PositionPaise: 4000}},
 		"/totals":        &types.Totals{OutstandingPoints: 60, EscrowPaise: 6000},
+		"/statements/0":  &types.StatementsResponse{Open: &types.EpochState{Epoch: 10}},
 	}}
 }
 
@@ -325,7 +326,7 @@ func TestCollect(t *testing.T) {
 	require.Len(t, r.Statements, 2)
 	require.Equal(t, uint64(0), *r.EscrowBefore, "epoch 5 starts at genesis")
 	require.Equal(t, Proof{StateHeight: 99, ProvenHeight: 100, AppHash: "abcd"}, r.Statements[0].Proof)
-	require.Equal(t, []string{"/statement/9", "/statement/4"}, f.asked[:2], "the last epoch, then the baseline for epoch 5's escrow change")
+	require.Equal(t, []string{"/statements/0", "/statement/9", "/statement/4"}, f.asked[:3], "the open epoch, the last epoch, then the baseline for epoch 5's escrow change")
 
 	x := Build(r)
 	require.Len(t, x.Statements, 4)
@@ -361,7 +362,7 @@ func TestCollectRefuses(t *testing.T) {
 		code     types.Code
 	}{
 		{"from after to", 7, 5, nil, "--from-epoch 7 is after --to-epoch 5", types.CodeInvalidArgument},
-		{"open epoch", 5, 10, nil, "--to-epoch 10: epoch 10 is not closed yet (open epoch is 10)", types.CodeInvalidArgument},
+		{"open epoch", 5, 10, nil, "--to-epoch 10 is not closed yet (open epoch is 10)", types.CodeInvalidArgument},
 		{"no statement in range", 8, 9, nil, "no statement in epochs 8 to 9", types.CodeNotFound},
 		{"dates on a chain of short epochs", 5, 7, func(f *fake) { f.dates = true; f.msgs["/params"] = &types.Params{EpochSeconds: 3} },
 			"a date names a daily epoch, and this chain's epochs last 3 s", types.CodeInvalidArgument},
