@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"sync"
 	"testing"
@@ -409,4 +411,34 @@ func browserCheck(t *testing.T, c *chain) {
 		bars += n
 	}
 	require.EqualValues(t, 5, bars)
+
+	// The browser check can fail: the same page with one hex digit of the
+	// /totals proof changed, served from another loopback server, must say
+	// so instead of "ok".
+	res, err := http.Get(c.url + "/audit/")
+	require.NoError(t, err)
+	html, err := io.ReadAll(res.Body)
+	res.Body.Close()
+	require.NoError(t, err)
+	m := regexp.MustCompile(`data-proof="([0-9a-f]+)"`).FindSubmatchIndex(html)
+	require.NotNil(t, m, "the page carries the /totals proof")
+	at := m[3] - 10 // inside the proven leaf's value hash, at the proof's end
+	if html[at] == '0' {
+		html[at] = '1'
+	} else {
+		html[at] = '0'
+	}
+	tampered := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Content-Security-Policy", res.Header.Get("Content-Security-Policy"))
+		_, _ = w.Write(html)
+	}))
+	defer tampered.Close()
+	require.NoError(t, chromedp.Do(bctx, chromedp.Navigate(tampered.URL+"/audit/")))
+	_, err = chromedp.Run(bctx, chromedp.Poll[bool](`document.getElementById("browser-check").dataset.state !== "pending"`,
+		chromedp.WithPollingTimeout(30*time.Second)))
+	require.NoError(t, err)
+	page, err = chromedp.Run(bctx, chromedp.Evaluate[map[string]shown](collect))
+	require.NoError(t, err)
+	require.Equal(t, "failed", get("browser-check").Data["state"], get("browser-check").Text)
 }
