@@ -54,7 +54,8 @@ func newAuditReportCmd(g *globals) *cobra.Command {
 		Long: `Reads the settlement statements of epochs --from-epoch to --to-epoch (closed
 epochs: numbers, or UTC dates YYYY-MM-DD on a chain of daily epochs, as in
 "query statement"), every seller and the totals, each with Merkle proofs
-checked against a signed header, and writes to --out:
+checked against a header CometBFT's light client verified from --trust-height
+and --trust-hash (or the root stored in --light-dir), and writes to --out:
 
   statements.csv/.json     one row per epoch per seller: net (Rs and paise),
                            payable/receivable, points, confirmation

@@ -75,7 +75,7 @@ exits with code 18 (verification_failed) naming what failed.`,
 	var customer string
 	balance := &cobra.Command{
 		Use: "balance", Short: "A customer's points and lots (earliest expiry first)", Args: cobra.NoArgs,
-		Example: "  bytepointsd query balance --home ./net/seller-0 --customer C --prove",
+		Example: "  bytepointsd query balance --home ./net/seller-0 --customer C --prove --trust-height 1 --trust-hash <hash>",
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := types.ValidateCustomerID(customer); err != nil {
 				return err

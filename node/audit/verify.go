@@ -73,7 +73,7 @@ func Verify(ctx context.Context, cl *client.Client, progress func(string)) (*Ver
 		return nil, err
 	}
 	out.LatestHeight, out.LatestHash = lb.Height, hex.EncodeToString(lb.Hash())
-	say("headers: verified to height %d (%x)", lb.Height, lb.Hash())
+	say("headers: verified to height %d (%s)", lb.Height, out.LatestHash)
 
 	// Totals and every seller at one state height: the escrow identity
 	// needs them together.

@@ -256,7 +256,7 @@ func verified(path string, q *client.QueryResult) Provenance {
 	p := Provenance{Path: path, Height: q.Height}
 	if v := q.Verified; v != nil {
 		p.Verified, p.By = true, "node"
-		p.HeaderHeight, p.AppHash = v.Height, fmt.Sprintf("%X", v.AppHash)
+		p.HeaderHeight, p.AppHash = v.Height, hex.EncodeToString(v.AppHash)
 		p.Signers, p.SignedPower, p.TotalPower = v.Signers, v.Power, v.Total
 	}
 	return p
@@ -269,7 +269,7 @@ func status(ctx context.Context, rpc rpcclient.Client, out *Status) error {
 	}
 	*out = Status{
 		ChainID: st.NodeInfo.Network, LatestHeight: st.SyncInfo.LatestBlockHeight,
-		LatestTime: st.SyncInfo.LatestBlockTime.UTC().Format(time.RFC3339), AppHash: st.SyncInfo.LatestAppHash.String(),
+		LatestTime: st.SyncInfo.LatestBlockTime.UTC().Format(time.RFC3339), AppHash: hex.EncodeToString(st.SyncInfo.LatestAppHash),
 		Source: Provenance{Height: st.SyncInfo.LatestBlockHeight, Note: "reported by this node's CometBFT RPC (/status)"},
 	}
 	return nil
@@ -284,7 +284,7 @@ func validators(ctx context.Context, rpc rpcclient.Client, out *ValidatorSet) er
 		}
 		out.Height = res.BlockHeight
 		for _, v := range res.Validators {
-			out.Validators = append(out.Validators, Validator{Address: v.Address.String(), PubKey: hex.EncodeToString(v.PubKey.Bytes()), Power: v.VotingPower})
+			out.Validators = append(out.Validators, Validator{Address: hex.EncodeToString(v.Address), PubKey: hex.EncodeToString(v.PubKey.Bytes()), Power: v.VotingPower})
 			out.TotalPower += v.VotingPower
 		}
 		if len(out.Validators) >= res.Total || len(res.Validators) == 0 || page >= 100 {

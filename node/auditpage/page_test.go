@@ -2,6 +2,7 @@ package auditpage_test
 
 import (
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -289,7 +290,7 @@ func checkProvenance(t *testing.T, c *chain, p auditpage.Provenance) {
 	h := p.HeaderHeight
 	cm, err := c.cl.RPC.Commit(context.Background(), &h)
 	require.NoError(t, err)
-	require.Equal(t, cm.SignedHeader.Header.AppHash.String(), p.AppHash)
+	require.Equal(t, hex.EncodeToString(cm.SignedHeader.Header.AppHash), p.AppHash)
 	require.Greater(t, p.SignedPower*3, p.TotalPower*2)
 }
 
