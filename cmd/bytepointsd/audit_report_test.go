@@ -247,11 +247,17 @@ func TestAuditReport(t *testing.T) {
 		Epochs []struct {
 			Balanced *bool `json:"balanced"`
 		} `json:"epochs"`
+		Trust struct {
+			Height int64  `json:"height"`
+			Hash   string `json:"hash"`
+		} `json:"trust_root"`
 	}
 	b, err := os.ReadFile(filepath.Join(out, "manifest.json"))
 	require.NoError(t, err)
 	require.NoError(t, json.Unmarshal(b, &manifest))
 	require.Equal(t, m.ChainID, manifest.ChainID)
+	require.Equal(t, []string{"--trust-height", strconv.FormatInt(manifest.Trust.Height, 10), "--trust-hash", manifest.Trust.Hash}, trust[:4],
+		"the manifest records the root every header was verified from")
 	var positions int64
 	require.Len(t, liabs, 2)
 	for _, l := range liabs {

@@ -133,6 +133,7 @@ type Manifest struct {
 	ToEpoch      uint64         `json:"to_epoch"`
 	GeneratedAt  string         `json:"generated_at"`
 	Verification string         `json:"verification"`
+	Trust        *TrustRoot     `json:"trust_root"`
 	Statements   int            `json:"statements"`
 	Missing      []uint64       `json:"missing_epochs"`
 	Epochs       []EpochSummary `json:"epochs"`
@@ -154,10 +155,9 @@ type Export struct {
 	Manifest      Manifest
 }
 
-// Verification describes what node/client's prove=true checks today. The
-// light-client trust root (--trust-height/--trust-hash) will say more.
-const Verification = "every row's Merkle proofs were checked against the app hash of the header at proven_height, " +
-	"whose commit was verified against the validator set of that height"
+// Verification describes what node/client's prove=true checks.
+const Verification = "every row's Merkle proofs were checked, through the app's CometBFT proof operator, against the app hash " +
+	"of the header at proven_height, which CometBFT's light client verified from the trust root below (cross-checked by its witnesses)"
 
 // Build renders a collected report into rows; it reads nothing.
 func Build(r *Report) *Export {
@@ -173,7 +173,7 @@ func Build(r *Report) *Export {
 	x.Epochs = EpochSummaries(r.Statements, r.EscrowBefore)
 	m := Manifest{
 		ChainID: r.ChainID, RPC: r.RPC, FromEpoch: r.From, ToEpoch: r.To,
-		GeneratedAt: r.GeneratedAt.UTC().Format(time.RFC3339), Verification: Verification,
+		GeneratedAt: r.GeneratedAt.UTC().Format(time.RFC3339), Verification: Verification, Trust: r.Trust,
 		Statements: len(r.Statements), Missing: r.Missing, Epochs: x.Epochs, Balanced: true, Latest: r.TotalsProof,
 	}
 	if m.Missing == nil {

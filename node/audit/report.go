@@ -4,9 +4,9 @@
 // a chart of the net positions per seller and a manifest.
 //
 // It reads only through Querier, the prove=true query of node/client, and
-// refuses an answer that does not say what it was verified against; how the
-// client obtained the header it checked the proofs against (its commit, or
-// a light client from a trust root) is the client's business. Everything
+// refuses an answer that does not say what it was verified against (a
+// header CometBFT's light client verified from the auditor's trust root,
+// recorded in the manifest). Everything
 // after the queries is pure functions from verified answers to rows and
 // files, testable without a node.
 package audit
@@ -44,6 +44,14 @@ func ProofOf(path string, q *client.QueryResult) (Proof, error) {
 	return Proof{StateHeight: q.Height, ProvenHeight: q.Verified.Height, AppHash: hex.EncodeToString(q.Verified.AppHash)}, nil
 }
 
+// TrustRoot is the header the auditor trusted, and the witnesses that
+// cross-checked the headers verified from it.
+type TrustRoot struct {
+	Height    int64    `json:"height"`
+	Hash      string   `json:"hash"`
+	Witnesses []string `json:"witnesses"`
+}
+
 // ProvenStatement is a closed epoch's statement with its proof.
 type ProvenStatement struct {
 	Statement *types.Statement
@@ -71,6 +79,8 @@ type Report struct {
 	EscrowBefore *uint64
 	Sellers      []ProvenSeller
 	Totals       *types.Totals
+	// Trust is the root the light client verified every header from.
+	Trust *TrustRoot
 	TotalsProof  Proof
 	GeneratedAt  time.Time
 }
@@ -178,12 +188,22 @@ func Collect(ctx context.Context, q Querier, o Options) (*Report, error) {
 		}
 		r.Sellers = append(r.Sellers, ProvenSeller{Seller: &sr, Proof: p})
 	}
-	var t types.Totals
-	p, err := get(ctx, q, "/totals", &t)
+	res, err := q.Query(ctx, "/totals", true)
 	if err != nil {
 		return nil, err
 	}
+	p, err := ProofOf("/totals", res)
+	if err != nil {
+		return nil, err
+	}
+	var t types.Totals
+	if err := t.Unmarshal(res.Value); err != nil {
+		return nil, fmt.Errorf("audit: decode /totals: %w", err)
+	}
 	r.Totals, r.TotalsProof = &t, p
+	if v := res.Verified; v.TrustHeight > 0 {
+		r.Trust = &TrustRoot{Height: v.TrustHeight, Hash: hex.EncodeToString(v.TrustHash), Witnesses: v.Witnesses}
+	}
 	return r, nil
 }
 
