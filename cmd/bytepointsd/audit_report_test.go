@@ -142,9 +142,24 @@ func TestAuditReport(t *testing.T) {
 	readJSON(t, filepath.Join(out, "liabilities.json"), &liabs)
 	csvMatchesJSON(t, filepath.Join(out, "liabilities.csv"), liabs)
 
+	// Each epoch's rows, the escrow's row included, sum to zero; the
+	// sellers' rows are the statement's lines.
 	byEpoch := map[string][]map[string]any{}
+	rowSums := map[string]int64{}
+	escrowRows := map[string]int64{}
 	for _, row := range rows {
-		byEpoch[row["epoch"].(json.Number).String()] = append(byEpoch[row["epoch"].(json.Number).String()], row)
+		e := row["epoch"].(json.Number).String()
+		net, _ := row["net_paise"].(json.Number).Int64()
+		rowSums[e] += net
+		if row["party"] == "escrow" {
+			escrowRows[e] = net
+			continue
+		}
+		require.Equal(t, "seller", row["party"])
+		byEpoch[e] = append(byEpoch[e], row)
+	}
+	for e, s := range rowSums {
+		require.Zero(t, s, "epoch %s: the rows' nets sum to %d", e, s)
 	}
 	escrowBefore := func(e uint64) (int64, bool) {
 		st, code := cliJSON(t, "query", "statement", "--node", rpcA, "--epoch", strconv.FormatUint(e-1, 10))
@@ -203,6 +218,7 @@ func TestAuditReport(t *testing.T) {
 		escrow := int64(num(t, st, "escrow_paise"))
 		require.True(t, known)
 		require.Zero(t, netSum+(escrow-prevEscrow), "epoch %d: nets %d, escrow %d -> %d", e, netSum, prevEscrow, escrow)
+		require.Equal(t, escrow-prevEscrow, escrowRows[en], "epoch %d: the escrow's row is its change", e)
 		prevEscrow = escrow
 	}
 	require.True(t, sawActivity["shop-a"] && sawActivity["shop-b"], "both sellers' activity is in the report: %v", sawActivity)
@@ -293,7 +309,7 @@ func TestAuditReport(t *testing.T) {
 	// The home's RPC is the default, and the text output names the files.
 	txt, code := cli(t, append([]string{"audit", "report", "--home", A.Dir, "--from-epoch", to, "--to-epoch", to, "--out", filepath.Join(t.TempDir(), "one")}, trust...)...)
 	require.Zero(t, code)
-	require.Contains(t, txt, "1 statement (2 rows)")
+	require.Contains(t, txt, "1 statement (3 rows)") // two sellers and the escrow
 	require.Contains(t, txt, "statements.csv")
 
 	// Refusals: an open epoch, a reversed range, an --out that cannot be a directory.

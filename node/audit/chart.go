@@ -42,6 +42,9 @@ func sans(size vg.Length) font.Font {
 func Series(rows []StatementRow) (sellers []string, points map[string]plotter.XYs) {
 	points = map[string]plotter.XYs{}
 	for _, r := range rows {
+		if r.Party == PartyEscrow {
+			continue // the chart is the sellers'; the escrow is their mirror
+		}
 		if _, ok := points[r.SellerID]; !ok {
 			sellers = append(sellers, r.SellerID)
 		}

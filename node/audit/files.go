@@ -171,6 +171,21 @@ func Build(r *Report) *Export {
 	x.Confirmations = Confirmations(x.Statements)
 	x.Liabilities = Liabilities(r.Sellers, x.Statements)
 	x.Epochs = EpochSummaries(r.Statements, r.EscrowBefore)
+	// Each epoch's escrow row follows its sellers' rows, where the escrow
+	// before it is known.
+	if len(x.Statements) > 0 {
+		var rows []StatementRow
+		at := 0
+		for i, ps := range r.Statements {
+			n := len(ps.Statement.Lines)
+			rows = append(rows, x.Statements[at:at+n]...)
+			at += n
+			if ch := x.Epochs[i].EscrowChangePaise; ch != nil {
+				rows = append(rows, EscrowRow(ps.Statement, *ch, ps.Proof))
+			}
+		}
+		x.Statements = rows
+	}
 	m := Manifest{
 		ChainID: r.ChainID, RPC: r.RPC, FromEpoch: r.From, ToEpoch: r.To,
 		GeneratedAt: r.GeneratedAt.UTC().Format(time.RFC3339), Verification: Verification, Trust: r.Trust,

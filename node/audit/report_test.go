@@ -329,7 +329,13 @@ func TestCollect(t *testing.T) {
 	require.Equal(t, []string{"/statements/0", "/statement/9", "/statement/4"}, f.asked[:3], "the open epoch, the last epoch, then the baseline for epoch 5's escrow change")
 
 	x := Build(r)
-	require.Len(t, x.Statements, 4)
+	require.Len(t, x.Statements, 6, "two lines and the escrow's row for each of two statements")
+	sums := map[uint64]int64{}
+	for _, row := range x.Statements {
+		sums[row.Epoch] += row.NetPaise
+	}
+	require.Equal(t, map[uint64]int64{5: 0, 7: 0}, sums, "every epoch's rows, the escrow's included, sum to zero")
+	require.Equal(t, Party{PartyEscrow, 6000}, Party{x.Statements[2].Party, x.Statements[2].NetPaise}, "epoch 5: the escrow received 60.00")
 	require.Len(t, x.Confirmations, 1)
 	require.Len(t, x.Liabilities, 2)
 	require.True(t, x.Manifest.Balanced)
@@ -397,4 +403,10 @@ func TestPrepareDir(t *testing.T) {
 		require.NoError(t, os.Mkdir(ro, 0o555))
 		require.ErrorContains(t, PrepareDir(ro), "not writable")
 	}
+}
+
+// Party pairs a row's party with its net, for comparisons.
+type Party struct {
+	Name string
+	Net  int64
 }

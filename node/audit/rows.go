@@ -28,6 +28,10 @@ func Direction(netPaise int64) string {
 // StatementRow is one seller's line of one epoch's statement. Its JSON
 // names are the CSV header, in this order.
 type StatementRow struct {
+	// Party is "seller" for a statement line, or "escrow" for the escrow's
+	// own row: its net is its change over the epoch (positive = it received),
+	// so every epoch's rows sum to zero.
+	Party          string `json:"party"`
 	Epoch          uint64 `json:"epoch"`
 	EpochStart     string `json:"epoch_start"` // UTC date of the epoch's first second
 	EpochEnd       string `json:"epoch_end"`   // UTC date of its last second
@@ -55,6 +59,25 @@ type StatementRow struct {
 func utcDate(unix int64) string { return time.Unix(unix, 0).UTC().Format("2006-01-02") }
 func utcTime(unix int64) string { return time.Unix(unix, 0).UTC().Format(time.RFC3339) }
 
+// Parties of statement rows.
+const (
+	PartySeller = "seller"
+	PartyEscrow = "escrow"
+)
+
+// EscrowRow is the escrow's row of a statement: its change over the epoch,
+// from the escrow at the previous close (known: the epoch summary's
+// EscrowChangePaise), proven with the statement.
+func EscrowRow(s *types.Statement, change int64, p Proof) StatementRow {
+	end := s.EndTime - 1
+	if end < s.StartTime {
+		end = s.StartTime
+	}
+	return StatementRow{Party: PartyEscrow, Epoch: s.Epoch, EpochStart: utcDate(s.StartTime), EpochEnd: utcDate(end),
+		EpochStartTime: utcTime(s.StartTime), EpochEndTime: utcTime(s.EndTime), StartHeight: s.StartHeight, ClosedHeight: s.ClosedHeight,
+		Net: types.FormatSignedPaise(change), NetPaise: change, Direction: Direction(change), Status: "nothing_due", Proof: p}
+}
+
 // StatementRows are a proven statement's lines, in the statement's order.
 func StatementRows(s *types.Statement, p Proof) []StatementRow {
 	rows := make([]StatementRow, 0, len(s.Lines))
@@ -68,7 +91,7 @@ func StatementRows(s *types.Statement, p Proof) []StatementRow {
 			a = &types.SellerEpoch{}
 		}
 		r := StatementRow{
-			Epoch: s.Epoch, EpochStart: utcDate(s.StartTime), EpochEnd: utcDate(end),
+			Party: PartySeller, Epoch: s.Epoch, EpochStart: utcDate(s.StartTime), EpochEnd: utcDate(end),
 			EpochStartTime: utcTime(s.StartTime), EpochEndTime: utcTime(s.EndTime),
 			StartHeight: s.StartHeight, ClosedHeight: s.ClosedHeight,
 			SellerID: l.SellerId, Net: types.FormatSignedPaise(l.NetPaise), NetPaise: l.NetPaise, Direction: Direction(l.NetPaise),
