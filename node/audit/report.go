@@ -80,9 +80,9 @@ type Report struct {
 	Sellers      []ProvenSeller
 	Totals       *types.Totals
 	// Trust is the root the light client verified every header from.
-	Trust *TrustRoot
-	TotalsProof  Proof
-	GeneratedAt  time.Time
+	Trust       *TrustRoot
+	TotalsProof Proof
+	GeneratedAt time.Time
 }
 
 // Options of Collect.

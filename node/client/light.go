@@ -14,6 +14,7 @@ import (
 	"github.com/bytepoints/bytepoints/abci"
 	dbm "github.com/cometbft/cometbft-db"
 	"github.com/cometbft/cometbft/crypto/merkle"
+	cmtlog "github.com/cometbft/cometbft/libs/log"
 	"github.com/cometbft/cometbft/light"
 	"github.com/cometbft/cometbft/light/provider"
 	lighthttp "github.com/cometbft/cometbft/light/provider/http"
@@ -56,6 +57,11 @@ type verifier struct {
 	trustHash   []byte
 	witnesses   []string
 	selfWitness bool
+	// witnessRPC are the witnesses' RPCs, to wait for them to have a
+	// header before the light client asks for it: a witness even a block
+	// behind makes CometBFT's detector sleep 2 x clock drift + block lag
+	// (30 s) before it asks again.
+	witnessRPC []*Client
 }
 
 // UseLightClient makes every proven Query check its answer against the
@@ -91,9 +97,11 @@ func (c *Client) UseLightClient(ctx context.Context, t Trust) error {
 	}
 	var witnesses []provider.Provider
 	for _, w := range t.Witnesses {
-		if err := c.checkWitness(ctx, w, t.Height, t.Hash); err != nil {
+		wc, err := c.checkWitness(ctx, w, t.Height, t.Hash)
+		if err != nil {
 			return err
 		}
+		v.witnessRPC = append(v.witnessRPC, wc)
 		p, err := lighthttp.New(c.ChainID, w)
 		if err != nil {
 			return fmt.Errorf("witness %s: %w", w, err)
@@ -123,7 +131,10 @@ func (c *Client) UseLightClient(ctx context.Context, t Trust) error {
 			return err
 		}
 	}
-	opts := []light.Option{light.MaxRetryAttempts(3), light.MaxClockDrift(time.Minute)}
+	opts := []light.Option{light.MaxRetryAttempts(3)}
+	if os.Getenv("BYTEPOINTS_LIGHT_LOG") != "" { // the light client's own log, on stderr
+		opts = append(opts, light.Logger(cmtlog.NewTMLogger(cmtlog.NewSyncWriter(os.Stderr))))
+	}
 	if t.Height == 0 {
 		last, err := trusted.LastLightBlockHeight()
 		if err != nil || last <= 0 {
@@ -180,25 +191,25 @@ func safeName(s string) string {
 // checkWitness refuses, naming it, a witness on another chain or one
 // whose header at the trusted height is not the trusted one (a fork). The
 // light client would refuse it too, but without saying which witness.
-func (c *Client) checkWitness(ctx context.Context, url string, height int64, hash []byte) error {
+func (c *Client) checkWitness(ctx context.Context, url string, height int64, hash []byte) (*Client, error) {
 	w, err := Dial(ctx, url, nil)
 	if err != nil {
-		return fmt.Errorf("witness %s: %w", url, err)
+		return nil, fmt.Errorf("witness %s: %w", url, err)
 	}
 	if w.ChainID != c.ChainID {
-		return &VerificationError{What: "witness " + url, Err: fmt.Errorf("it is on chain %q, the primary on %q", w.ChainID, c.ChainID)}
+		return nil, &VerificationError{What: "witness " + url, Err: fmt.Errorf("it is on chain %q, the primary on %q", w.ChainID, c.ChainID)}
 	}
 	if height <= 0 {
-		return nil
+		return w, nil
 	}
 	res, err := w.RPC.Header(ctx, &height)
 	if err != nil {
-		return fmt.Errorf("witness %s: header %d: %w", url, height, err)
+		return nil, fmt.Errorf("witness %s: header %d: %w", url, height, err)
 	}
 	if got := res.Header.Hash(); !bytes.Equal(got, hash) {
-		return &VerificationError{What: "witness " + url, Err: fmt.Errorf("it disagrees with the trusted header: its header %d is %x, the trusted one %x", height, []byte(got), hash)}
+		return nil, &VerificationError{What: "witness " + url, Err: fmt.Errorf("it disagrees with the trusted header: its header %d is %x, the trusted one %x", height, []byte(got), hash)}
 	}
-	return nil
+	return w, nil
 }
 
 // trustingPeriod reads the chain's evidence max age (checked against the
@@ -276,6 +287,7 @@ func (c *Client) verifiedAppHash(ctx context.Context, h int64) (*Verification, e
 	if err := c.waitHeight(ctx, next); err != nil {
 		return nil, err
 	}
+	v.waitWitnesses(ctx, next)
 	var lb *cmttypes.LightBlock
 	var err error
 	for attempt := 0; attempt < 3; attempt++ {
@@ -302,23 +314,26 @@ func (c *Client) verifiedAppHash(ctx context.Context, h int64) (*Verification, e
 	return out, nil
 }
 
-// VerifyLatest walks the light client to the primary's latest header and
-// returns it.
+// VerifyLatest walks the light client to the primary's latest header
+// (once the witnesses have it too) and returns it.
 func (c *Client) VerifyLatest(ctx context.Context) (*cmttypes.LightBlock, error) {
 	v := c.verifier
 	if v == nil {
 		return nil, ErrNoTrustRoot
 	}
+	st, err := c.RPC.Status(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("primary %s: %w", c.URL, err)
+	}
+	h := st.SyncInfo.LatestBlockHeight
+	v.waitWitnesses(ctx, h)
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if _, err := v.lc.Update(ctx, time.Now()); err != nil {
-		return nil, &VerificationError{What: "the latest header", Err: explainLight(err)}
-	}
-	last, err := v.lc.LastTrustedHeight()
+	lb, err := v.lc.VerifyLightBlockAtHeight(ctx, h, time.Now())
 	if err != nil {
-		return nil, err
+		return nil, &VerificationError{What: fmt.Sprintf("the latest header (%d)", h), Err: explainLight(err)}
 	}
-	return v.lc.TrustedLightBlock(last)
+	return lb, nil
 }
 
 // waitHeight waits until the primary has a header at h (the header that
@@ -336,6 +351,25 @@ func (c *Client) waitHeight(ctx context.Context, h int64) error {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// waitWitnesses gives each witness up to 10 s to reach height h. One
+// that does not is left to the light client, which then judges it.
+func (v *verifier) waitWitnesses(ctx context.Context, h int64) {
+	deadline := time.Now().Add(10 * time.Second)
+	for _, w := range v.witnessRPC {
+		for time.Now().Before(deadline) {
+			st, err := w.RPC.Status(ctx)
+			if err == nil && st.SyncInfo.LatestBlockHeight >= h {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(50 * time.Millisecond):
+			}
 		}
 	}
 }
