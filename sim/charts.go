@@ -3,25 +3,16 @@ package sim
 import (
 	"bufio"
 	"fmt"
-	"image/color"
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 
+	"github.com/bytepoints/bytepoints/internal/chartstyle"
 	"gonum.org/v1/plot"
-	"gonum.org/v1/plot/font"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
-	"gonum.org/v1/plot/vg/vgimg"
-	"gonum.org/v1/plot/vg/vgsvg"
-)
-
-// Chart size and resolution: 9 × 5.5 in, PNG at 120 dpi (1080 × 660 px).
-const (
-	chartW   = 9 * vg.Inch
-	chartH   = 5.5 * vg.Inch
-	chartDPI = 120
 )
 
 type series struct {
@@ -39,13 +30,6 @@ type chartSpec struct {
 	series                      []series
 	log                         bool // log y axis, used when every value is positive
 	yFmt                        func(v float64, decimals int) string
-}
-
-var palette = []color.Color{
-	color.RGBA{R: 0x1f, G: 0x77, B: 0xb4, A: 0xff},
-	color.RGBA{R: 0xd6, G: 0x27, B: 0x28, A: 0xff},
-	color.RGBA{R: 0x2c, G: 0xa0, B: 0x2c, A: 0xff},
-	color.RGBA{R: 0xff, G: 0x7f, B: 0x0e, A: 0xff},
 }
 
 // ChartFiles lists the chart base names WriteCharts produces (each as .png
@@ -187,16 +171,7 @@ func savePlot(p *plot.Plot, path, ext string) error {
 		return err
 	}
 	bw := bufio.NewWriter(f)
-	switch ext {
-	case ".png":
-		img := vgimg.NewWith(vgimg.UseWH(chartW, chartH), vgimg.UseDPI(chartDPI))
-		p.Draw(draw.New(img))
-		_, err = vgimg.PngCanvas{Canvas: img}.WriteTo(bw)
-	default:
-		svg := vgsvg.New(chartW, chartH)
-		p.Draw(draw.New(svg))
-		_, err = svg.WriteTo(bw)
-	}
+	err = chartstyle.Encode(p, bw, strings.TrimPrefix(ext, "."))
 	if e := bw.Flush(); err == nil {
 		err = e
 	}
@@ -204,10 +179,6 @@ func savePlot(p *plot.Plot, path, ext string) error {
 		err = e
 	}
 	return err
-}
-
-func sans(size vg.Length) font.Font {
-	return font.Font{Typeface: "Liberation", Variant: "Sans", Size: size}
 }
 
 // fmtTicker labels the ticks of another ticker with f, with as many
@@ -250,15 +221,15 @@ func (t fmtTicker) Ticks(lo, hi float64) []plot.Tick {
 func (s chartSpec) plot() (*plot.Plot, error) {
 	p := plot.New()
 	p.Title.Text = s.title
-	p.Title.TextStyle.Font = sans(15)
+	p.Title.TextStyle.Font = chartstyle.Sans(15)
 	p.Title.Padding = vg.Points(8)
 	p.X.Label.Text, p.Y.Label.Text = s.xLabel, s.yLabel
 	for _, ax := range []*plot.Axis{&p.X, &p.Y} {
-		ax.Label.TextStyle.Font = sans(12)
-		ax.Tick.Label.Font = sans(10.5)
+		ax.Label.TextStyle.Font = chartstyle.Sans(12)
+		ax.Tick.Label.Font = chartstyle.Sans(10.5)
 		ax.Padding = vg.Points(4)
 	}
-	p.Legend.TextStyle.Font = sans(11)
+	p.Legend.TextStyle.Font = chartstyle.Sans(11)
 	p.Legend.Top, p.Legend.Left = true, true
 	p.Legend.Padding = vg.Points(3)
 	p.Add(plotter.NewGrid())
@@ -294,7 +265,7 @@ func (s chartSpec) plot() (*plot.Plot, error) {
 		if err != nil {
 			return nil, err
 		}
-		c := palette[i%len(palette)]
+		c := chartstyle.Palette[i%len(chartstyle.Palette)]
 		line.Color, line.Width = c, vg.Points(2)
 		if se.dashed {
 			line.Dashes = []vg.Length{vg.Points(6), vg.Points(3)}

@@ -7,35 +7,12 @@ import (
 	"math"
 	"sort"
 
+	"github.com/bytepoints/bytepoints/internal/chartstyle"
 	"gonum.org/v1/plot"
-	"gonum.org/v1/plot/font"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
-	"gonum.org/v1/plot/vg/vgimg"
-	"gonum.org/v1/plot/vg/vgsvg"
 )
-
-// The chart's size and style follow sim's charts (sim/charts.go): 9 × 5.5
-// in, PNG at 120 dpi, Liberation Sans, the same palette.
-const (
-	chartW   = 9 * vg.Inch
-	chartH   = 5.5 * vg.Inch
-	chartDPI = 120
-)
-
-var palette = []color.Color{
-	color.RGBA{R: 0x1f, G: 0x77, B: 0xb4, A: 0xff},
-	color.RGBA{R: 0xd6, G: 0x27, B: 0x28, A: 0xff},
-	color.RGBA{R: 0x2c, G: 0xa0, B: 0x2c, A: 0xff},
-	color.RGBA{R: 0xff, G: 0x7f, B: 0x0e, A: 0xff},
-	color.RGBA{R: 0x94, G: 0x67, B: 0xbd, A: 0xff},
-	color.RGBA{R: 0x8c, G: 0x56, B: 0x4b, A: 0xff},
-}
-
-func sans(size vg.Length) font.Font {
-	return font.Font{Typeface: "Liberation", Variant: "Sans", Size: size}
-}
 
 // Series are the net amounts per seller and epoch of rows, in rupees (a
 // drawing only: the rows keep the exact paise), sellers in id order.
@@ -77,17 +54,17 @@ func (epochTicks) Ticks(lo, hi float64) []plot.Tick {
 func Chart(rows []StatementRow, from, to uint64, format string) ([]byte, error) {
 	p := plot.New()
 	p.Title.Text = fmt.Sprintf("Net settlement per seller, epochs %d to %d", from, to)
-	p.Title.TextStyle.Font = sans(15)
+	p.Title.TextStyle.Font = chartstyle.Sans(15)
 	p.Title.Padding = vg.Points(8)
 	p.X.Label.Text = "epoch"
 	p.Y.Label.Text = "net (Rs): + the escrow pays the seller, - the seller pays it"
 	for _, ax := range []*plot.Axis{&p.X, &p.Y} {
-		ax.Label.TextStyle.Font = sans(12)
-		ax.Tick.Label.Font = sans(10.5)
+		ax.Label.TextStyle.Font = chartstyle.Sans(12)
+		ax.Tick.Label.Font = chartstyle.Sans(10.5)
 		ax.Padding = vg.Points(4)
 	}
 	p.X.Tick.Marker = epochTicks{}
-	p.Legend.TextStyle.Font = sans(11)
+	p.Legend.TextStyle.Font = chartstyle.Sans(11)
 	p.Legend.Top, p.Legend.Left = true, true
 	p.Legend.Padding = vg.Points(3)
 	p.Add(plotter.NewGrid())
@@ -104,7 +81,7 @@ func Chart(rows []StatementRow, from, to uint64, format string) ([]byte, error) 
 		if err != nil {
 			return nil, err
 		}
-		c := palette[i%len(palette)]
+		c := chartstyle.Palette[i%len(chartstyle.Palette)]
 		line.Color, line.Width = c, vg.Points(2)
 		points.Color, points.Radius, points.Shape = c, vg.Points(3), draw.CircleGlyph{}
 		p.Add(line, points)
@@ -117,17 +94,8 @@ func Chart(rows []StatementRow, from, to uint64, format string) ([]byte, error) 
 	p.Y.Max += 0.15 * (p.Y.Max - p.Y.Min) // headroom for the legend
 
 	var buf bytes.Buffer
-	switch format {
-	case "svg":
-		c := vgsvg.New(chartW, chartH)
-		p.Draw(draw.New(c))
-		_, err = c.WriteTo(&buf)
-	case "png":
-		c := vgimg.NewWith(vgimg.UseWH(chartW, chartH), vgimg.UseDPI(chartDPI))
-		p.Draw(draw.New(c))
-		_, err = vgimg.PngCanvas{Canvas: c}.WriteTo(&buf)
-	default:
-		return nil, fmt.Errorf("audit: chart format %q: svg or png", format)
+	if err := chartstyle.Encode(p, &buf, format); err != nil {
+		return nil, fmt.Errorf("audit: %w", err)
 	}
-	return buf.Bytes(), err
+	return buf.Bytes(), nil
 }
