@@ -143,7 +143,17 @@ func safeAssemble(asm assembler, r store.Reader, args []string) (m state.Msg, er
 // they point-read entries by a proven count or sequence, or check that
 // what a prefix holds matches a proven count (docs/protocol.md, Queries).
 func VerifyQuery(path string, value []byte, proofs []*types.ProvenEntry, appHash []byte) error {
-	msg, err := reassemble(path, proofs, appHash)
+	if err := verifyEntries(proofs, appHash); err != nil {
+		return err
+	}
+	return CheckAnswer(path, value, proofs)
+}
+
+// CheckAnswer is VerifyQuery for entries already verified against the app
+// hash (by CometBFT's proof runtime, node/client): the answer must be
+// exactly what the proven entries give.
+func CheckAnswer(path string, value []byte, proven []*types.ProvenEntry) error {
+	msg, err := reassemble(path, proven)
 	if err != nil {
 		return err
 	}
@@ -163,10 +173,19 @@ func VerifyQuery(path string, value []byte, proofs []*types.ProvenEntry, appHash
 // the answer carries must verify, and the proven entries must give "not
 // found" for path, e.g. the proven absence of the record.
 func VerifyAbsence(path string, proofs []*types.ProvenEntry, appHash []byte) error {
-	if len(proofs) == 0 {
+	if err := verifyEntries(proofs, appHash); err != nil {
+		return err
+	}
+	return CheckAbsence(path, proofs)
+}
+
+// CheckAbsence is VerifyAbsence for entries already verified against the
+// app hash.
+func CheckAbsence(path string, proven []*types.ProvenEntry) error {
+	if len(proven) == 0 {
 		return fmt.Errorf("the answer carries no proofs")
 	}
-	_, err := reassemble(path, proofs, appHash)
+	_, err := reassemble(path, proven)
 	var refused *assembleError
 	switch {
 	case err == nil:
@@ -185,9 +204,18 @@ func (e *assembleError) Error() string {
 }
 func (e *assembleError) Unwrap() error { return e.err }
 
-// reassemble verifies proofs against appHash and runs path's assembler on the
-// proven entries only.
-func reassemble(path string, proofs []*types.ProvenEntry, appHash []byte) (state.Msg, error) {
+// verifyEntries checks every entry's proof against appHash.
+func verifyEntries(proofs []*types.ProvenEntry, appHash []byte) error {
+	for _, e := range proofs {
+		if err := store.VerifyEntry(e, appHash); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// reassemble runs path's assembler on the (verified) proven entries only.
+func reassemble(path string, proofs []*types.ProvenEntry) (state.Msg, error) {
 	name, args := splitPath(path)
 	asm, ok := queryPaths[name]
 	if !ok {
@@ -195,9 +223,6 @@ func reassemble(path string, proofs []*types.ProvenEntry, appHash []byte) (state
 	}
 	pr := &provenReader{kv: store.NewMemKV(), proven: make(map[string]bool, len(proofs))}
 	for _, e := range proofs {
-		if err := store.VerifyEntry(e, appHash); err != nil {
-			return nil, err
-		}
 		pr.proven[string(e.Key)] = true
 		if e.Exists {
 			pr.kv.Set(e.Key, e.Value)

@@ -320,12 +320,12 @@ func (c *Client) Verify(ctx context.Context, a *Answer) (*QueryResult, error) {
 		return nil, &VerificationError{What: a.Path, Err: err}
 	}
 	if a.Code == types.CodeNotFound {
-		if err := app.VerifyAbsence(a.Path, proofs, v.AppHash); err != nil {
+		if err := app.CheckAbsence(a.Path, proofs); err != nil {
 			return nil, &VerificationError{What: a.Path + " (not found)", Err: err}
 		}
 		return nil, &QueryError{Code: a.Code, Log: a.Log, Verified: v}
 	}
-	if err := app.VerifyQuery(a.Path, a.Value, proofs, v.AppHash); err != nil {
+	if err := app.CheckAnswer(a.Path, a.Value, proofs); err != nil {
 		return nil, &VerificationError{What: a.Path, Err: err}
 	}
 	return &QueryResult{Value: a.Value, Height: a.Height, Proofs: proofs, Verified: v}, nil
