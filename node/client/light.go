@@ -86,13 +86,11 @@ func (c *Client) UseLightClient(ctx context.Context, t Trust) error {
 	}
 	v := &verifier{prt: abci.ProofRuntime(), witnesses: t.Witnesses}
 	if t.Height > 0 {
-		res, err := c.RPC.Header(ctx, &t.Height)
-		if err != nil {
-			return fmt.Errorf("primary %s: header %d: %w", c.URL, t.Height, err)
-		}
-		if got := res.Header.Hash(); !bytes.Equal(got, t.Hash) {
+		if err := matchesRoot(ctx, c, "the primary "+c.URL, t.Height, t.Hash); errors.Is(err, errNotRoot) {
 			return &VerificationError{What: fmt.Sprintf("trusted header %d", t.Height),
-				Err: fmt.Errorf("the primary's header %d is %x, not the trusted %x: the trust hash is of another chain or fork, or the primary is", t.Height, []byte(got), t.Hash)}
+				Err: fmt.Errorf("%w: the trust hash is of another chain or fork, or the primary is", err)}
+		} else if err != nil {
+			return err
 		}
 	}
 	var witnesses []provider.Provider
@@ -111,64 +109,81 @@ func (c *Client) UseLightClient(ctx context.Context, t Trust) error {
 	if len(witnesses) == 0 {
 		witnesses, v.selfWitness = []provider.Provider{primary}, true
 	}
-	var store dbm.DB
-	if t.Dir == "" {
-		store = dbm.NewMemDB()
-	} else {
-		if err := os.MkdirAll(t.Dir, 0o700); err != nil {
-			return fmt.Errorf("light client store: %w", err)
+	if v.db, err = openLightStore(t.Dir, c.ChainID); err != nil {
+		return err
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			v.db.Close()
 		}
-		if store, err = dbm.NewDB("light-"+safeName(c.ChainID), dbm.GoLevelDBBackend, t.Dir); err != nil {
-			return fmt.Errorf("light client store in %s: %w", t.Dir, err)
+	}()
+	trusted := lightdb.New(v.db, c.ChainID)
+	root := t.Height
+	if root == 0 {
+		if root, err = trusted.FirstLightBlockHeight(); err != nil || root <= 0 {
+			if t.Dir == "" {
+				return ErrNoTrustRoot
+			}
+			return fmt.Errorf("%w (none stored in %s)", ErrNoTrustRoot, t.Dir)
 		}
 	}
-	v.db = store
-	trusted := lightdb.New(store, c.ChainID)
+	// The trusting period comes from the root's consensus params, checked
+	// below against the root header's consensus hash.
+	params, err := c.RPC.ConsensusParams(ctx, &root)
+	if err != nil {
+		return fmt.Errorf("consensus params at %d: %w", root, err)
+	}
 	period := t.Period
 	if period == 0 {
-		if period, err = c.trustingPeriod(ctx, t.Height); err != nil {
-			store.Close()
-			return err
+		age := params.ConsensusParams.Evidence.MaxAgeDuration
+		if age <= 0 {
+			return fmt.Errorf("the chain's evidence max age %v gives no trusting period", age)
 		}
+		period = age * 2 / 3
 	}
 	opts := []light.Option{light.MaxRetryAttempts(3)}
 	if os.Getenv("BYTEPOINTS_LIGHT_LOG") != "" { // the light client's own log, on stderr
 		opts = append(opts, light.Logger(cmtlog.NewTMLogger(cmtlog.NewSyncWriter(os.Stderr))))
 	}
 	if t.Height == 0 {
-		last, err := trusted.LastLightBlockHeight()
-		if err != nil || last <= 0 {
-			store.Close()
-			if t.Dir == "" {
-				return ErrNoTrustRoot
-			}
-			return fmt.Errorf("%w (none stored in %s)", ErrNoTrustRoot, t.Dir)
-		}
 		v.lc, err = light.NewClientFromTrustedStore(c.ChainID, period, primary, witnesses, trusted, opts...)
 	} else {
 		v.lc, err = light.NewClient(ctx, c.ChainID, light.TrustOptions{Period: period, Height: t.Height, Hash: t.Hash},
 			primary, witnesses, trusted, opts...)
 	}
 	if err != nil {
-		store.Close()
-		return &VerificationError{What: fmt.Sprintf("trusted header %d", t.Height), Err: explainLight(err)}
+		return &VerificationError{What: fmt.Sprintf("trusted header %d", root), Err: explainLight(err)}
 	}
 	if v.trustHeight, err = v.lc.FirstTrustedHeight(); err != nil {
-		store.Close()
 		return err
 	}
 	first, err := v.lc.TrustedLightBlock(v.trustHeight)
 	if err != nil {
-		store.Close()
 		return err
+	}
+	if first.Height != root || !bytes.Equal(params.ConsensusParams.Hash(), first.ConsensusHash) {
+		return fmt.Errorf("the consensus params served for height %d do not match the trusted header's consensus hash", root)
 	}
 	v.trustHash = first.Hash()
-	if err := c.checkParams(ctx, first); err != nil {
-		store.Close()
-		return err
-	}
-	c.verifier = v
+	c.verifier, ok = v, true
 	return nil
+}
+
+// openLightStore opens the light client's trusted store in dir, or in
+// memory when dir is "".
+func openLightStore(dir, chainID string) (dbm.DB, error) {
+	if dir == "" {
+		return dbm.NewMemDB(), nil
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("light client store: %w", err)
+	}
+	db, err := dbm.NewDB("light-"+safeName(chainID), dbm.GoLevelDBBackend, dir)
+	if err != nil {
+		return nil, fmt.Errorf("light client store in %s (another bytepointsd using it? pass --light-dir): %w", dir, err)
+	}
+	return db, nil
 }
 
 // Close releases the light client's store.
@@ -199,47 +214,28 @@ func (c *Client) checkWitness(ctx context.Context, url string, height int64, has
 	if w.ChainID != c.ChainID {
 		return nil, &VerificationError{What: "witness " + url, Err: fmt.Errorf("it is on chain %q, the primary on %q", w.ChainID, c.ChainID)}
 	}
-	if height <= 0 {
-		return w, nil
-	}
-	res, err := w.RPC.Header(ctx, &height)
-	if err != nil {
-		return nil, fmt.Errorf("witness %s: header %d: %w", url, height, err)
-	}
-	if got := res.Header.Hash(); !bytes.Equal(got, hash) {
-		return nil, &VerificationError{What: "witness " + url, Err: fmt.Errorf("it disagrees with the trusted header: its header %d is %x, the trusted one %x", height, []byte(got), hash)}
+	if height > 0 {
+		if err := matchesRoot(ctx, w, "it", height, hash); errors.Is(err, errNotRoot) {
+			return nil, &VerificationError{What: "witness " + url, Err: fmt.Errorf("it disagrees with the trusted header: %w", err)}
+		} else if err != nil {
+			return nil, fmt.Errorf("witness %s: %w", url, err)
+		}
 	}
 	return w, nil
 }
 
-// trustingPeriod reads the chain's evidence max age (checked against the
-// trusted header's consensus hash in checkParams).
-func (c *Client) trustingPeriod(ctx context.Context, h int64) (time.Duration, error) {
-	var hp *int64
-	if h > 0 {
-		hp = &h
-	}
-	res, err := c.RPC.ConsensusParams(ctx, hp)
-	if err != nil {
-		return 0, fmt.Errorf("consensus params at %d: %w", h, err)
-	}
-	age := res.ConsensusParams.Evidence.MaxAgeDuration
-	if age <= 0 {
-		return 0, fmt.Errorf("the chain's evidence max age %v gives no trusting period", age)
-	}
-	return age * 2 / 3, nil
-}
+// errNotRoot: a node's header at the trusted height is another one.
+var errNotRoot = errors.New("not the trusted header")
 
-// checkParams: the params the trusting period came from are the trusted
-// header's.
-func (c *Client) checkParams(ctx context.Context, lb *cmttypes.LightBlock) error {
-	h := lb.Height
-	res, err := c.RPC.ConsensusParams(ctx, &h)
+// matchesRoot checks that node's header at height has hash (errNotRoot
+// when it has another); who names the node in the error.
+func matchesRoot(ctx context.Context, node *Client, who string, height int64, hash []byte) error {
+	res, err := node.RPC.Header(ctx, &height)
 	if err != nil {
-		return fmt.Errorf("consensus params at %d: %w", h, err)
+		return fmt.Errorf("%s: header %d: %w", who, height, err)
 	}
-	if !bytes.Equal(res.ConsensusParams.Hash(), lb.ConsensusHash) {
-		return fmt.Errorf("the consensus params served for height %d do not match the trusted header's consensus hash", h)
+	if got := res.Header.Hash(); !bytes.Equal(got, hash) {
+		return fmt.Errorf("%w: %s has header %d %x, the trusted one is %x", errNotRoot, who, height, []byte(got), hash)
 	}
 	return nil
 }
