@@ -1,51 +1,18 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"path/filepath"
 	"strconv"
 	"strings"
 
 	"github.com/bytepoints/bytepoints/node/audit"
-	"github.com/bytepoints/bytepoints/node/client"
 	"github.com/bytepoints/bytepoints/types"
 	"github.com/spf13/cobra"
 )
 
-// reportSource is where audit report reads from and what it trusts.
-type reportSource struct {
-	rpc   string
-	trust trustFlags
-}
-
-func (s *reportSource) addFlags(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&s.rpc, "rpc", "", "node RPC URL, http://host:port, then witnesses' URLs comma-separated (default: --node, else the RPC address in the --home config)")
-	s.trust.register(cmd.Flags())
-}
-
-func (s *reportSource) dial(ctx context.Context, g *globals) (*client.Client, string, error) {
-	url := s.rpc
-	if url == "" {
-		var err error
-		if url, err = rpcURL(g); err != nil {
-			return nil, "", err
-		}
-	}
-	urls := strings.Split(url, ",")
-	cl, err := client.Dial(ctx, urls[0], nil)
-	if err != nil {
-		return nil, "", err
-	}
-	s.trust.witnesses = append(s.trust.witnesses, urls[1:]...)
-	if err := s.trust.apply(ctx, g, cl); err != nil {
-		return nil, "", err
-	}
-	return cl, urls[0], nil
-}
-
 func newAuditReportCmd(g *globals) *cobra.Command {
-	var src reportSource
+	var src auditSource
 	var from, to, out string
 	var png bool
 	cmd := &cobra.Command{
@@ -91,6 +58,7 @@ were checked against. See docs/audit.md.`,
 			if err != nil {
 				return err
 			}
+			defer cl.Close()
 			stderr := cmd.ErrOrStderr()
 			r, err := audit.Collect(ctx, cl, audit.Options{
 				ChainID: cl.ChainID, RPC: url, From: a, To: b, Dates: isDate(from) || isDate(to),

@@ -11,8 +11,7 @@ import (
 )
 
 func newAuditVerifyCmd(g *globals) *cobra.Command {
-	var rpc string
-	var trust trustFlags
+	var src auditSource
 	var quiet bool
 	cmd := &cobra.Command{
 		Use:   "verify",
@@ -44,30 +43,18 @@ with "query balance --prove".`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			url := rpc
-			if url == "" {
-				var err error
-				if url, err = rpcURL(g); err != nil {
-					return err
-				}
-			}
-			urls := strings.Split(url, ",")
-			cl, err := client.Dial(ctx, urls[0], nil)
-			if err != nil {
-				return err
-			}
-			trust.witnesses = append(trust.witnesses, urls[1:]...)
 			errw := cmd.ErrOrStderr()
 			progress := func(s string) {
 				if !quiet {
 					fmt.Fprintln(errw, "audit:", s)
 				}
 			}
-			progress(fmt.Sprintf("light client: primary %s, %d witnesses, from trusted header %d", urls[0], len(trust.witnesses), trust.height))
-			if err := trust.apply(ctx, g, cl); err != nil {
+			cl, url, err := src.dial(ctx, g)
+			if err != nil {
 				return err
 			}
 			defer cl.Close()
+			progress(fmt.Sprintf("light client: primary %s, %d witnesses", url, len(src.trust.witnesses)))
 			v, err := audit.Verify(ctx, cl, progress)
 			if err != nil {
 				return err
@@ -113,9 +100,8 @@ with "query balance --prove".`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&rpc, "rpc", "", "primary node's RPC URL, then witnesses' URLs, comma-separated (default: --node, else the home's RPC)")
+	src.addFlags(cmd)
 	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "no progress on stderr")
-	trust.register(cmd.Flags())
 	return cmd
 }
 
