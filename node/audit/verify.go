@@ -111,7 +111,9 @@ func Verify(ctx context.Context, cl *client.Client, progress func(string)) (*Ver
 	// index; each page is complete by the proven count.
 	var sts []*types.Statement
 	before := t.Statements
-	for before > 0 {
+	for first := true; first || before > 0; first = false {
+		// The first page also says the open epoch; with no statement it is
+		// the empty page /statements/0.
 		q, err := cl.Query(ctx, fmt.Sprintf("/statements/%d", before), true)
 		if err != nil {
 			return nil, err
@@ -120,24 +122,16 @@ func Verify(ctx context.Context, cl *client.Client, progress func(string)) (*Ver
 		if err != nil {
 			return nil, err
 		}
-		if len(r.Statements) == 0 {
+		if first && r.Open != nil {
+			out.OpenEpoch = r.Open.Epoch
+		}
+		if before > 0 && len(r.Statements) == 0 {
 			return nil, fmt.Errorf("statements before %d: an empty page", before)
 		}
 		out.ProvenEntries += len(q.Proofs)
 		sts = append(sts, r.Statements...)
 		before -= uint64(len(r.Statements))
 		say("statements: %d of %d", len(sts), t.Statements)
-	}
-	open, err := cl.Query(ctx, "/statements/0", true)
-	if err != nil {
-		return nil, err
-	}
-	or, err := client.Decode[types.StatementsResponse](open)
-	if err != nil {
-		return nil, err
-	}
-	if or.Open != nil {
-		out.OpenEpoch = or.Open.Epoch
 	}
 	out.Statements = len(sts)
 	out.check("statement-count", uint64(len(sts)) == t.Statements, "%d statements read, %d closed", len(sts), t.Statements)
