@@ -37,7 +37,7 @@ func TestEnumNamesRoundTrip(t *testing.T) {
 	if got := StatusName(SellerStatus_SELLER_STATUS_ACTIVE, "SELLER_STATUS_"); got != "active" {
 		t.Errorf("status name %q", got)
 	}
-	if got := StatusName(LineStatus_LINE_STATUS_NOTHING_DUE, "LINE_STATUS_"); got != "nothing_due" {
+	if got := StatusName(LineStatus_LINE_STATUS_NOTHING_DUE, "LINE_STATUS_"); got != "nothing-due" {
 		t.Errorf("status name %q", got)
 	}
 }

@@ -45,7 +45,7 @@ func Propose(c *state.Ctx, proposer string, m *types.MsgPropose, validate Params
 	t.NextProposalId++
 	state.PutTotals(c.KV, t)
 	c.KV.Set(types.PropExpiryKey(p.ExpiresHeight, p.Id), []byte{1})
-	c.Emit(types.EventProposal, "proposal_id", state.U(p.Id), "action", actionName(m), "status", "open", "actor", c.Actor)
+	c.Emit(types.EventProposal, "proposal_id", state.U(p.Id), "action", types.ProposalKindName(m), "status", types.ProposalStatuses.Name(types.ProposalStatus_PROPOSAL_STATUS_OPEN), "actor", c.Actor)
 	executed, err := tally(c, p, m, validate)
 	if err != nil {
 		return nil, err
@@ -60,7 +60,7 @@ func Vote(c *state.Ctx, voter string, id uint64, yes bool, validate ParamsValida
 		return nil, types.Errorf(types.CodeNotFound, "proposal %d does not exist", id)
 	}
 	if p.Status != types.ProposalStatus_PROPOSAL_STATUS_OPEN {
-		return nil, types.Errorf(types.CodeInvalidArgument, "proposal %d is %s, not open for votes", id, statusName(p.Status))
+		return nil, types.Errorf(types.CodeInvalidArgument, "proposal %d is %s, not open for votes", id, types.ProposalStatuses.Name(p.Status))
 	}
 	if c.Height > p.ExpiresHeight {
 		return nil, types.Errorf(types.CodeExpired, "proposal %d expired at height %d", id, p.ExpiresHeight)
@@ -120,7 +120,7 @@ func tally(c *state.Ctx, p *types.Proposal, m *types.MsgPropose, validate Params
 			executed = true
 		}
 		c.KV.Delete(types.PropExpiryKey(p.ExpiresHeight, p.Id))
-		c.Emit(types.EventProposal, "proposal_id", state.U(p.Id), "status", statusName(p.Status), "result", p.Result, "actor", c.Actor)
+		c.Emit(types.EventProposal, "proposal_id", state.U(p.Id), "status", types.ProposalStatuses.Name(p.Status), "result", p.Result, "actor", c.Actor)
 	case !Passes(len(active)-no, len(active)):
 		p.Status = types.ProposalStatus_PROPOSAL_STATUS_REJECTED
 		p.DecidedHeight = c.Height
@@ -286,38 +286,6 @@ func EndBlock(c *state.Ctx) []ValidatorUpdate {
 		c.KV.Delete(k)
 	}
 	return ups
-}
-
-func actionName(m *types.MsgPropose) string {
-	switch m.Action.(type) {
-	case *types.MsgPropose_AddSeller:
-		return "add-seller"
-	case *types.MsgPropose_RemoveSeller:
-		return "remove-seller"
-	case *types.MsgPropose_SuspendSeller:
-		return "suspend-seller"
-	case *types.MsgPropose_ReinstateSeller:
-		return "reinstate-seller"
-	case *types.MsgPropose_SetParams:
-		return "set-params"
-	}
-	return "none"
-}
-
-func statusName(s types.ProposalStatus) string {
-	switch s {
-	case types.ProposalStatus_PROPOSAL_STATUS_OPEN:
-		return "open"
-	case types.ProposalStatus_PROPOSAL_STATUS_PASSED:
-		return "passed"
-	case types.ProposalStatus_PROPOSAL_STATUS_REJECTED:
-		return "rejected"
-	case types.ProposalStatus_PROPOSAL_STATUS_EXPIRED:
-		return "expired"
-	case types.ProposalStatus_PROPOSAL_STATUS_FAILED:
-		return "failed"
-	}
-	return "unknown"
 }
 
 func yesNo(b bool) string {
