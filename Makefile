@@ -11,7 +11,7 @@ PKGS      := ./...
 # Multi-process network suites (issue: seller network) live behind this tag.
 NETTAGS   := network
 
-.PHONY: all build browser demo test test-network test-race bench bench-network proto proto-check lint localnet localnet-stop clean help
+.PHONY: all build browser demo test test-network test-arm64 test-race bench bench-network proto proto-check lint localnet localnet-stop clean help
 
 all: build
 
@@ -20,6 +20,7 @@ help:
 	@echo "make test          unit, app, ABCI, in-process node, crash and CLI tests"
 	@echo "make browser       install Debian's chromium for the audit page's browser test (if missing)"
 	@echo "make test-network  multi-validator suites with real node processes (slower)"
+	@echo "make test-arm64    golden app hash, CRMS and store tests built for arm64, run under qemu"
 	@echo "make bench         benchmarks, figures as ratios against in-run baselines (~15 min)"
 	@echo "make bench-network 4 validators: Byte Points against CometBFT's kvstore, TCP and libp2p (~15 min)"
 	@echo "make localnet      start 4 sellers as separate processes; make localnet-stop"
@@ -52,6 +53,19 @@ test: build
 
 test-network: build
 	BYTEPOINTSD=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout 40m -tags $(NETTAGS) -run 'Network' -v ./networks/...
+
+# Validators on other CPUs must reach the same app hash: the golden app-hash
+# script, the fixed-point CRMS and the store, cross-built for arm64 and run
+# under Debian's qemu-user-static (installed here when missing).
+QEMU_ARM64 ?= /usr/bin/qemu-aarch64-static
+test-arm64:
+	@if [ ! -x "$(QEMU_ARM64)" ]; then \
+	  SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  echo "installing Debian's qemu-user-static (for the arm64 tests)"; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq qemu-user-static >/dev/null; \
+	fi
+	GOARCH=arm64 $(GO) test -count=1 -timeout 20m -exec $(QEMU_ARM64) ./app/crms/ ./app/store/
+	GOARCH=arm64 $(GO) test -count=1 -timeout 20m -exec $(QEMU_ARM64) -run 'Golden' ./app/apptest/
 
 test-race:
 	$(GO) test -race -count=1 -timeout 30m ./app/... ./abci/... ./node/...
