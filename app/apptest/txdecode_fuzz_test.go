@@ -13,10 +13,10 @@ import (
 // arbitrary bodies get past the signature to the stateful ante steps and
 // the handlers, which CheckTx runs in admission mode).
 const (
-	fuzzRawTx       = iota // the bytes are the transaction
-	fuzzSignedBody         // the bytes are the body, signed by the chosen key
-	fuzzWalletBody         // ... and counter-signed by the customer's wallet key
-	fuzzResignedBody       // the bytes decode as a body; its signer is set to the chosen key
+	fuzzRawTx        = iota // the bytes are the transaction
+	fuzzSignedBody          // the bytes are the body, signed by the chosen key
+	fuzzWalletBody          // ... and counter-signed by the customer's wallet key
+	fuzzResignedBody        // the bytes decode as a body; its signer is set to the chosen key
 	fuzzModes
 )
 
