@@ -177,8 +177,10 @@ func FuzzTxDecode(f *testing.F) {
 		if perr == nil && !bytes.Equal(parsed.Hash, decoded.Hash) {
 			t.Fatal("ParseTx and DecodeTx disagree on the hash")
 		}
-		if check.MsgType != app.MsgName(&decoded.Body) {
-			t.Fatalf("CheckTx reports %q for a %q", check.MsgType, app.MsgName(&decoded.Body))
+		// A stateless refusal (signature, key or memo shape) names no
+		// message type; past it, CheckTx names the decoded one.
+		if want := app.MsgName(&decoded.Body); check.MsgType != want && (perr == nil || check.MsgType != "") {
+			t.Fatalf("CheckTx reports %q for a %q", check.MsgType, want)
 		}
 		remarshal(t, "envelope", &decoded.Tx)
 		body := remarshal(t, "body", &decoded.Body)
