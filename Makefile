@@ -11,7 +11,7 @@ PKGS      := ./...
 # Multi-process network suites (issue: seller network) live behind this tag.
 NETTAGS   := network
 
-.PHONY: all build browser demo test test-network test-arm64 test-race bench bench-network proto proto-check lint localnet localnet-stop clean help
+.PHONY: all build browser demo test test-network test-arm64 test-race fuzz bench bench-network proto proto-check lint localnet localnet-stop clean help
 
 all: build
 
@@ -19,6 +19,7 @@ help:
 	@echo "make demo          build and run the worked example (two sellers, in-process)"
 	@echo "make test          unit, app, ABCI, in-process node, crash and CLI tests"
 	@echo "make browser       install Debian's chromium for the audit page's browser test (if missing)"
+	@echo "make fuzz          each fuzz target for FUZZTIME (default 30s; make test runs their corpora)"
 	@echo "make test-network  multi-validator suites with real node processes (slower)"
 	@echo "make test-arm64    golden app hash, CRMS and store tests built for arm64, run under qemu"
 	@echo "make bench         benchmarks, figures as ratios against in-run baselines (~15 min)"
@@ -69,6 +70,20 @@ test-arm64:
 
 test-race:
 	$(GO) test -race -count=1 -timeout 30m ./app/... ./abci/... ./node/...
+
+# The fuzz targets (docs/fuzzing.md), as package:name. `make test` runs
+# their seed corpora (f.Add and testdata/fuzz/); `make fuzz` fuzzes each in
+# turn for FUZZTIME. FUZZFLAGS adds go test flags (e.g. -parallel 1).
+FUZZTIME  ?= 30s
+FUZZFLAGS ?=
+FUZZ_TARGETS := ./types/:FuzzRupees ./app/apptest/:FuzzTxDecode ./abci/:FuzzBlocks ./abci/:FuzzProof ./node/:FuzzGatewayRoutes
+
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	  pkg=$${t%%:*}; name=$${t##*:}; \
+	  echo "== $$name in $$pkg for $(FUZZTIME)"; \
+	  $(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $(FUZZFLAGS) $$pkg; \
+	done
 
 bench: build
 	@mkdir -p build
