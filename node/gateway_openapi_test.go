@@ -10,13 +10,18 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"fmt"
 	"io"
 	"math/big"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -25,6 +30,9 @@ import (
 	"github.com/pb33f/libopenapi"
 	validator "github.com/pb33f/libopenapi-validator"
 	"github.com/pb33f/libopenapi-validator/schema_validation"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/stretchr/testify/require"
 )
 
@@ -149,10 +157,36 @@ func TestGatewayTLSAndMetrics(t *testing.T) {
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	m := string(body)
-	require.Contains(t, m, `bytepoints_gateway_request_seconds_count{route="POST /v1/issue",status="200"} 1`)
-	require.Contains(t, m, `bytepoints_gateway_request_seconds_count{route="GET /v1/crms/decision",status="200"} 1`)
-	require.Contains(t, m, `bytepoints_gateway_request_seconds_count{route="unmatched",status="404"} 1`)
+	require.Contains(t, m, `bytepoints_gateway_request_seconds_count{method="POST",route="/v1/issue",status="200"} 1`)
+	require.Contains(t, m, `bytepoints_gateway_request_seconds_count{method="GET",route="/v1/crms/decision",status="200"} 1`)
+	require.Contains(t, m, `bytepoints_gateway_request_seconds_count{method="GET",route="unmatched",status="404"} 1`)
 	require.Contains(t, m, "bytepoints_crms_decision_seconds_count 1")
+	require.Contains(t, m, "# TYPE bytepoints_issued_points_total counter")
+	require.Contains(t, m, "# TYPE bytepoints_redeemed_points gauge")
+
+	// The node's own metrics pass promtool's lint (`promtool check
+	// metrics`): counters end in _total and gauges do not, units are base
+	// units in the name, help on every metric. CometBFT's are its own.
+	mfs, err := prometheus.DefaultGatherer.Gather()
+	require.NoError(t, err)
+	var ours []string
+	for _, mf := range mfs {
+		if strings.HasPrefix(mf.GetName(), "bytepoints_") {
+			ours = append(ours, mf.GetName())
+		}
+	}
+	require.Contains(t, ours, "bytepoints_gateway_request_seconds")
+	require.Contains(t, ours, "bytepoints_tx_results_total")
+	problems, err := testutil.GatherAndLint(prometheus.DefaultGatherer, ours...)
+	require.NoError(t, err)
+	for _, p := range problems {
+		t.Errorf("metric %s: %s", p.Metric, p.Text)
+	}
+	// The control: the lint does catch the old mistake.
+	bad := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "bytepoints_redeemed_points_total", Help: "x"}, func() float64 { return 0 })
+	problems, err = testutil.CollectAndLint(bad)
+	require.NoError(t, err)
+	require.NotEmpty(t, problems, "a gauge named _total passed the lint")
 }
 
 // startGatewayNetMetrics starts one node with its metrics on.
@@ -202,4 +236,156 @@ func writeCert(t *testing.T, dir string) *x509.CertPool {
 	pool := x509.NewCertPool()
 	pool.AddCert(cert)
 	return pool
+}
+
+// ---- the contract: every answer validates against the served document ----
+
+// contract checks gateway answers against the OpenAPI document the same
+// gateway serves, with a JSON Schema 2020-12 validator (OpenAPI 3.1's
+// schemas are 2020-12 schemas): the schema of the operation's documented
+// response for that status and media type, by JSON pointer into the
+// document, so $refs resolve as a generated client would resolve them.
+// Every request of the gateway tests goes through it (doURL).
+type contract struct {
+	base      string
+	compiler  *jsonschema.Compiler
+	doc       map[string]any
+	templates []routeTemplate
+
+	mu      sync.Mutex
+	schemas map[string]*jsonschema.Schema
+	seen    map[string]bool // "METHOD template status"
+}
+
+type routeTemplate struct {
+	path string
+	re   *regexp.Regexp
+}
+
+const contractURL = "https://gateway.invalid/v1/openapi.json"
+
+var contracts sync.Map // base URL -> *contract
+
+func contractFor(t *testing.T, hc *http.Client, base string) *contract {
+	t.Helper()
+	if c, ok := contracts.Load(base); ok {
+		return c.(*contract)
+	}
+	resp, err := hc.Get(base + "/v1/openapi.json")
+	require.NoError(t, err)
+	raw, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.NoError(t, err)
+	require.Equal(t, 200, resp.StatusCode, "GET /v1/openapi.json: %s", raw)
+	c, err := newContract(base, raw)
+	require.NoError(t, err)
+	actual, _ := contracts.LoadOrStore(base, c)
+	return actual.(*contract)
+}
+
+func newContract(base string, spec []byte) (*contract, error) {
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(spec))
+	if err != nil {
+		return nil, err
+	}
+	comp := jsonschema.NewCompiler()
+	comp.DefaultDraft(jsonschema.Draft2020)
+	if err := comp.AddResource(contractURL, doc); err != nil {
+		return nil, err
+	}
+	c := &contract{base: base, compiler: comp, doc: doc.(map[string]any), schemas: map[string]*jsonschema.Schema{}, seen: map[string]bool{}}
+	for p := range c.doc["paths"].(map[string]any) {
+		re := "^" + regexp.MustCompile(`\\\{[^}]+\\\}`).ReplaceAllString(regexp.QuoteMeta(p), `[^/]+`) + "$"
+		c.templates = append(c.templates, routeTemplate{path: p, re: regexp.MustCompile(re)})
+	}
+	sort.Slice(c.templates, func(i, j int) bool { return c.templates[i].path < c.templates[j].path })
+	return c, nil
+}
+
+func (c *contract) schema(ptr string) (*jsonschema.Schema, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if s, ok := c.schemas[ptr]; ok {
+		return s, nil
+	}
+	s, err := c.compiler.Compile(contractURL + "#" + ptr)
+	if err != nil {
+		return nil, err
+	}
+	c.schemas[ptr] = s
+	return s, nil
+}
+
+func pointerEscape(s string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1")
+}
+
+// validate checks one answer; it returns the route template ("" for a
+// request no operation takes).
+func (c *contract) validate(method, rawPath string, status int, h http.Header, body []byte) (string, error) {
+	path, _, _ := strings.Cut(rawPath, "?")
+	if h.Get("X-Request-Id") == "" {
+		return "", fmt.Errorf("no X-Request-Id")
+	}
+	if v := h.Get("Idempotent-Replayed"); v != "" && v != "true" {
+		return "", fmt.Errorf("Idempotent-Replayed: %q", v)
+	}
+	media, _, _ := strings.Cut(h.Get("Content-Type"), ";")
+	tmpl := ""
+	for _, rt := range c.templates {
+		if rt.re.MatchString(path) {
+			tmpl = rt.path
+			break
+		}
+	}
+	var op map[string]any
+	if tmpl != "" {
+		op, _ = c.doc["paths"].(map[string]any)[tmpl].(map[string]any)[strings.ToLower(method)].(map[string]any)
+	}
+	var ptr string
+	if op == nil {
+		// No operation: an unknown route (404), another method (405), a
+		// malformed path (400) or the public limit (429), all in the
+		// error shape.
+		if status != 404 && status != 405 && status != 400 && status != 429 {
+			return "", fmt.Errorf("%s %s has no operation, yet answered %d", method, path, status)
+		}
+		tmpl = "(none)"
+		ptr = "/components/schemas/Error"
+	} else {
+		resp, ok := op["responses"].(map[string]any)[strconv.Itoa(status)].(map[string]any)
+		if !ok {
+			return tmpl, fmt.Errorf("status %d is not documented for %s %s", status, method, tmpl)
+		}
+		if _, ok := resp["content"].(map[string]any)[media]; !ok {
+			return tmpl, fmt.Errorf("media type %q is not documented for %s %s %d", media, method, tmpl, status)
+		}
+		ptr = "/paths/" + pointerEscape(tmpl) + "/" + strings.ToLower(method) + "/responses/" + strconv.Itoa(status) +
+			"/content/" + pointerEscape(media) + "/schema"
+	}
+	sch, err := c.schema(ptr)
+	if err != nil {
+		return tmpl, fmt.Errorf("compile %s: %w", ptr, err)
+	}
+	var v any
+	if strings.HasSuffix(media, "yaml") {
+		v = string(body) // documented as a string
+	} else if v, err = jsonschema.UnmarshalJSON(bytes.NewReader(body)); err != nil {
+		return tmpl, fmt.Errorf("not JSON: %w", err)
+	}
+	if err := sch.Validate(v); err != nil {
+		return tmpl, err
+	}
+	c.mu.Lock()
+	c.seen[method+" "+tmpl+" "+strconv.Itoa(status)] = true
+	c.mu.Unlock()
+	return tmpl, nil
+}
+
+// check is validate for a test.
+func (c *contract) check(t *testing.T, method, path string, status int, h http.Header, body []byte) {
+	t.Helper()
+	if _, err := c.validate(method, path, status, h, body); err != nil {
+		t.Errorf("%s %s -> %d breaks the OpenAPI document: %v\n%s", method, path, status, err, body)
+	}
 }

@@ -174,6 +174,8 @@ func doURL(t *testing.T, hc *http.Client, base string, r req) reply {
 	require.NoError(t, err)
 	out := reply{status: resp.StatusCode, header: resp.Header, raw: string(raw)}
 	require.NoError(t, json.Unmarshal(raw, &out.body), "%s %s answered %d with no JSON object: %s", r.method, r.path, resp.StatusCode, raw)
+	// Every answer of every gateway test is held to the document.
+	contractFor(t, hc, base).check(t, r.method, r.path, resp.StatusCode, resp.Header, raw)
 	return out
 }
 
