@@ -25,8 +25,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bytepoints/bytepoints/app"
 	"github.com/bytepoints/bytepoints/networks"
 	"github.com/bytepoints/bytepoints/node"
+	"github.com/bytepoints/bytepoints/node/auditpage"
+	"github.com/bytepoints/bytepoints/node/gateway"
+	"github.com/bytepoints/bytepoints/types"
 	"github.com/pb33f/libopenapi"
 	validator "github.com/pb33f/libopenapi-validator"
 	"github.com/pb33f/libopenapi-validator/schema_validation"
@@ -388,4 +392,196 @@ func (c *contract) check(t *testing.T, method, path string, status int, h http.H
 	if _, err := c.validate(method, path, status, h, body); err != nil {
 		t.Errorf("%s %s -> %d breaks the OpenAPI document: %v\n%s", method, path, status, err, body)
 	}
+}
+
+// TestGatewayOpenAPIContract: an answer of every route and of every error
+// status the gateway can give is captured from two running sellers and
+// validated against the document the gateway serves (JSON Schema 2020-12,
+// santhosh-tekuri/jsonschema), and the document's answers are evolvable
+// (a new field does not break a validating client) while its requests
+// are closed.
+func TestGatewayOpenAPIContract(t *testing.T) {
+	params := app.DefaultParams()
+	params.EpochSeconds = 16 // statements close while the test runs
+	ns := startGatewayNetWith(t, node.NetworkOptions{Validators: 2, Params: params},
+		func(_ string, c *node.AppConfig) { c.Gateway.CommitTimeoutSeconds = 3 })
+	a, b := ns[0], ns[1]
+	a.terminal(t, "till-a")
+	a.terminal(t, "till-slow")
+	b.terminal(t, "till-b")
+	tokA, _ := a.token(t, "till-a", nil)
+	slow, _ := a.token(t, "till-slow", func(r *gateway.TokenRecord) { r.RatePerSecond, r.Burst = 0.001, 1 })
+	tokB, _ := b.token(t, "till-b", nil)
+	cust := customerID(40)
+	issueBody := `{"customer_id":"` + cust + `","amount":"100.00","flow":` + pinFlow + `}`
+	want := func(r reply, status int) reply {
+		t.Helper()
+		require.Equal(t, status, r.status, r.raw)
+		return r
+	}
+
+	// A void needs its redemption's epoch still open: start the bookings
+	// early in an epoch.
+	openEpoch := func() map[string]any {
+		return want(a.do(t, req{method: "GET", path: "/v1/statements", token: tokA}), 200).body["open_epoch"].(map[string]any)
+	}
+	if e := openEpoch(); time.Now().Unix()-int64(e["start_unix"].(float64)) > 6 {
+		require.Eventually(t, func() bool { return openEpoch()["epoch"].(float64) > e["epoch"].(float64) }, 30*time.Second, 100*time.Millisecond)
+	}
+
+	// Bookings, their replays and their refusals.
+	issue := want(a.do(t, req{method: "POST", path: "/v1/issue", token: tokA, idem: "k-1", body: issueBody}), 200)
+	want(a.do(t, req{method: "POST", path: "/v1/issue", token: tokA, idem: "k-1", body: issueBody}), 200)
+	want(a.do(t, req{method: "POST", path: "/v1/issue", token: tokA, idem: "k-1", body: `{"customer_id":"` + cust + `","amount":"1.00"}`}), 409)
+	want(a.do(t, req{method: "POST", path: "/v1/issue", token: tokA, idem: "k-2", body: `{"customer_id":"` + cust + `","amount":"1.00","amount":"9.00"}`}), 400)
+	want(a.do(t, req{method: "POST", path: "/v1/issue", idem: "k-2", body: issueBody}), 401)
+	want(a.do(t, req{method: "POST", path: "/v1/issue", token: tokA, idem: "k-2", body: `{"customer_id":"` + cust + `","amount":"1.00","terminal_id":"till-x"}`}), 403)
+	want(a.do(t, req{method: "POST", path: "/v1/issue", token: tokA, idem: "k-2", body: `{"customer_id":"` + cust + `","amount":"1.00","memo":"` + strings.Repeat("x", 20000) + `"}`}), 413)
+	want(a.do(t, req{method: "POST", path: "/v1/issue", token: tokA, idem: "k-2", body: issueBody, header: map[string]string{"Content-Type": "text/plain"}}), 415)
+	want(a.do(t, req{method: "POST", path: "/v1/issue", token: tokA, idem: "k-2", body: `{"customer_id":"` + cust + `","amount":"100000000.00"}`}), 422)
+	redeem := want(a.do(t, req{method: "POST", path: "/v1/redeem", token: tokA, idem: "k-3",
+		body: `{"customer_id":"` + cust + `","points":10,"bill_amount":"20.00","flow":` + pinFlow + `}`}), 200)
+	want(a.do(t, req{method: "POST", path: "/v1/redeem", token: tokA, idem: "k-4", body: `{"customer_id":"` + cust + `","points":10,"bill_amount":"20.00"}`}), 422)
+	want(a.do(t, req{method: "POST", path: "/v1/redeem", token: tokA, idem: "k-4", body: `{"customer_id":"` + cust + `","points":1,"bill_amount":"1.00","context_nano":1}`}), 400)
+	want(b.do(t, req{method: "POST", path: "/v1/refund", token: tokB, idem: "k-5", body: `{"purchase_id":"` + issue.str("purchase_id") + `"}`}), 403)
+	want(b.do(t, req{method: "POST", path: "/v1/void", token: tokB, idem: "k-6", body: `{"redemption_id":"` + redeem.str("redemption_id") + `"}`}), 403)
+	want(a.do(t, req{method: "POST", path: "/v1/refund", token: tokA, idem: "k-7", body: `{"purchase_id":"` + issue.str("purchase_id") + `","amount":"10.00"}`}), 200)
+	want(a.do(t, req{method: "POST", path: "/v1/refund", token: tokA, idem: "k-8", body: `{"purchase_id":"xyz"}`}), 400)
+	want(a.do(t, req{method: "POST", path: "/v1/void", token: tokA, idem: "k-9", body: `{"redemption_id":"` + redeem.str("redemption_id") + `"}`}), 200)
+	want(a.do(t, req{method: "POST", path: "/v1/void", token: tokA, idem: "k-10", body: `{"redemption_id":"` + strings.Repeat("0", 64) + `"}`}), 422)
+
+	// Reads.
+	want(a.do(t, req{method: "GET", path: "/v1/customers/" + cust, token: tokA}), 200)
+	want(a.do(t, req{method: "GET", path: "/v1/customers/a%2Fb", token: tokA}), 400)
+	want(a.do(t, req{method: "GET", path: "/v1/customers/" + cust + "/history?limit=2", token: tokA}), 200)
+	want(a.do(t, req{method: "GET", path: "/v1/customers/" + cust + "/history?limit=0", token: tokA}), 400)
+	want(a.do(t, req{method: "GET", path: "/v1/crms/decision?customer_id=" + cust + "&amount=5.00&context_nano=1500000000", token: tokA}), 200)
+	want(a.do(t, req{method: "GET", path: "/v1/crms/decision?customer_id=" + cust + "&amount=5.00&context_nano=1", token: tokA}), 400)
+	want(a.do(t, req{method: "GET", path: "/v1/tx/" + issue.str("tx_hash"), token: tokA}), 200)
+	want(b.do(t, req{method: "GET", path: "/v1/tx/" + issue.str("tx_hash"), token: tokB}), 200)
+	want(a.do(t, req{method: "GET", path: "/v1/tx/" + strings.Repeat("ab", 32), token: tokA}), 200)
+	want(a.do(t, req{method: "GET", path: "/v1/tx/abc", token: tokA}), 400)
+	want(a.do(t, req{method: "GET", path: "/v1/statements/yesterday", token: tokA}), 400)
+	// The closed epoch of the bookings above: its statement, with lines
+	// whose direction and status come from types' tables.
+	var closed float64
+	require.Eventually(t, func() bool {
+		r := want(a.do(t, req{method: "GET", path: "/v1/statements", token: tokA}), 200)
+		for _, st := range r.body["statements"].([]any) {
+			if len(st.(map[string]any)["lines"].([]any)) > 0 {
+				closed = st.(map[string]any)["epoch"].(float64)
+				return true
+			}
+		}
+		return false
+	}, 60*time.Second, 200*time.Millisecond, "no statement with lines closed")
+	st := want(a.do(t, req{method: "GET", path: fmt.Sprintf("/v1/statements/%d", uint64(closed)), token: tokA}), 200)
+	for _, l := range st.body["lines"].([]any) {
+		line := l.(map[string]any)
+		require.Contains(t, types.Directions.Names(), line["direction"])
+		require.Contains(t, types.LineStatuses.Names(), line["status"])
+		if line["seller_id"] == a.home.SellerID {
+			require.Equal(t, "payable", line["direction"], "seller A issued more than it redeemed")
+		}
+	}
+	open := want(a.do(t, req{method: "GET", path: "/v1/statements", token: tokA}), 200).body["open_epoch"].(map[string]any)["epoch"].(float64)
+	want(a.do(t, req{method: "GET", path: fmt.Sprintf("/v1/statements/%d", uint64(open)+1000), token: tokA}), 404)
+
+	// Meta routes, and requests no operation takes.
+	want(a.do(t, req{method: "GET", path: "/healthz"}), 200)
+	want(a.do(t, req{method: "GET", path: "/v1/openapi.json"}), 200)
+	want(a.do(t, req{method: "GET", path: "/v1/openapi-3.0.json"}), 200)
+	c := contractFor(t, httpClient, a.n.GatewayURL())
+	for _, p := range []string{"/v1/openapi.yaml", "/v1/openapi-3.0.yaml"} {
+		resp, err := httpClient.Get(a.n.GatewayURL() + p)
+		require.NoError(t, err)
+		raw, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		require.Equal(t, 200, resp.StatusCode)
+		require.Contains(t, string(raw), "openapi: ")
+		c.check(t, "GET", p, resp.StatusCode, resp.Header, raw)
+	}
+	want(a.do(t, req{method: "GET", path: "/v1/nope", token: tokA}), 404)
+	want(a.do(t, req{method: "GET", path: "/v1/issue", token: tokA}), 405)
+	want(a.do(t, req{method: "GET", path: "/v1/tx/.?0", token: tokA}), 400)
+	// The audit page is mounted beside the API, outside the document,
+	// with the same request ids.
+	resp, err := httpClient.Get(a.n.GatewayURL() + "/audit/data.json")
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.NotEmpty(t, resp.Header.Get("X-Request-Id"))
+
+	// Rate limits: a token's, and the public routes' per address.
+	want(a.do(t, req{method: "GET", path: "/v1/statements", token: slow}), 200)
+	want(a.do(t, req{method: "GET", path: "/v1/statements", token: slow}), 429)
+	limited := false
+	for i := 0; i < 500 && !limited; i++ {
+		limited = a.do(t, req{method: "GET", path: "/healthz"}).status == 429
+	}
+	require.True(t, limited, "the public routes are not rate-limited")
+
+	// 504: with B down the chain cannot commit.
+	b.n.Stop()
+	want(a.do(t, req{method: "POST", path: "/v1/issue", token: tokA, idem: "k-11", body: issueBody[:len(issueBody)-1] + `,"terminal_id":"till-a"}`}), 504)
+
+	// Every documented operation answered 2xx, and every error status
+	// was met, each validated.
+	ok2xx := map[string]bool{}
+	statuses := map[int]bool{}
+	for k := range c.seen {
+		f := strings.Fields(k)
+		st, _ := strconv.Atoi(f[2])
+		statuses[st] = true
+		if st/100 == 2 {
+			ok2xx[f[0]+" "+f[1]] = true
+		}
+	}
+	for p, item := range c.doc["paths"].(map[string]any) {
+		for m := range item.(map[string]any) {
+			require.True(t, ok2xx[strings.ToUpper(m)+" "+p], "no 2xx answer of %s %s was captured", strings.ToUpper(m), p)
+		}
+	}
+	for _, st := range []int{400, 401, 403, 404, 405, 409, 413, 415, 422, 429, 504} {
+		require.True(t, statuses[st], "no %d answer was captured", st)
+	}
+
+	// Evolvable answers, closed requests: a field added to an answer
+	// validates; a field the request schema does not know does not; and
+	// a wrong type in an answer does not (the check is a real one).
+	h := http.Header{"X-Request-Id": {"x"}, "Content-Type": {"application/json"}}
+	extra := strings.Replace(issue.raw, `{`, `{"added_later":1,`, 1)
+	_, err = c.validate("POST", "/v1/issue", 200, h, []byte(extra))
+	require.NoError(t, err, "a new answer field broke the document")
+	wrong := strings.Replace(issue.raw, `"points_issued":100`, `"points_issued":"100"`, 1)
+	require.NotEqual(t, issue.raw, wrong)
+	_, err = c.validate("POST", "/v1/issue", 200, h, []byte(wrong))
+	require.Error(t, err)
+	reqSchema, err := c.schema("/paths/~1v1~1issue/post/requestBody/content/application~1json/schema")
+	require.NoError(t, err)
+	require.NoError(t, reqSchema.Validate(map[string]any{"customer_id": "c", "amount": "1.00"}))
+	require.Error(t, reqSchema.Validate(map[string]any{"customer_id": "c", "amount": "1.00", "pin_verified": true}))
+}
+
+// TestGatewayOpenAPIRoutesDocumented: docs/gateway.md names every route
+// the gateway serves (the document's, and those mounted outside /v1) and
+// says how answers evolve.
+func TestGatewayOpenAPIRoutesDocumented(t *testing.T) {
+	s, err := gateway.New(gateway.Config{SellerID: "shop-a", TokensPath: filepath.Join(t.TempDir(), "t.json")}, gateway.Deps{})
+	require.NoError(t, err)
+	for _, p := range auditpage.Routes {
+		s.Mount(p, http.NotFoundHandler())
+	}
+	md, err := os.ReadFile("../docs/gateway.md")
+	require.NoError(t, err)
+	doc := string(md)
+	routes := s.Routes()
+	require.NotEmpty(t, routes)
+	for _, r := range routes {
+		require.Contains(t, doc, r, "docs/gateway.md does not document %s", r)
+	}
+	for _, p := range s.Mounted() {
+		require.Contains(t, doc, "GET "+p, "docs/gateway.md does not document the mounted route %s", p)
+	}
+	require.Contains(t, doc, "GET /audit/data.json")
+	require.Contains(t, doc, "additionalProperties")
 }
