@@ -72,6 +72,7 @@ func (g *Gateway) Start() error {
 		},
 		LoadKey:    func(name string) (ed25519.PrivateKey, error) { return LoadKey(n.Home, name) },
 		LogError:   logger.Error,
+		LogRequest: logger.Debug,
 		Registerer: reg,
 		Decisions:  n.decisionSeconds,
 	})
@@ -82,15 +83,14 @@ func (g *Gateway) Start() error {
 		commit = gateway.DefaultCommitTimeout
 	}
 	// The auditor's page is public like /healthz: it is mounted beside the
-	// gateway's API, outside its token authentication, and only reads.
-	mux := http.NewServeMux()
+	// gateway's API, outside its token authentication, only reads, and is
+	// limited per client address like the gateway's other public routes.
 	audit := auditpage.New(auditpage.Deps{SellerID: n.AppCfg.SellerID, ChainID: n.Genesis.ChainID, RPC: rpclocal.New(n.Comet), RPCURL: n.RPCURL(), App: n.App})
 	for _, p := range auditpage.Routes {
-		mux.Handle(p, audit)
+		h.Mount(p, audit)
 	}
-	mux.Handle("/", h.Handler())
 	g.srv = &http.Server{
-		Handler:           mux,
+		Handler:           h.Handler(),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,
 		WriteTimeout:      commit + 15*time.Second, // a booking waits for its commit

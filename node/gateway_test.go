@@ -41,10 +41,16 @@ type gwNode struct {
 // config first.
 func startGatewayNet(t *testing.T, validators int, edit func(dir string, c *node.AppConfig)) []gwNode {
 	t.Helper()
-	plan, err := node.FreePortPlan(validators)
+	return startGatewayNetWith(t, node.NetworkOptions{Validators: validators}, edit)
+}
+
+// startGatewayNetWith is startGatewayNet with more network options.
+func startGatewayNetWith(t *testing.T, o node.NetworkOptions, edit func(dir string, c *node.AppConfig)) []gwNode {
+	t.Helper()
+	plan, err := node.FreePortPlan(o.Validators)
 	require.NoError(t, err)
-	m, err := node.GenerateNetwork(node.NetworkOptions{Validators: validators, Output: filepath.Join(t.TempDir(), "net"),
-		Ports: plan, TimeoutCommit: 100 * time.Millisecond, Invariants: true, Transport: node.TransportTCP})
+	o.Output, o.Ports, o.TimeoutCommit, o.Invariants, o.Transport = filepath.Join(t.TempDir(), "net"), plan, 100*time.Millisecond, true, node.TransportTCP
+	m, err := node.GenerateNetwork(o)
 	require.NoError(t, err)
 	if edit != nil {
 		for _, h := range m.Homes {
@@ -174,6 +180,8 @@ func doURL(t *testing.T, hc *http.Client, base string, r req) reply {
 	require.NoError(t, err)
 	out := reply{status: resp.StatusCode, header: resp.Header, raw: string(raw)}
 	require.NoError(t, json.Unmarshal(raw, &out.body), "%s %s answered %d with no JSON object: %s", r.method, r.path, resp.StatusCode, raw)
+	// Every answer of every gateway test is held to the document.
+	contractFor(t, hc, base).check(t, r.method, r.path, resp.StatusCode, resp.Header, raw)
 	return out
 }
 
@@ -259,6 +267,8 @@ func TestGatewayBookings(t *testing.T) {
 			again := g.do(t, req{method: "POST", path: c.path, token: tok, idem: c.key, body: c.same})
 			require.Equal(t, 200, again.status, again.raw)
 			require.Equal(t, true, again.body["replayed"])
+			require.Equal(t, "true", again.header.Get("Idempotent-Replayed"), "a replay says so in a header too")
+			require.Empty(t, c.orig.header.Values("Idempotent-Replayed"), "the booking itself is no replay")
 			require.Equal(t, c.orig.str("tx_hash"), again.str("tx_hash"))
 			for k, v := range c.orig.body {
 				if k != "replayed" {
@@ -361,6 +371,18 @@ func TestGatewayBadRequests(t *testing.T) {
 		want   string // in the message
 	}{
 		{"trailing JSON", req{method: "POST", path: "/v1/issue", idem: "b1", body: okIssue + `{"customer_id":"x","amount":"99.00"}`}, 400, types.CodeInvalidArgument, "after the JSON object"},
+		// A name twice: a proxy or a POS log that keeps the first "amount"
+		// would see Rs 1 where the ledger would book Rs 500. Refused on
+		// every body route, naming the member.
+		{"duplicate amount", req{method: "POST", path: "/v1/issue", idem: "b1", body: `{"customer_id":"` + cust + `","amount":"1.00","amount":"500.00"}`}, 400, types.CodeInvalidArgument, `amount: duplicate member name "amount"`},
+		{"duplicate in the flow", req{method: "POST", path: "/v1/issue", idem: "b1", body: `{"customer_id":"` + cust + `","amount":"1.00","flow":{"read_type":"magstripe","read_type":"contact-emv","cvm":"pin-online","auth":"approved"}}`}, 400, types.CodeInvalidArgument, "flow.read_type: duplicate member name"},
+		{"duplicate points", req{method: "POST", path: "/v1/redeem", idem: "b1", body: `{"customer_id":"` + cust + `","points":1,"points":40,"bill_amount":"50.00"}`}, 400, types.CodeInvalidArgument, `points: duplicate member name "points"`},
+		{"duplicate refund amount", req{method: "POST", path: "/v1/refund", idem: "b1", body: `{"purchase_id":"` + strings.Repeat("0", 64) + `","amount":"1.00","amount":"9.00"}`}, 400, types.CodeInvalidArgument, `amount: duplicate member name "amount"`},
+		{"duplicate redemption id", req{method: "POST", path: "/v1/void", idem: "b1", body: `{"redemption_id":"` + strings.Repeat("0", 64) + `","redemption_id":"` + strings.Repeat("1", 64) + `"}`}, 400, types.CodeInvalidArgument, `redemption_id: duplicate member name`},
+		// The context multiplier is checked whatever the flow: the ledger
+		// asks the CRMS (which checks it) only without a verified PIN.
+		{"redeem context out of range with a PIN", req{method: "POST", path: "/v1/redeem", idem: "b1", body: `{"customer_id":"` + cust + `","points":1,"bill_amount":"1.00","flow":` + pinFlow + `,"context_nano":5000000000}`}, 400, types.CodeInvalidArgument, "context_nano 5000000000 is outside"},
+		{"redeem context out of range without a PIN", req{method: "POST", path: "/v1/redeem", idem: "b1", body: `{"customer_id":"` + cust + `","points":1,"bill_amount":"1.00","context_nano":-5}`}, 400, types.CodeInvalidArgument, "context_nano -5 is outside"},
 		{"trailing garbage", req{method: "POST", path: "/v1/issue", idem: "b1", body: okIssue + ` x`}, 400, types.CodeInvalidArgument, "after the JSON object"},
 		{"10 MB body", req{method: "POST", path: "/v1/issue", idem: "b1", raw: bytes.NewReader(ten)}, 413, types.CodeInvalidArgument, "larger than the limit of 16384 bytes"},
 		{"10 MB body, chunked", req{method: "POST", path: "/v1/issue", idem: "b1", raw: io.MultiReader(bytes.NewReader(ten))}, 413, types.CodeInvalidArgument, "larger than the limit of 16384 bytes"},
@@ -397,7 +419,8 @@ func TestGatewayBadRequests(t *testing.T) {
 		{"decision customer with /", req{method: "GET", path: "/v1/crms/decision?customer_id=c0ffee%2F1000&amount=1.00"}, 400, types.CodeInvalidArgument, "customer id"},
 		{"decision without amount", req{method: "GET", path: "/v1/crms/decision?customer_id=" + cust}, 400, types.CodeInvalidArgument, "amount"},
 		{"decision amount as paise", req{method: "GET", path: "/v1/crms/decision?customer_id=" + cust + "&amount=1.001"}, 400, types.CodeInvalidArgument, "amount"},
-		{"decision context out of range", req{method: "GET", path: "/v1/crms/decision?customer_id=" + cust + "&amount=1.00&context_nano=-5"}, 400, types.CodeInvalidArgument, "context"},
+		{"decision context out of range", req{method: "GET", path: "/v1/crms/decision?customer_id=" + cust + "&amount=1.00&context_nano=-5"}, 400, types.CodeInvalidArgument, "context_nano -5 is outside"},
+		{"decision context above the bound", req{method: "GET", path: "/v1/crms/decision?customer_id=" + cust + "&amount=1.00&context_nano=2000000001"}, 400, types.CodeInvalidArgument, "x2.000000001"},
 		{"unknown query parameter", req{method: "GET", path: "/v1/crms/decision?customer_id=" + cust + "&amount=1.00&seller_id=x"}, 400, types.CodeInvalidArgument, "seller_id"},
 		{"tx hash too short", req{method: "GET", path: "/v1/tx/abc"}, 400, types.CodeInvalidArgument, "64 hex"},
 		{"tx hash not hex", req{method: "GET", path: "/v1/tx/" + strings.Repeat("zz", 32)}, 400, types.CodeInvalidArgument, "64 hex"},
@@ -405,6 +428,10 @@ func TestGatewayBadRequests(t *testing.T) {
 		{"epoch date malformed", req{method: "GET", path: "/v1/statements/2026-13-40"}, 400, types.CodeInvalidArgument, "epoch"},
 		{"unknown route", req{method: "GET", path: "/v1/balance/" + cust}, 404, types.CodeNotFound, "no route"},
 		{"wrong method", req{method: "GET", path: "/v1/issue"}, 405, types.CodeInvalidArgument, "POST"},
+		// Go's ServeMux would redirect these to another route.
+		{"dot segment", req{method: "GET", path: "/v1/tx/.?0"}, 400, types.CodeInvalidArgument, "malformed path"},
+		{"dot-dot segment", req{method: "GET", path: "/v1/customers/x/../../statements"}, 400, types.CodeInvalidArgument, "malformed path"},
+		{"empty segment", req{method: "GET", path: "/v1//statements"}, 400, types.CodeInvalidArgument, "malformed path"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			c.r.token = tok
@@ -447,6 +474,14 @@ func TestGatewayCredentials(t *testing.T) {
 	require.Equal(t, 401, garbage.status, garbage.raw)
 	forged := g.do(t, req{method: "GET", path: "/v1/statements", token: tok1[:len(tok1)-4] + "0000"})
 	require.Equal(t, 401, forged.status, forged.raw)
+
+	// The scheme is case-insensitive (RFC 9110 §11.1).
+	for _, scheme := range []string{"bearer", "BEARER", "Bearer"} {
+		r := g.do(t, req{method: "GET", path: "/v1/statements", header: map[string]string{"Authorization": scheme + " " + tok1}})
+		require.Equal(t, 200, r.status, "%s: %s", scheme, r.raw)
+	}
+	basic := g.do(t, req{method: "GET", path: "/v1/statements", header: map[string]string{"Authorization": "Basic " + tok1}})
+	require.Equal(t, 401, basic.status, basic.raw)
 
 	// A token acts as its own terminal only.
 	require.Equal(t, 200, issue(tok1, "c-1", "").status)
@@ -514,6 +549,37 @@ func TestGatewayOtherSeller(t *testing.T) {
 	r = a.do(t, req{method: "POST", path: "/v1/issue", token: tokA, idem: "x-3", body: `{"customer_id":"` + customerID(5) + `","amount":"10.00"}`})
 	require.Equal(t, 200, r.status, r.raw)
 	require.Equal(t, a.home.SellerID, r.str("seller_id"))
+	issued := r
+	red := a.do(t, req{method: "POST", path: "/v1/redeem", token: tokA, idem: "x-5",
+		body: `{"customer_id":"` + customerID(5) + `","points":2,"bill_amount":"5.00","flow":` + pinFlow + `}`})
+	require.Equal(t, 200, red.status, red.raw)
+
+	// A's objects are not B's to touch: 403, as for every other
+	// credential that is valid but not for this object.
+	r = b.do(t, req{method: "POST", path: "/v1/refund", token: tokB, idem: "x-6", body: `{"purchase_id":"` + issued.str("purchase_id") + `"}`})
+	require.Equal(t, 403, r.status, r.raw)
+	require.Equal(t, types.CodeUnauthorized, r.code())
+	require.Contains(t, r.str("message"), a.home.SellerID)
+	r = b.do(t, req{method: "POST", path: "/v1/void", token: tokB, idem: "x-7", body: `{"redemption_id":"` + red.str("redemption_id") + `"}`})
+	require.Equal(t, 403, r.status, r.raw)
+	require.Equal(t, types.CodeUnauthorized, r.code())
+
+	// A's gateway shows A's transaction in full, as its own seller's and
+	// terminal's; B's gateway answers it with its status alone.
+	mine := a.do(t, req{method: "GET", path: "/v1/tx/" + red.str("tx_hash"), token: tokA})
+	require.Equal(t, 200, mine.status, mine.raw)
+	require.Equal(t, a.home.SellerID, mine.str("seller_id"))
+	require.Equal(t, "till-a", mine.str("terminal_id"))
+	rd := mine.body["redeem"].(map[string]any)
+	require.Equal(t, a.home.SellerID, rd["seller_id"])
+	require.Equal(t, "till-a", rd["terminal_id"])
+	theirs := b.do(t, req{method: "GET", path: "/v1/tx/" + red.str("tx_hash"), token: tokB})
+	require.Equal(t, 200, theirs.status, theirs.raw)
+	require.Equal(t, "committed", theirs.str("status"))
+	require.Equal(t, mine.num("height"), theirs.num("height"))
+	for k := range theirs.body {
+		require.Contains(t, []string{"tx_hash", "status", "height"}, k, "another seller's transaction: status only, not %s", k)
+	}
 
 	// With B stopped the chain cannot commit (half the voting power): a
 	// booking is accepted into A's mempool, its commit is not seen in time
@@ -545,4 +611,68 @@ func TestGatewayRateLimit(t *testing.T) {
 	require.Equal(t, types.CodeRateLimited, r.code())
 	require.NotEmpty(t, r.header.Get("Retry-After"))
 	require.Equal(t, 200, g.do(t, req{method: "GET", path: "/v1/statements", token: other}).status)
+}
+
+// TestGatewayConcurrentDuplicates: twenty identical requests at once, one
+// key and one body: one booking, and exactly one answer says so; the other
+// nineteen are replays (body and header).
+func TestGatewayConcurrentDuplicates(t *testing.T) {
+	g := startGatewayNet(t, 1, nil)[0]
+	g.terminal(t, "till-1")
+	tok, _ := g.token(t, "till-1", nil)
+	cust := customerID(30)
+	body := `{"customer_id":"` + cust + `","amount":"25.00","flow":` + pinFlow + `}`
+	type answer struct {
+		status int
+		header http.Header
+		raw    []byte
+		err    error
+	}
+	const n = 20
+	answers := make(chan answer, n)
+	start := make(chan struct{})
+	for range n {
+		go func() {
+			<-start
+			hr, err := http.NewRequest("POST", g.n.GatewayURL()+"/v1/issue", strings.NewReader(body))
+			if err != nil {
+				answers <- answer{err: err}
+				return
+			}
+			hr.Header.Set("Authorization", "Bearer "+tok)
+			hr.Header.Set("Content-Type", "application/json")
+			hr.Header.Set("Idempotency-Key", "same-key")
+			resp, err := httpClient.Do(hr)
+			if err != nil {
+				answers <- answer{err: err}
+				return
+			}
+			raw, err := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			answers <- answer{status: resp.StatusCode, header: resp.Header, raw: raw, err: err}
+		}()
+	}
+	close(start)
+	c := contractFor(t, httpClient, g.n.GatewayURL())
+	booked, replayed, hashes := 0, 0, map[string]bool{}
+	for range n {
+		a := <-answers
+		require.NoError(t, a.err)
+		require.Equal(t, 200, a.status, "%s", a.raw)
+		c.check(t, "POST", "/v1/issue", a.status, a.header, a.raw)
+		var b map[string]any
+		require.NoError(t, json.Unmarshal(a.raw, &b))
+		hashes[b["tx_hash"].(string)] = true
+		if b["replayed"] == true {
+			replayed++
+			require.Equal(t, "true", a.header.Get("Idempotent-Replayed"))
+		} else {
+			booked++
+			require.Empty(t, a.header.Values("Idempotent-Replayed"))
+		}
+	}
+	require.Equal(t, 1, booked, "exactly one answer books")
+	require.Equal(t, n-1, replayed)
+	require.Len(t, hashes, 1, "every answer names the one transaction")
+	require.Equal(t, float64(25), balance(t, g, tok, cust), "booked once")
 }

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/BurntSushi/toml"
+	"github.com/bytepoints/bytepoints/node/strictjson"
 	cfg "github.com/cometbft/cometbft/config"
 	"github.com/spf13/viper"
 )
@@ -229,7 +230,7 @@ func LoadKey(home, name string) (ed25519.PrivateKey, error) {
 		return nil, err
 	}
 	var k KeyFile
-	if err := json.Unmarshal(bz, &k); err != nil {
+	if err := strictjson.Unmarshal(bz, &k); err != nil {
 		return nil, fmt.Errorf("key file %s: %w", keyPath(home, name), err)
 	}
 	priv, err := hex.DecodeString(k.PrivKey)

@@ -10,8 +10,11 @@ import (
 
 // registerMetrics exposes the ledger's own figures next to CometBFT's on
 // the node's Prometheus endpoint (instrumentation.prometheus_listen_addr):
-// gauges read from committed state at scrape time, and a counter of
-// transaction results by code.
+// figures read from committed state at scrape time, and a counter of
+// transaction results by code. Names follow Prometheus's conventions
+// (checked by promlint in TestGatewayTLSAndMetrics): a figure that only
+// grows is a counter ending in _total, one that can fall is a gauge
+// without it, and the unit is in the name (_seconds, _paise, _points).
 func (n *Node) registerMetrics() {
 	const ns = "bytepoints"
 	totals := func(f func(*types.Totals) float64) func() float64 {
@@ -27,6 +30,9 @@ func (n *Node) registerMetrics() {
 	gauge := func(name, help string, f func() float64) prometheus.Collector {
 		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: ns, Name: name, Help: help}, f)
 	}
+	counter := func(name, help string, f func() float64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: ns, Name: name, Help: help}, f)
+	}
 	txs := prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "tx_results_total",
 		Help: "Transaction results by stage (check: mempool admission, recheck, deliver: in a block), message type and result code name; " +
 			"CheckTx refusals are stage=check with a non-ok code."}, []string{"stage", "msg", "code"})
@@ -40,9 +46,9 @@ func (n *Node) registerMetrics() {
 		gauge("outstanding_points", "Points held by customers.", totals(func(t *types.Totals) float64 { return float64(t.OutstandingPoints) })),
 		gauge("escrow_paise", "Escrow balance in paise (= 100 x outstanding points).", totals(func(t *types.Totals) float64 { return float64(t.EscrowPaise) })),
 		gauge("customers", "Customers with an account.", totals(func(t *types.Totals) float64 { return float64(t.Customers) })),
-		gauge("issued_points_total", "Points ever issued.", totals(func(t *types.Totals) float64 { return float64(t.IssuedPoints) })),
-		gauge("redeemed_points_total", "Points redeemed (net of voids).", totals(func(t *types.Totals) float64 { return float64(t.RedeemedPoints) })),
-		gauge("statements", "Settlement statements closed.", totals(func(t *types.Totals) float64 { return float64(t.Statements) })),
+		counter("issued_points_total", "Points ever issued (refunds claw back from balances, not from this).", totals(func(t *types.Totals) float64 { return float64(t.IssuedPoints) })),
+		gauge("redeemed_points", "Points redeemed, net of voids (a void lowers it).", totals(func(t *types.Totals) float64 { return float64(t.RedeemedPoints) })),
+		counter("statements_total", "Settlement statements closed.", totals(func(t *types.Totals) float64 { return float64(t.Statements) })),
 		txs, blockSeconds, blockTxs, n.decisionSeconds,
 	}
 	for _, c := range cs {

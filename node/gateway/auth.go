@@ -134,11 +134,13 @@ func (s *tokenSet) key(rec *TokenRecord) (ed25519.PrivateKey, error) {
 // revoked locally or on chain), 403 for a well-formed token of another
 // seller.
 func (s *tokenSet) authenticate(header, seller string, db *store.DB) (*Principal, *Error) {
-	raw, ok := strings.CutPrefix(header, "Bearer ")
-	if !ok || raw == "" {
+	// The scheme is case-insensitive (RFC 9110 §11.1): "bearer" is Bearer.
+	scheme, raw, _ := strings.Cut(strings.TrimSpace(header), " ")
+	raw = strings.TrimSpace(raw)
+	if !strings.EqualFold(scheme, "Bearer") || raw == "" {
 		return nil, unauthenticated("missing bearer token: send Authorization: Bearer <token from `bytepointsd gateway token create`>")
 	}
-	p, err := ParseToken(strings.TrimSpace(raw))
+	p, err := ParseToken(raw)
 	if err != nil {
 		return nil, unauthenticated("bad bearer token: " + err.Error())
 	}

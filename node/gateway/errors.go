@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -45,7 +44,7 @@ func (e *Error) MarshalJSON() ([]byte, error) {
 	type plain Error
 	c := plain(*e)
 	c.CodeName = e.Code.Name()
-	return json.Marshal(c)
+	return marshal(c)
 }
 
 func newError(status int, code types.Code, msg string) *Error {
@@ -167,7 +166,7 @@ func writeError(w http.ResponseWriter, e *Error) {
 			w.Header().Add(k, v)
 		}
 	}
-	bz, err := json.Marshal(e)
+	bz, err := marshal(e)
 	if err != nil {
 		bz = []byte(`{"code":1,"code_name":"internal","message":"cannot encode the error"}`)
 	}

@@ -1,7 +1,9 @@
 package gateway
 
 import (
+	"bytes"
 	"context"
+	"crypto/ed25519"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -106,8 +108,28 @@ func txHashArg(field, v string) ([]byte, *Error) {
 }
 
 // book signs msg as the terminal, submits it and waits for the commit.
+// Requests with the same idempotency key from the same terminal take
+// turns (see flights): of concurrent duplicates exactly one books and
+// answers replayed: false, the others are replays.
 func (s *Server) book(ctx context.Context, p *Principal, key string, msg any) (*client.Result, error) {
+	f, e := s.flights.enter(ctx, hex.EncodeToString(p.Key.Public().(ed25519.PublicKey))+"/"+key)
+	if e != nil {
+		return nil, e
+	}
+	defer s.flights.leave(f)
 	res, err := s.newClient(p).Submit(ctx, msg, client.Options{IdempotencyKey: key})
+	if err == nil && res.OK() {
+		// Identical bytes (the same message signed at the same height) are
+		// the same transaction: CometBFT answers "already in cache" and
+		// the client reports its commit as a booking. It was this key's
+		// earlier booking, seen by an earlier turn: a replay.
+		if !res.Replayed && f.booked != nil && bytes.Equal(f.booked, res.TxHash) {
+			res.Replayed = true
+		}
+		if !res.Replayed {
+			f.booked = res.TxHash
+		}
+	}
 	if err != nil {
 		var nc *client.ErrNotCommitted
 		if errors.As(err, &nc) {
@@ -129,6 +151,13 @@ func (s *Server) book(ctx context.Context, p *Principal, key string, msg any) (*
 		e.ConflictWith = hex.EncodeToString(res.ConflictWith)
 		e.TxHash = hex.EncodeToString(res.TxHash)
 		return nil, e
+	case res.Code == types.CodeUnauthorized:
+		// Another seller's purchase or redemption, a terminal acting for
+		// another: the request was understood and is not this
+		// credential's to make (RFC 9110 §15.5.4), as on every route.
+		e := newError(http.StatusForbidden, res.Code, log)
+		e.TxHash = hex.EncodeToString(res.TxHash)
+		return nil, e
 	case res.Code == types.CodeUnknownSigner:
 		// The terminal was revoked between the token check and the block.
 		e := newError(http.StatusUnauthorized, res.Code, log)
@@ -145,7 +174,7 @@ func booked(p *Principal, r *client.Result) Booked {
 	return Booked{TxHash: hex.EncodeToString(r.TxHash), Height: r.Height, Replayed: r.Replayed, SellerID: p.SellerID, TerminalID: p.TerminalID}
 }
 
-func (s *Server) issue(ctx context.Context, in *IssueRequest) (*out[IssueResult], error) {
+func (s *Server) issue(ctx context.Context, in *IssueRequest) (*bookingOut[IssueResult], error) {
 	p := principal(ctx)
 	b := &in.Body
 	if e := first(till(p, b.TerminalID), idemKey(in.IdempotencyKey)); e != nil {
@@ -177,7 +206,7 @@ func (s *Server) issue(ctx context.Context, in *IssueRequest) (*out[IssueResult]
 	if err != nil {
 		return nil, err
 	}
-	return &out[IssueResult]{Body: issueResult(p, res)}, nil
+	return booking(res.Replayed, issueResult(p, res)), nil
 }
 
 func issueResult(p *Principal, res *client.Result) IssueResult {
@@ -187,14 +216,14 @@ func issueResult(p *Principal, res *client.Result) IssueResult {
 		r.PointsIssued, r.Balance = x.PointsIssued, x.Balance
 		r.SellerPayment = Rupees(types.FormatPaise(x.SellerPaymentPaise))
 		if x.ExpiresAt > 0 {
-			r.ExpiresAt = time.Unix(x.ExpiresAt, 0).UTC()
+			r.ExpiresAt, r.ExpiresAtUnix = unixTime(x.ExpiresAt), x.ExpiresAt
 		}
 		r.CRMSViolation, r.CRMSReason = x.CrmsViolation, x.CrmsReason
 	}
 	return r
 }
 
-func (s *Server) redeem(ctx context.Context, in *RedeemRequest) (*out[RedeemResult], error) {
+func (s *Server) redeem(ctx context.Context, in *RedeemRequest) (*bookingOut[RedeemResult], error) {
 	p := principal(ctx)
 	b := &in.Body
 	if e := first(till(p, b.TerminalID), idemKey(in.IdempotencyKey)); e != nil {
@@ -211,12 +240,15 @@ func (s *Server) redeem(ctx context.Context, in *RedeemRequest) (*out[RedeemResu
 	if e != nil {
 		return nil, e
 	}
+	if e := s.contextArg("context_nano", b.ContextNano); e != nil {
+		return nil, e
+	}
 	res, err := s.book(ctx, p, in.IdempotencyKey, &types.MsgRedeem{
 		TerminalId: p.TerminalID, CustomerId: b.CustomerID, Points: b.Points, BillPaise: bill, Flow: flow, ContextNano: b.ContextNano})
 	if err != nil {
 		return nil, err
 	}
-	return &out[RedeemResult]{Body: redeemResult(p, res)}, nil
+	return booking(res.Replayed, redeemResult(p, res)), nil
 }
 
 func redeemResult(p *Principal, res *client.Result) RedeemResult {
@@ -226,12 +258,12 @@ func redeemResult(p *Principal, res *client.Result) RedeemResult {
 		r.PointsRedeemed, r.SameSellerPoints, r.CrossSellerPoints, r.Balance = x.PointsRedeemed, x.SameSellerPoints, x.CrossSellerPoints, x.Balance
 		r.SystemPayment = Rupees(types.FormatPaise(x.SystemPaymentPaise))
 		r.Discount = Rupees(types.FormatPaise(x.DiscountPaise))
-		r.AuthorisedBy = x.AuthorisedBy
+		r.AuthorisedBy = AuthorisedBy(x.AuthorisedBy)
 	}
 	return r
 }
 
-func (s *Server) refund(ctx context.Context, in *RefundRequest) (*out[RefundResult], error) {
+func (s *Server) refund(ctx context.Context, in *RefundRequest) (*bookingOut[RefundResult], error) {
 	p := principal(ctx)
 	b := &in.Body
 	if e := first(till(p, b.TerminalID), idemKey(in.IdempotencyKey)); e != nil {
@@ -254,7 +286,7 @@ func (s *Server) refund(ctx context.Context, in *RefundRequest) (*out[RefundResu
 	if err != nil {
 		return nil, err
 	}
-	return &out[RefundResult]{Body: refundResult(p, res, id)}, nil
+	return booking(res.Replayed, refundResult(p, res, id)), nil
 }
 
 func refundResult(p *Principal, res *client.Result, purchase []byte) RefundResult {
@@ -267,7 +299,7 @@ func refundResult(p *Principal, res *client.Result, purchase []byte) RefundResul
 	return r
 }
 
-func (s *Server) void(ctx context.Context, in *VoidRequest) (*out[VoidResult], error) {
+func (s *Server) void(ctx context.Context, in *VoidRequest) (*bookingOut[VoidResult], error) {
 	p := principal(ctx)
 	b := &in.Body
 	if e := first(till(p, b.TerminalID), idemKey(in.IdempotencyKey)); e != nil {
@@ -281,7 +313,7 @@ func (s *Server) void(ctx context.Context, in *VoidRequest) (*out[VoidResult], e
 	if err != nil {
 		return nil, err
 	}
-	return &out[VoidResult]{Body: voidResult(p, res, id)}, nil
+	return booking(res.Replayed, voidResult(p, res, id)), nil
 }
 
 func voidResult(p *Principal, res *client.Result, redemption []byte) VoidResult {
@@ -338,7 +370,8 @@ func (s *Server) customer(_ context.Context, in *CustomerPath) (*out[Customer], 
 	c := Customer{CustomerID: b.CustomerId, Exists: b.Exists, Points: b.Points, WalletBound: len(b.WalletPubkey) > 0, Lots: []Lot{}, Height: res.Height}
 	for _, l := range b.Lots {
 		c.Lots = append(c.Lots, Lot{Issuer: l.Issuer, Points: l.Points, OriginalPoints: l.OriginalPoints,
-			IssuedAt: time.Unix(l.IssuedAt, 0).UTC(), ExpiresAt: time.Unix(l.ExpiresAt, 0).UTC(), PurchaseID: hex.EncodeToString(l.PurchaseId)})
+			IssuedAt: unixTime(l.IssuedAt), IssuedAtUnix: l.IssuedAt, ExpiresAt: unixTime(l.ExpiresAt), ExpiresAtUnix: l.ExpiresAt,
+			PurchaseID: hex.EncodeToString(l.PurchaseId)})
 	}
 	return &out[Customer]{Body: c}, nil
 }
@@ -357,8 +390,8 @@ func (s *Server) history(_ context.Context, in *HistoryRequest) (*out[History], 
 	}
 	o := History{CustomerID: h.CustomerId, Total: h.Total, Page: h.Page, Limit: h.Limit, Entries: []HistoryEntry{}, Height: res.Height}
 	for _, x := range h.Entries {
-		he := HistoryEntry{Seq: x.Seq, Kind: types.StatusName(x.Kind, "HISTORY_KIND_"), PointsDelta: x.PointsDelta, SellerID: x.SellerId,
-			Height: x.Height, Time: time.Unix(x.Time, 0).UTC(), BalanceAfter: x.BalanceAfter}
+		he := HistoryEntry{Seq: x.Seq, Kind: HistoryKind(types.HistoryKinds.Name(x.Kind)), PointsDelta: x.PointsDelta, SellerID: x.SellerId,
+			Height: x.Height, Time: unixTime(x.Time), TimeUnix: x.Time, BalanceAfter: x.BalanceAfter}
 		if len(x.TxId) > 0 {
 			he.TxID = hex.EncodeToString(x.TxId)
 		}
@@ -374,6 +407,9 @@ func (s *Server) decision(ctx context.Context, in *DecisionRequest) (*out[Decisi
 	}
 	amount, e := rupees("amount", in.Amount)
 	if e != nil {
+		return nil, e
+	}
+	if e := s.contextArg("context_nano", in.ContextNano); e != nil {
 		return nil, e
 	}
 	start := time.Now()
@@ -396,7 +432,7 @@ func (s *Server) decision(ctx context.Context, in *DecisionRequest) (*out[Decisi
 func nano(v int64) string { return client.Nano(v).String() }
 
 func statementOf(st *types.Statement) Statement {
-	o := Statement{Epoch: st.Epoch, Start: time.Unix(st.StartTime, 0).UTC(), End: time.Unix(st.EndTime, 0).UTC(),
+	o := Statement{Epoch: st.Epoch, Start: unixTime(st.StartTime), StartUnix: st.StartTime, End: unixTime(st.EndTime), EndUnix: st.EndTime,
 		StartHeight: st.StartHeight, ClosedHeight: st.ClosedHeight, OutstandingPoints: st.OutstandingPoints,
 		Escrow: Rupees(types.FormatPaise(st.EscrowPaise)), OutstandingLines: st.OutstandingLines, Lines: []StatementLine{}}
 	for _, l := range st.Lines {
@@ -404,15 +440,9 @@ func statementOf(st *types.Statement) Statement {
 		if a == nil {
 			a = &types.SellerEpoch{}
 		}
-		dir := "nothing due"
-		switch {
-		case l.NetPaise < 0:
-			dir = "seller pays escrow"
-		case l.NetPaise > 0:
-			dir = "escrow pays seller"
-		}
-		o.Lines = append(o.Lines, StatementLine{SellerID: l.SellerId, Net: types.FormatSignedPaise(l.NetPaise), Direction: dir,
-			Status: types.StatusName(l.Status, "LINE_STATUS_"), BankReference: l.BankReference, ConfirmedHeight: l.ConfirmedHeight,
+		o.Lines = append(o.Lines, StatementLine{SellerID: l.SellerId, Net: types.FormatSignedPaise(l.NetPaise),
+			Direction: Direction(types.DirectionName(l.NetPaise)), Status: LineStatus(types.LineStatuses.Name(l.Status)),
+			BankReference: l.BankReference, ConfirmedHeight: l.ConfirmedHeight,
 			IssuedPoints: a.IssuedPoints, RedeemedSamePoints: a.RedeemedSamePoints, RedeemedCrossPoints: a.RedeemedCrossPoints,
 			ClawedBackPoints: a.ClawedBackPoints, RefundShortfallPoints: a.RefundShortfallPoints, ExpiredPoints: a.ExpiredPoints,
 			VoidedPoints: a.VoidedPoints})
@@ -431,7 +461,7 @@ func (s *Server) statements(context.Context, *struct{}) (*out[Statements], error
 	}
 	o := Statements{Statements: []Statement{}, Height: res.Height}
 	if r.Open != nil {
-		o.Open = OpenEpoch{Epoch: r.Open.Epoch, StartHeight: r.Open.StartHeight, Start: time.Unix(r.Open.StartTime, 0).UTC()}
+		o.Open = OpenEpoch{Epoch: r.Open.Epoch, StartHeight: r.Open.StartHeight, Start: unixTime(r.Open.StartTime), StartUnix: r.Open.StartTime}
 	}
 	for _, st := range r.Statements {
 		o.Statements = append(o.Statements, statementOf(st))
@@ -485,29 +515,39 @@ func (s *Server) tx(ctx context.Context, in *TxRequest) (*out[TxStatus], error) 
 	if e != nil {
 		return nil, e
 	}
-	o := TxStatus{TxHash: hex.EncodeToString(hash), Status: "unknown"}
+	o := TxStatus{TxHash: hex.EncodeToString(hash), Status: TxUnknown}
 	res, err := s.d.RPC.Tx(ctx, hash, false)
 	if err != nil {
 		if !strings.Contains(err.Error(), "not found") {
 			return nil, internal("look up tx: " + err.Error())
 		}
 		if s.d.Pending != nil && s.d.Pending(hash) {
-			o.Status = "pending"
+			o.Status = TxPending
 		}
 		return &out[TxStatus]{Body: o}, nil
 	}
-	o.Status, o.Height = "committed", res.Height
+	o.Status, o.Height = TxCommitted, res.Height
+	parsed, err := app.DecodeTx(s.d.ChainID, res.Tx)
+	if err != nil {
+		return &out[TxStatus]{Body: o}, nil
+	}
+	// Whose it is: the signer's record in committed state names its seller
+	// and, for a terminal key, its terminal. Another seller's transaction
+	// (or one whose signer is unknown here) is answered with its status
+	// alone: its amounts and customer are that seller's business.
+	owner := s.signerOf(parsed.Body.Signer)
+	if owner == nil || owner.SellerId != s.cfg.SellerID {
+		return &out[TxStatus]{Body: o}, nil
+	}
+	p := &Principal{SellerID: owner.SellerId, TerminalID: owner.TerminalId}
+	if p.TerminalID == "" {
+		p.TerminalID = terminalOf(&parsed.Body)
+	}
 	code := types.Code(res.TxResult.Code)
 	c := uint32(code)
 	o.Code, o.CodeName, o.Message = &c, code.Name(), res.TxResult.Log
-	var p *Principal
-	if parsed, err := app.DecodeTx(s.d.ChainID, res.Tx); err == nil {
-		o.MsgType, o.Signer = app.MsgName(&parsed.Body), hex.EncodeToString(parsed.Body.Signer)
-		p = &Principal{SellerID: s.cfg.SellerID}
-		if t := terminalOf(&parsed.Body); t != "" {
-			p.TerminalID = t
-		}
-	}
+	o.MsgType, o.Signer = app.MsgName(&parsed.Body), hex.EncodeToString(parsed.Body.Signer)
+	o.SellerID, o.TerminalID = p.SellerID, p.TerminalID
 	r := &client.Result{Code: code, TxHash: hash, Height: res.Height}
 	if len(res.TxResult.Data) > 0 {
 		var d types.TxResultData
@@ -521,7 +561,7 @@ func (s *Server) tx(ctx context.Context, in *TxRequest) (*out[TxStatus], error) 
 			}
 		}
 	}
-	if code == types.CodeOK && r.Data != nil && p != nil {
+	if code == types.CodeOK && r.Data != nil {
 		switch {
 		case r.Data.GetPurchase() != nil:
 			x := issueResult(p, r)
@@ -530,14 +570,47 @@ func (s *Server) tx(ctx context.Context, in *TxRequest) (*out[TxStatus], error) 
 			x := redeemResult(p, r)
 			o.Redeem = &x
 		case r.Data.GetRefund() != nil:
-			x := refundResult(p, r, refundPurchase(res.Tx, s.d.ChainID))
+			x := refundResult(p, r, parsed.Body.GetRefund().GetPurchaseId())
 			o.Refund = &x
 		case r.Data.GetVoid() != nil:
-			x := voidResult(p, r, voidRedemption(res.Tx, s.d.ChainID))
+			x := voidResult(p, r, parsed.Body.GetVoidRedemption().GetRedemptionId())
 			o.Void = &x
 		}
 	}
 	return &out[TxStatus]{Body: o}, nil
+}
+
+// signerOf is the committed record of a signing key (nil if none).
+func (s *Server) signerOf(pub []byte) *types.SignerRef {
+	v := s.d.App.DB().View()
+	defer v.Discard()
+	ref, ok := state.Signer(v, pub)
+	if !ok {
+		return nil
+	}
+	return ref
+}
+
+// contextArg checks a CRMS context multiplier against the chain's bounds
+// (risk.CheckContext, the rule the ledger applies), on every route that
+// takes one and whatever else the request says: the ledger asks the CRMS,
+// and so checks the context, only when no PIN was verified, and a value a
+// till sends must not be accepted or refused by accident of its flow.
+func (s *Server) contextArg(field string, v int64) *Error {
+	if v == 0 {
+		return nil
+	}
+	view := s.d.App.DB().View()
+	p := state.Params(view)
+	view.Discard()
+	if p == nil || p.Crms == nil {
+		return newError(http.StatusServiceUnavailable, types.CodeInternal, "the chain's parameters are not readable yet; retry")
+	}
+	if risk.CheckContext(p.Crms, v) != nil {
+		return badRequest("%s %d is outside the chain's context bounds [%d, %d] (a multiplier of x%s, allowed x%s to x%s; 0 means x1)",
+			field, v, p.Crms.ContextMinNano, p.Crms.ContextMaxNano, nano(v), nano(p.Crms.ContextMinNano), nano(p.Crms.ContextMaxNano))
+	}
+	return nil
 }
 
 func terminalOf(b *types.TxBody) string {
@@ -554,21 +627,7 @@ func terminalOf(b *types.TxBody) string {
 	return ""
 }
 
-func refundPurchase(tx []byte, chainID string) []byte {
-	if p, err := app.DecodeTx(chainID, tx); err == nil {
-		return p.Body.GetRefund().GetPurchaseId()
-	}
-	return nil
-}
-
-func voidRedemption(tx []byte, chainID string) []byte {
-	if p, err := app.DecodeTx(chainID, tx); err == nil {
-		return p.Body.GetVoidRedemption().GetRedemptionId()
-	}
-	return nil
-}
-
 func (s *Server) health(context.Context, *struct{}) (*out[Health], error) {
 	h, hash := s.d.App.Info()
-	return &out[Health]{Body: Health{Status: "ok", SellerID: s.cfg.SellerID, ChainID: s.d.ChainID, Height: h, AppHash: hex.EncodeToString(hash)}}, nil
+	return &out[Health]{Body: Health{Status: healthOK, SellerID: s.cfg.SellerID, ChainID: s.d.ChainID, Height: h, AppHash: hex.EncodeToString(hash)}}, nil
 }

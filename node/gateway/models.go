@@ -1,8 +1,7 @@
 package gateway
 
 import (
-	"time"
-
+	"github.com/bytepoints/bytepoints/app/risk"
 	"github.com/bytepoints/bytepoints/types"
 	"github.com/danielgtaylor/huma/v2"
 )
@@ -29,12 +28,66 @@ func enumSchema(doc string, names []string) *huma.Schema {
 	return &huma.Schema{Type: huma.TypeString, Enum: enum, Description: doc}
 }
 
-// ReadTypeName, CVMName and AuthName are the enum names of types/names.go.
+// The enums of the answers and requests. Each is a named string whose
+// schema lists the names of its table in types/names.go (or, for the few
+// words no table holds, the constants that produce them), so the document
+// cannot drift from what the gateway writes.
 type (
 	ReadTypeName string
 	CVMName      string
 	AuthName     string
+	HistoryKind  string
+	LineStatus   string
+	Direction    string
+	AuthorisedBy string
+	TxState      string
+	HealthState  string
 )
+
+func (HistoryKind) Schema(huma.Registry) *huma.Schema {
+	return enumSchema("What the history entry did.", types.HistoryKinds.Names())
+}
+
+func (LineStatus) Schema(huma.Registry) *huma.Schema {
+	return enumSchema("Where the statement line is in settlement.", types.LineStatuses.Names())
+}
+
+func (Direction) Schema(huma.Registry) *huma.Schema {
+	return enumSchema("Which way the net moves: payable (the seller pays the escrow), receivable (the escrow pays the seller), none.", types.Directions.Names())
+}
+
+func (AuthorisedBy) Schema(huma.Registry) *huma.Schema {
+	return enumSchema("Who vouched for the customer.", []string{risk.ByCVM, risk.ByCRMS, risk.ByWallet})
+}
+
+// What became of a submission (GET /v1/tx/{hash}).
+const (
+	TxCommitted TxState = "committed"
+	TxPending   TxState = "pending"
+	TxUnknown   TxState = "unknown"
+)
+
+func (TxState) Schema(huma.Registry) *huma.Schema {
+	return enumSchema("committed: in a block (see code); pending: in this node's mempool; unknown: neither (never received, refused before the mempool, or dropped: resubmit with the same Idempotency-Key).",
+		[]string{string(TxCommitted), string(TxPending), string(TxUnknown)})
+}
+
+const healthOK HealthState = "ok"
+
+func (HealthState) Schema(huma.Registry) *huma.Schema {
+	return enumSchema("Always ok when the node answers.", []string{string(healthOK)})
+}
+
+// Time is an RFC 3339 UTC time ("2026-12-03T13:27:44Z"), formatted by
+// types.FormatUnix (the one time format of every surface).
+type Time string
+
+func (Time) Schema(huma.Registry) *huma.Schema {
+	return &huma.Schema{Type: huma.TypeString, Format: "date-time", Examples: []any{"2026-12-03T13:27:44Z"},
+		Description: "RFC 3339 in UTC."}
+}
+
+func unixTime(sec int64) Time { return Time(types.FormatUnix(sec)) }
 
 func (ReadTypeName) Schema(huma.Registry) *huma.Schema {
 	return enumSchema("How the card was read.", types.ReadTypeNames())
@@ -82,7 +135,7 @@ type RedeemRequest struct {
 		BillAmount  Rupees `json:"bill_amount"`
 		TerminalID  string `json:"terminal_id,omitempty" maxLength:"32" doc:"Optional; when given it must be the token's terminal."`
 		Flow        *Flow  `json:"flow,omitempty" doc:"The verification done at the till for this redemption. A verified PIN (pin-online, pin-offline, approved) authorises it; absent or anything else: the CRMS must allow skipping verification for its value, else 422 cvm_required."`
-		ContextNano int64  `json:"context_nano,omitempty" doc:"CRMS context multiplier in 1e-9 units (queue length, basket); 0 = 1.0."`
+		ContextNano int64  `json:"context_nano,omitempty" doc:"CRMS context multiplier in 1e-9 units (queue length, basket; 1000000000 = x1); 0 = x1. Checked against the chain's context bounds whatever the flow: outside them, 400."`
 	}
 }
 
@@ -116,25 +169,26 @@ type Booked struct {
 
 type IssueResult struct {
 	Booked
-	PurchaseID    string    `json:"purchase_id"`
-	PointsIssued  uint64    `json:"points_issued"`
-	SellerPayment Rupees    `json:"seller_payment" doc:"What the seller pays into the escrow for the points."`
-	ExpiresAt     time.Time `json:"expires_at,omitzero"`
-	Balance       uint64    `json:"balance" doc:"The customer's points after this purchase."`
-	CRMSViolation bool      `json:"crms_violation" doc:"The flow claimed a CRMS skip the CRMS would not have granted."`
-	CRMSReason    string    `json:"crms_reason,omitempty"`
+	PurchaseID    string `json:"purchase_id"`
+	PointsIssued  uint64 `json:"points_issued"`
+	SellerPayment Rupees `json:"seller_payment" doc:"What the seller pays into the escrow for the points."`
+	ExpiresAt     Time   `json:"expires_at,omitempty" doc:"When the points issued expire."`
+	ExpiresAtUnix int64  `json:"expires_at_unix,omitempty" doc:"expires_at in Unix seconds."`
+	Balance       uint64 `json:"balance" doc:"The customer's points after this purchase."`
+	CRMSViolation bool   `json:"crms_violation" doc:"The flow claimed a CRMS skip the CRMS would not have granted."`
+	CRMSReason    string `json:"crms_reason,omitempty"`
 }
 
 type RedeemResult struct {
 	Booked
-	RedemptionID      string `json:"redemption_id"`
-	PointsRedeemed    uint64 `json:"points_redeemed"`
-	SameSellerPoints  uint64 `json:"same_seller_points"`
-	CrossSellerPoints uint64 `json:"cross_seller_points"`
-	SystemPayment     Rupees `json:"system_payment" doc:"What the escrow pays this seller."`
-	Discount          Rupees `json:"discount"`
-	Balance           uint64 `json:"balance"`
-	AuthorisedBy      string `json:"authorised_by" enum:"cvm,crms,wallet" doc:"Who vouched for the customer."`
+	RedemptionID      string       `json:"redemption_id"`
+	PointsRedeemed    uint64       `json:"points_redeemed"`
+	SameSellerPoints  uint64       `json:"same_seller_points"`
+	CrossSellerPoints uint64       `json:"cross_seller_points"`
+	SystemPayment     Rupees       `json:"system_payment" doc:"What the escrow pays this seller."`
+	Discount          Rupees       `json:"discount"`
+	Balance           uint64       `json:"balance"`
+	AuthorisedBy      AuthorisedBy `json:"authorised_by"`
 }
 
 type RefundResult struct {
@@ -162,12 +216,14 @@ type CustomerPath struct {
 }
 
 type Lot struct {
-	Issuer         string    `json:"issuer"`
-	Points         uint64    `json:"points"`
-	OriginalPoints uint64    `json:"original_points"`
-	IssuedAt       time.Time `json:"issued_at"`
-	ExpiresAt      time.Time `json:"expires_at"`
-	PurchaseID     string    `json:"purchase_id"`
+	Issuer         string `json:"issuer"`
+	Points         uint64 `json:"points"`
+	OriginalPoints uint64 `json:"original_points"`
+	IssuedAt       Time   `json:"issued_at"`
+	IssuedAtUnix   int64  `json:"issued_at_unix"`
+	ExpiresAt      Time   `json:"expires_at"`
+	ExpiresAtUnix  int64  `json:"expires_at_unix"`
+	PurchaseID     string `json:"purchase_id"`
 }
 
 type Customer struct {
@@ -186,14 +242,15 @@ type HistoryRequest struct {
 }
 
 type HistoryEntry struct {
-	Seq          uint64    `json:"seq"`
-	Kind         string    `json:"kind" enum:"earn,redeem,refund,void,expire"`
-	PointsDelta  int64     `json:"points_delta"`
-	SellerID     string    `json:"seller_id"`
-	TxID         string    `json:"tx_id,omitempty"`
-	Height       int64     `json:"height"`
-	Time         time.Time `json:"time"`
-	BalanceAfter uint64    `json:"balance_after"`
+	Seq          uint64      `json:"seq"`
+	Kind         HistoryKind `json:"kind"`
+	PointsDelta  int64       `json:"points_delta"`
+	SellerID     string      `json:"seller_id"`
+	TxID         string      `json:"tx_id,omitempty"`
+	Height       int64       `json:"height"`
+	Time         Time        `json:"time"`
+	TimeUnix     int64       `json:"time_unix"`
+	BalanceAfter uint64      `json:"balance_after"`
 }
 
 type History struct {
@@ -208,7 +265,7 @@ type History struct {
 type DecisionRequest struct {
 	CustomerID  string `query:"customer_id" required:"true" maxLength:"64" doc:"Customer id (card token)."`
 	Amount      Rupees `query:"amount" required:"true" doc:"The payment's amount in rupees, e.g. 20.00."`
-	ContextNano int64  `query:"context_nano" doc:"CRMS context multiplier in 1e-9 units; 0 = 1.0."`
+	ContextNano int64  `query:"context_nano" doc:"CRMS context multiplier in 1e-9 units (1000000000 = x1); 0 = x1. Outside the chain's context bounds: 400."`
 }
 
 type Decision struct {
@@ -227,25 +284,27 @@ type Decision struct {
 }
 
 type StatementLine struct {
-	SellerID              string `json:"seller_id"`
-	Net                   string `json:"net" doc:"Signed rupees: negative = the seller pays the escrow."`
-	Direction             string `json:"direction" enum:"seller pays escrow,escrow pays seller,nothing due"`
-	Status                string `json:"status" enum:"nothing-due,outstanding,confirmed"`
-	BankReference         string `json:"bank_reference,omitempty"`
-	ConfirmedHeight       int64  `json:"confirmed_height,omitempty"`
-	IssuedPoints          uint64 `json:"issued_points"`
-	RedeemedSamePoints    uint64 `json:"redeemed_same_points"`
-	RedeemedCrossPoints   uint64 `json:"redeemed_cross_points"`
-	ClawedBackPoints      uint64 `json:"clawed_back_points"`
-	RefundShortfallPoints uint64 `json:"refund_shortfall_points"`
-	ExpiredPoints         uint64 `json:"expired_points"`
-	VoidedPoints          uint64 `json:"voided_points"`
+	SellerID              string     `json:"seller_id"`
+	Net                   string     `json:"net" doc:"Signed rupees: negative = the seller pays the escrow."`
+	Direction             Direction  `json:"direction"`
+	Status                LineStatus `json:"status"`
+	BankReference         string     `json:"bank_reference,omitempty"`
+	ConfirmedHeight       int64      `json:"confirmed_height,omitempty"`
+	IssuedPoints          uint64     `json:"issued_points"`
+	RedeemedSamePoints    uint64     `json:"redeemed_same_points"`
+	RedeemedCrossPoints   uint64     `json:"redeemed_cross_points"`
+	ClawedBackPoints      uint64     `json:"clawed_back_points"`
+	RefundShortfallPoints uint64     `json:"refund_shortfall_points"`
+	ExpiredPoints         uint64     `json:"expired_points"`
+	VoidedPoints          uint64     `json:"voided_points"`
 }
 
 type Statement struct {
 	Epoch             uint64          `json:"epoch"`
-	Start             time.Time       `json:"start"`
-	End               time.Time       `json:"end"`
+	Start             Time            `json:"start"`
+	StartUnix         int64           `json:"start_unix"`
+	End               Time            `json:"end"`
+	EndUnix           int64           `json:"end_unix"`
 	StartHeight       int64           `json:"start_height"`
 	ClosedHeight      int64           `json:"closed_height"`
 	OutstandingPoints uint64          `json:"outstanding_points"`
@@ -255,9 +314,10 @@ type Statement struct {
 }
 
 type OpenEpoch struct {
-	Epoch       uint64    `json:"epoch"`
-	StartHeight int64     `json:"start_height"`
-	Start       time.Time `json:"start"`
+	Epoch       uint64 `json:"epoch"`
+	StartHeight int64  `json:"start_height"`
+	Start       Time   `json:"start"`
+	StartUnix   int64  `json:"start_unix"`
 }
 
 type Statements struct {
@@ -276,14 +336,18 @@ type TxRequest struct {
 
 // TxStatus is what became of a submission.
 type TxStatus struct {
-	TxHash   string  `json:"tx_hash"`
-	Status   string  `json:"status" enum:"committed,pending,unknown" doc:"committed: in a block (see code); pending: in this node's mempool; unknown: neither (never received, refused before the mempool, or dropped: resubmit with the same Idempotency-Key)."`
-	Height   int64   `json:"height,omitempty"`
-	Code     *uint32 `json:"code,omitempty" doc:"committed: the result code (0 = booked)"`
-	CodeName string  `json:"code_name,omitempty"`
-	Message  string  `json:"message,omitempty"`
-	MsgType  string  `json:"msg_type,omitempty"`
-	Signer   string  `json:"signer,omitempty" doc:"The signing key (hex): the terminal's for a gateway booking."`
+	TxHash string  `json:"tx_hash"`
+	Status TxState `json:"status"`
+	Height int64   `json:"height,omitempty"`
+	// The rest is given for this seller's transactions only: another
+	// seller's is answered with its status and height alone.
+	SellerID   string  `json:"seller_id,omitempty" doc:"committed: the seller whose key signed it (this gateway's seller: another seller's transaction is answered with status and height only)."`
+	TerminalID string  `json:"terminal_id,omitempty" doc:"committed: the terminal that signed it (empty for the operator key)."`
+	Code       *uint32 `json:"code,omitempty" doc:"committed: the result code (0 = booked)"`
+	CodeName   string  `json:"code_name,omitempty"`
+	Message    string  `json:"message,omitempty"`
+	MsgType    string  `json:"msg_type,omitempty"`
+	Signer     string  `json:"signer,omitempty" doc:"The signing key (hex): the terminal's for a gateway booking."`
 	// The booked result by message type (committed with code 0).
 	Issue  *IssueResult  `json:"issue,omitempty"`
 	Redeem *RedeemResult `json:"redeem,omitempty"`
@@ -295,14 +359,30 @@ type TxStatus struct {
 }
 
 type Health struct {
-	Status   string `json:"status" enum:"ok"`
-	SellerID string `json:"seller_id"`
-	ChainID  string `json:"chain_id"`
-	Height   int64  `json:"height"`
-	AppHash  string `json:"app_hash"`
+	Status   HealthState `json:"status"`
+	SellerID string      `json:"seller_id"`
+	ChainID  string      `json:"chain_id"`
+	Height   int64       `json:"height"`
+	AppHash  string      `json:"app_hash"`
 }
 
 // out wraps a response body for huma.
 type out[T any] struct {
 	Body T
+}
+
+// bookingOut is a booking's answer: on a replay, also the header Stripe
+// sends (Idempotent-Replayed: true), so a proxy or log that never reads
+// bodies sees it too.
+type bookingOut[T any] struct {
+	Replayed string `header:"Idempotent-Replayed" doc:"true on a replay (the body's replayed is true too); absent otherwise."`
+	Body     T
+}
+
+func booking[T any](replayed bool, body T) *bookingOut[T] {
+	o := &bookingOut[T]{Body: body}
+	if replayed {
+		o.Replayed = "true"
+	}
+	return o
 }

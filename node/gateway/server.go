@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -29,6 +30,9 @@ const (
 	DefaultMaxBodyBytes  = 16 << 10
 	DefaultCommitTimeout = 15 * time.Second
 	DefaultValidFor      = 100
+	// The routes without a token, per client address.
+	DefaultPublicRatePerSecond = 10
+	DefaultPublicBurst         = 50
 )
 
 // Config tunes the gateway; zero values take the defaults.
@@ -46,6 +50,10 @@ type Config struct {
 	CommitTimeout time.Duration
 	// ValidFor is how many blocks a signed transaction may wait in mempools.
 	ValidFor uint64
+	// PublicRatePerSecond and PublicBurst bound each client address's
+	// requests to the routes without a token (a token bucket per IP).
+	PublicRatePerSecond float64
+	PublicBurst         int
 }
 
 func (c *Config) defaults() {
@@ -64,6 +72,12 @@ func (c *Config) defaults() {
 	if c.ValidFor == 0 {
 		c.ValidFor = DefaultValidFor
 	}
+	if c.PublicRatePerSecond <= 0 {
+		c.PublicRatePerSecond = DefaultPublicRatePerSecond
+	}
+	if c.PublicBurst <= 0 {
+		c.PublicBurst = DefaultPublicBurst
+	}
 }
 
 // Deps is what the gateway needs from its running node.
@@ -77,6 +91,9 @@ type Deps struct {
 	LoadKey func(name string) (ed25519.PrivateKey, error)
 	// LogError reports what the operator must see (a broken token file).
 	LogError func(msg string, kv ...any)
+	// LogRequest, when set, gets one line per request: request_id,
+	// method, route, status, seconds (the node logs it at debug level).
+	LogRequest func(msg string, kv ...any)
 	// Registerer, when set, receives the gateway's metrics.
 	Registerer prometheus.Registerer
 	// Decisions observes each CRMS decision's latency (may be nil).
@@ -96,7 +113,12 @@ type Server struct {
 	limMu    sync.Mutex
 	limiters map[string]*rate.Limiter
 
-	routes map[string][]string // path pattern -> methods, for 405
+	flights flights
+	public  *publicLimiter
+
+	routes  map[string][]string // path pattern -> methods, for 405
+	open    map[string]bool     // paths of the routes without a token
+	mounted []string            // Mount's patterns
 }
 
 type principalKey struct{}
@@ -111,7 +133,8 @@ func New(cfg Config, d Deps) (*Server, error) {
 		d.LogError = func(string, ...any) {}
 	}
 	installErrorHook()
-	s := &Server{cfg: cfg, d: d, mux: http.NewServeMux(), limiters: map[string]*rate.Limiter{}, routes: map[string][]string{}}
+	s := &Server{cfg: cfg, d: d, mux: http.NewServeMux(), limiters: map[string]*rate.Limiter{}, routes: map[string][]string{},
+		open: map[string]bool{}, public: &publicLimiter{rate: rate.Limit(cfg.PublicRatePerSecond), burst: cfg.PublicBurst}}
 	s.tokens = newTokenSet(cfg.TokensPath, d.LoadKey, d.LogError)
 
 	hc := huma.DefaultConfig("Byte Points seller gateway", "1")
@@ -131,20 +154,38 @@ func New(cfg Config, d Deps) (*Server, error) {
 	s.api = humago.New(s.mux, hc)
 	s.api.UseMiddleware(s.authenticate)
 	s.register()
-	s.api.OpenAPI().AddOperation(&huma.Operation{
-		OperationID: "openapi", Method: http.MethodGet, Path: "/v1/openapi.json", Summary: "This OpenAPI 3.1 document",
-		Tags: []string{"meta"},
-		Responses: map[string]*huma.Response{"200": {Description: "The document",
-			Content: map[string]*huma.MediaType{"application/openapi+json": {Schema: &huma.Schema{Type: huma.TypeObject}}}}},
-	})
-	s.routes["/v1/openapi.json"] = []string{http.MethodGet}
-	s.mux.HandleFunc("/", s.unmatched)
+	// huma serves the document in four forms (OpenAPIPath): each is a
+	// route, so each is in the document.
+	for _, doc := range []struct{ id, path, media, summary string }{
+		{"openapi", "/v1/openapi.json", "application/openapi+json", "This OpenAPI 3.1 document (JSON)"},
+		{"openapi-yaml", "/v1/openapi.yaml", "application/openapi+yaml", "This OpenAPI 3.1 document (YAML)"},
+		{"openapi-3.0", "/v1/openapi-3.0.json", "application/openapi+json", "This document downgraded to OpenAPI 3.0 (JSON), for older generators"},
+		{"openapi-3.0-yaml", "/v1/openapi-3.0.yaml", "application/openapi+yaml", "This document downgraded to OpenAPI 3.0 (YAML)"},
+	} {
+		schema := &huma.Schema{Type: huma.TypeObject}
+		if strings.HasSuffix(doc.path, ".yaml") {
+			schema = &huma.Schema{Type: huma.TypeString}
+		}
+		s.api.OpenAPI().AddOperation(&huma.Operation{
+			OperationID: doc.id, Method: http.MethodGet, Path: doc.path, Summary: doc.summary, Tags: []string{"meta"},
+			Responses: map[string]*huma.Response{
+				"200": {Description: "The document", Content: map[string]*huma.MediaType{doc.media: {Schema: schema}}},
+				"429": s.errorResponse("The client address is over the public routes' rate limit"),
+			},
+		})
+		s.routes[doc.path] = []string{http.MethodGet}
+		s.open[doc.path] = true
+	}
+	s.mux.Handle("/", s.Public(http.HandlerFunc(s.unmatched)))
+	finishDocument(s.api.OpenAPI())
 
 	var h http.Handler = s.mux
+	h = s.gatePublic(h)
+	h = cleanPaths(h)
 	if d.Registerer != nil {
 		s.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: "bytepoints", Name: "gateway_request_seconds",
-			Help:    "Seller gateway requests by route (method and path pattern; \"unmatched\" for unknown routes) and HTTP status.",
-			Buckets: []float64{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30}}, []string{"route", "status"})
+			Help:    "Seller gateway requests by method, route (the path pattern, e.g. /v1/customers/{id}; \"unmatched\" for unknown routes) and HTTP status.",
+			Buckets: []float64{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30}}, []string{"method", "route", "status"})
 		if err := d.Registerer.Register(s.latency); err != nil {
 			// A gateway built again in the same process (a node restarted
 			// in place) keeps counting into the collector it registered.
@@ -158,10 +199,30 @@ func New(cfg Config, d Deps) (*Server, error) {
 			}
 			s.latency = existing
 		}
-		h = s.measure(h)
 	}
-	s.handler = h
+	h = s.measure(h)
+	s.handler = withRequestID(h)
 	return s, nil
+}
+
+// gatePublic applies the per-address limit to the gateway's own routes
+// without a token (huma serves the OpenAPI documents itself, outside its
+// operation middleware).
+func (s *Server) gatePublic(next http.Handler) http.Handler {
+	limited := s.Public(next)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.open[r.URL.Path] {
+			limited.ServeHTTP(w, r)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// errorResponse documents an error answer of the gateway's shape.
+func (s *Server) errorResponse(desc string) *huma.Response {
+	return &huma.Response{Description: desc, Content: map[string]*huma.MediaType{
+		"application/json": {Schema: &huma.Schema{Ref: "#/components/schemas/Error"}}}}
 }
 
 // Handler serves the gateway.
@@ -170,8 +231,8 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // OpenAPI is the generated document (what GET /v1/openapi.json serves).
 func (s *Server) OpenAPI() *huma.OpenAPI { return s.api.OpenAPI() }
 
-// Routes lists every served "METHOD /path" (the OpenAPI test checks
-// that the document has each).
+// Routes lists every served "METHOD /path" of the API (the OpenAPI test
+// checks that the document has each, and has no other).
 func (s *Server) Routes() []string {
 	var out []string
 	for p, ms := range s.routes {
@@ -179,8 +240,13 @@ func (s *Server) Routes() []string {
 			out = append(out, m+" "+p)
 		}
 	}
+	sort.Strings(out)
 	return out
 }
+
+// Mounted lists the patterns served through Mount (outside /v1 and the
+// document; docs/gateway.md lists them).
+func (s *Server) Mounted() []string { return append([]string(nil), s.mounted...) }
 
 // op registers one operation; authenticated ones need a terminal token.
 func op[I, O any](s *Server, o huma.Operation, auth bool, h func(context.Context, *I) (*O, error)) {
@@ -192,6 +258,10 @@ func op[I, O any](s *Server, o huma.Operation, auth bool, h func(context.Context
 	// The limit is enforced exactly in authenticate (http.MaxBytesReader);
 	// huma's own, which refuses a body of exactly its size, stays above it.
 	o.MaxBodyBytes = s.cfg.MaxBodyBytes + 2
+	if !auth {
+		o.Errors = append(o.Errors, http.StatusTooManyRequests)
+		s.open[o.Path] = true
+	}
 	s.routes[o.Path] = append(s.routes[o.Path], o.Method)
 	huma.Register(s.api, o, h)
 }
@@ -317,14 +387,32 @@ func (s *Server) measure(next http.Handler) http.Handler {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w}
 		next.ServeHTTP(sw, r)
+		// The route is the pattern without its method ("GET /v1/tx/{hash}"
+		// -> "/v1/tx/{hash}"): a template, never the requested path.
 		route := r.Pattern
+		if _, p, ok := strings.Cut(route, " "); ok {
+			route = p
+		}
 		if route == "" || route == "/" {
 			route = "unmatched"
 		}
 		if sw.status == 0 {
 			sw.status = http.StatusOK
 		}
-		s.latency.WithLabelValues(route, strconv.Itoa(sw.status)).Observe(time.Since(start).Seconds())
+		method := r.Method
+		switch method {
+		case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions:
+		default:
+			method = "other" // the label's values stay a known few
+		}
+		secs := time.Since(start).Seconds()
+		if s.latency != nil {
+			s.latency.WithLabelValues(method, route, strconv.Itoa(sw.status)).Observe(secs)
+		}
+		if s.d.LogRequest != nil {
+			s.d.LogRequest("gateway request", "request_id", RequestID(r.Context()), "method", method, "route", route,
+				"status", sw.status, "seconds", secs)
+		}
 	})
 }
 

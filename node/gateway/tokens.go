@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"bytes"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -16,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/bytepoints/bytepoints/node/strictjson"
 	"github.com/bytepoints/bytepoints/types"
 )
 
@@ -141,9 +141,7 @@ func LoadTokens(path string) ([]TokenRecord, error) {
 		return nil, err
 	}
 	var f tokenFile
-	dec := json.NewDecoder(bytes.NewReader(bz))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&f); err != nil {
+	if err := strictjson.Unmarshal(bz, &f); err != nil {
 		return nil, fmt.Errorf("token file %s: %w", path, err)
 	}
 	if f.Version != tokenFileVersion {
