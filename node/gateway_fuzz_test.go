@@ -202,6 +202,9 @@ func fzSeeds() []fzSeed {
 		{"GET", "/v1/tx/$TXHASH", "", bearer, "", "", "", 200},
 		{"GET", "/healthz", "", "", "", "", "", 200},
 		{"GET", "/v1/openapi.json", "", "", "", "", "", 200},
+		{"GET", "/v1/openapi.yaml", "", "", "", "", "", 200},
+		{"GET", "/v1/openapi-3.0.json", "", "", "", "", "", 200},
+		{"GET", "/v1/openapi-3.0.yaml", "", "", "", "", "", 200},
 		// Refusals, each with its status.
 		{"POST", "/v1/issue", "", bearer, "*", js, `{"customer_id":"$CUST","amount":"1.005"}`, 400},
 		{"POST", "/v1/issue", "", bearer, "", js, `{"customer_id":"$CUST","amount":"1.00"}`, 400},
@@ -296,6 +299,8 @@ func (g *fzGateway) do(t testing.TB, method, path, query, auth, idem, ctype, bod
 		return st, raw
 	case st >= 400:
 		checkErrorShape(t, method, path, st, raw)
+	case strings.HasSuffix(strings.SplitN(path, "?", 2)[0], ".yaml"):
+		return st, raw // the OpenAPI document in YAML
 	default:
 		if !json.Valid(raw) {
 			t.Fatalf("%s %q: %d with a body that is not JSON: %s", method, path, st, raw)
