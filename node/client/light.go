@@ -505,7 +505,7 @@ func (c *Client) verifiedAppHash(ctx context.Context, h int64) (*Verification, e
 	lb, err := c.verifyHeader(ctx, next)
 	if err != nil {
 		return nil, &VerificationError{What: fmt.Sprintf("header %d", next),
-			Err: v.storedRoot(fmt.Errorf("it does not verify from the trusted header %d: %w", v.trustHeight, explainLight(err)))}
+			Err: v.storedRoot(fmt.Errorf("it does not verify from the trust root (header %d): %w", v.trustHeight, explainLight(err)))}
 	}
 	out := &Verification{Height: next, AppHash: lb.AppHash, Header: lb.Hash(), Total: lb.ValidatorSet.TotalVotingPower(),
 		StateHeight: h, MaxLag: v.maxLag,
