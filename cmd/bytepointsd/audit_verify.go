@@ -57,7 +57,14 @@ with "query balance --prove".`,
 				return err
 			}
 			defer cl.Close()
-			progress(fmt.Sprintf("light client: primary %s, %d witnesses", url, len(src.trust.witnesses)))
+			switch n := len(src.trust.witnesses); n {
+			case 0:
+				progress(fmt.Sprintf("light client: primary %s, no witness (nothing is cross-checked)", url))
+			case 1:
+				progress(fmt.Sprintf("light client: primary %s, 1 witness (a distinct node)", url))
+			default:
+				progress(fmt.Sprintf("light client: primary %s, %d witnesses (distinct nodes)", url, n))
+			}
 			v, err := audit.Verify(ctx, cl, progress)
 			if err != nil {
 				return err
