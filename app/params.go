@@ -42,7 +42,12 @@ func DefaultParams() *types.Params {
 	}
 }
 
-// ValidateParams checks governed parameters for sanity.
+// ValidateParams checks governed parameters for sanity. It does not relate
+// the idempotency window to max_valid_ahead_blocks (the block interval is
+// no parameter, and a halt longer than the window defeats any such rule):
+// an idempotency record is held until its envelope's valid_until_height has
+// passed as well (pruneIdempotency), so a window shorter than the height
+// bound never lets the same signed bytes book twice.
 func ValidateParams(p *types.Params) error {
 	bad := func(f string, a ...any) error { return types.Errorf(types.CodeInvalidArgument, f, a...) }
 	switch {
