@@ -108,8 +108,10 @@ func RevokeTerminal(c *state.Ctx, seller, terminal string) error {
 }
 
 // SetSellerConfig changes a seller's earn rate and risk appetite within the
-// governed bounds.
-func SetSellerConfig(c *state.Ctx, seller string, earnRate uint32, riskMax int64) error {
+// governed bounds. riskMaxDefault forgets the seller's own Risk_max: its
+// decisions follow the governed default again, also when governance
+// changes it later.
+func SetSellerConfig(c *state.Ctx, seller string, earnRate uint32, riskMax int64, riskMaxDefault bool) error {
 	s, _ := state.Seller(c.KV, seller)
 	if earnRate != 0 {
 		if earnRate < c.Params.MinEarnRateBps || earnRate > c.Params.MaxEarnRateBps {
@@ -126,7 +128,13 @@ func SetSellerConfig(c *state.Ctx, seller string, earnRate uint32, riskMax int64
 		}
 		s.RiskMaxNano = riskMax
 	}
-	if earnRate == 0 && riskMax == 0 {
+	if riskMaxDefault {
+		if riskMax != 0 {
+			return types.Errorf(types.CodeInvalidArgument, "give a risk_max or ask for the governed default, not both")
+		}
+		s.RiskMaxNano = 0
+	}
+	if earnRate == 0 && riskMax == 0 && !riskMaxDefault {
 		return types.Errorf(types.CodeInvalidArgument, "nothing to change: give an earn rate or a risk_max")
 	}
 	state.PutSeller(c.KV, s)

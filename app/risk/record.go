@@ -54,11 +54,14 @@ type Payment struct {
 	AmountPaise uint64
 	Flow        *types.PaymentFlow // nil: nothing verified, rated 0
 	TimeMs      int64              // terminal time, already within the accepted window
+	ContextNano int64              // the context the till decided with, already checked (CheckContext)
 }
 
 // RecordPayment appends a purchase's flow to the card's window. A flow
 // claiming "no CVM granted by the CRMS" is first re-checked against the
-// decision the state before it gives: the payment happened, so its points
+// decision the state before it gives, with the context the till decided
+// with and by the same Evaluate as the decision query (a never-seen card
+// is new_card on both paths): the payment happened, so its points
 // stand, but a wrong skip is recorded as a violation against the seller,
 // and the claimed skip's risk is charged to the seller's budget either way.
 // The result reports the re-check's reason.
@@ -73,8 +76,8 @@ func (k *Keeper) RecordPayment(c *state.Ctx, p Payment, res *types.PurchaseResul
 	if f := p.Flow; f != nil {
 		if f.Cvm == types.CVM_CVM_NO_CVM_CRMS {
 			used := state.SellerEpoch(c.KV, p.Seller.SellerId).RiskUsedNano
-			riskMax, _ := RiskMaxOf(cp, p.Seller)
-			d := eng.Decide(eng.ReputationAt(w, p.TimeMs), p.AmountPaise, riskMax, 0, used)
+			riskMax, _, _ := RiskMaxOf(cp, p.Seller)
+			d := eng.Evaluate(w, p.TimeMs, p.AmountPaise, riskMax, p.ContextNano, used)
 			res.CrmsReason = d.Reason
 			res.CrmsViolation = d.CVMRequired
 			if err := charge(c, p.Seller.SellerId, d.Risk, !d.CVMRequired, d.CVMRequired); err != nil {

@@ -52,7 +52,7 @@ func (k *Keeper) AuthoriseRedeem(c *state.Ctx, seller *types.SellerRecord, m *ty
 		return "", err
 	}
 	used := state.SellerEpoch(c.KV, seller.SellerId).RiskUsedNano
-	riskMax, _ := RiskMaxOf(cp, seller)
+	riskMax, _, _ := RiskMaxOf(cp, seller)
 	_, w := Window(c.KV, m.CustomerId)
 	d := eng.Evaluate(w, c.TimeMs, value, riskMax, m.ContextNano, used)
 	if !d.CVMRequired {
