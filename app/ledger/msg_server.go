@@ -175,7 +175,9 @@ func PaymentTime(c *state.Ctx, ms int64) (int64, error) {
 	hi := c.TimeMs + c.Params.MaxPaymentLeadSeconds*1000
 	if ms < lo || ms > hi {
 		return 0, types.Errorf(types.CodeInvalidArgument,
-			"payment time %d ms is outside the accepted window [%d, %d] around block time", ms, lo, hi)
+			"payment time %s is outside the accepted window %s to %s (%s before to %s after block time %s)",
+			types.TimeMsText(ms), types.TimeMsText(lo), types.TimeMsText(hi),
+			types.SecondsText(c.Params.MaxPaymentLagSeconds), types.SecondsText(c.Params.MaxPaymentLeadSeconds), types.TimeMsText(c.TimeMs))
 	}
 	return ms, nil
 }

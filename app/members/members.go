@@ -115,16 +115,16 @@ func SetSellerConfig(c *state.Ctx, seller string, earnRate uint32, riskMax int64
 	s, _ := state.Seller(c.KV, seller)
 	if earnRate != 0 {
 		if earnRate < c.Params.MinEarnRateBps || earnRate > c.Params.MaxEarnRateBps {
-			return types.Errorf(types.CodeInvalidAmount, "earn rate %d bps is outside the governed bounds [%d, %d]",
-				earnRate, c.Params.MinEarnRateBps, c.Params.MaxEarnRateBps)
+			return types.Errorf(types.CodeInvalidAmount, "earn rate %s is outside the governed bounds [%s, %s]",
+				types.EarnRateText(earnRate), types.EarnRateText(c.Params.MinEarnRateBps), types.EarnRateText(c.Params.MaxEarnRateBps))
 		}
 		s.EarnRateBps = earnRate
 	}
 	if riskMax != 0 {
 		cp := c.Params.Crms
 		if riskMax < cp.MinRiskMaxNano || riskMax > cp.MaxRiskMaxNano {
-			return types.Errorf(types.CodeInvalidAmount, "risk_max %d nano is outside the governed bounds [%d, %d]",
-				riskMax, cp.MinRiskMaxNano, cp.MaxRiskMaxNano)
+			return types.Errorf(types.CodeInvalidAmount, "Risk_max %s is outside the governed bounds [%s, %s]",
+				types.DecimalText(riskMax), types.DecimalText(cp.MinRiskMaxNano), types.DecimalText(cp.MaxRiskMaxNano))
 		}
 		s.RiskMaxNano = riskMax
 	}
@@ -135,7 +135,7 @@ func SetSellerConfig(c *state.Ctx, seller string, earnRate uint32, riskMax int64
 		s.RiskMaxNano = 0
 	}
 	if earnRate == 0 && riskMax == 0 && !riskMaxDefault {
-		return types.Errorf(types.CodeInvalidArgument, "nothing to change: give an earn rate or a risk_max")
+		return types.Errorf(types.CodeInvalidArgument, "nothing to change: give an earn rate, a Risk_max, or ask for the governed default Risk_max")
 	}
 	state.PutSeller(c.KV, s)
 	c.Emit(types.EventSellerConfig, "seller", seller, "earn_rate_bps", state.U(uint64(s.EarnRateBps)),

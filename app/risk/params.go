@@ -55,8 +55,8 @@ func ValidateParams(c *types.CrmsParams) error {
 	}
 	if c.MinRiskMaxNano <= 0 || c.MinRiskMaxNano > c.MaxRiskMaxNano ||
 		c.DefaultRiskMaxNano < c.MinRiskMaxNano || c.DefaultRiskMaxNano > c.MaxRiskMaxNano {
-		return types.Errorf(types.CodeInvalidArgument, "crms Risk_max bounds [%d, %d] / default %d are inconsistent",
-			c.MinRiskMaxNano, c.MaxRiskMaxNano, c.DefaultRiskMaxNano)
+		return types.Errorf(types.CodeInvalidArgument, "crms Risk_max bounds [%s, %s] with default %s are inconsistent: want 0 < min ≤ default ≤ max",
+			types.DecimalText(c.MinRiskMaxNano), types.DecimalText(c.MaxRiskMaxNano), types.DecimalText(c.DefaultRiskMaxNano))
 	}
 	return nil
 }

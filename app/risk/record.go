@@ -1,6 +1,7 @@
 package risk
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -19,10 +20,27 @@ func CheckFlow(f *types.PaymentFlow) error {
 	if f == nil {
 		return nil
 	}
-	if err := crms.ValidFlow(crms.ReadType(f.ReadType), crms.CVM(f.Cvm), crms.Auth(f.Auth)); err != nil {
-		return types.Errorf(types.CodeInvalidArgument, "payment flow: %s", strings.TrimPrefix(err.Error(), "crms: "))
+	err := crms.ValidFlow(crms.ReadType(f.ReadType), crms.CVM(f.Cvm), crms.Auth(f.Auth))
+	if err == nil {
+		return nil
 	}
-	return nil
+	bad := func(format string, a ...any) error {
+		return types.Errorf(types.CodeInvalidArgument, "payment flow: "+format, a...)
+	}
+	// The message names the values as the CLI and the gateway spell them
+	// (types/names.go), never the enum numbers.
+	switch {
+	case !crms.ReadType(f.ReadType).Valid():
+		return bad("unknown card read type %d; one of %s", f.ReadType, strings.Join(types.ReadTypeNames(), ", "))
+	case !crms.CVM(f.Cvm).Valid():
+		return bad("unknown cardholder verification %d; one of %s", f.Cvm, strings.Join(types.CVMNames(), ", "))
+	case !crms.Auth(f.Auth).Valid():
+		return bad("unknown authorisation result %d; one of %s", f.Auth, strings.Join(types.AuthNames(), ", "))
+	case errors.Is(err, crms.ErrContradictoryFlow):
+		return bad("a verification aborted after a wrong PIN (%s) cannot be %s; an approval after a wrong PIN is %s",
+			types.CVMName(f.Cvm), types.AuthName(f.Auth), types.CVMName(types.CVM_CVM_WRONG_PIN_THEN_OK))
+	}
+	return bad("%s", strings.TrimPrefix(err.Error(), "crms: "))
 }
 
 // PinVerified reports whether a flow shows a verified PIN on an approved
