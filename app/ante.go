@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 
 	"github.com/bytepoints/bytepoints/app/members"
 	"github.com/bytepoints/bytepoints/app/state"
@@ -210,21 +211,46 @@ func replay(s *members.Signer, b *types.TxBody, seen *types.IdempotencyRecord, d
 }
 
 // remember records a booked transaction's (signer, key) with its message
-// digest and result, until the offline window has passed in block time.
+// digest, result and envelope validity. The record is kept until both the
+// offline window has passed in block time and the envelope's
+// valid_until_height is behind the chain (SPEC §10): the window alone
+// would let the same signed bytes book again after a halt longer than the
+// window, or under a window shorter than the height bound in block time.
 func remember(kv store.KV, c *state.Ctx, p *Parsed, a *admitted, result []byte) {
 	b := &p.Body
 	state.Put(kv, types.IdemKey(b.Signer, b.IdempotencyKey), &types.IdempotencyRecord{
 		TxHash: p.Hash, Height: c.Height, Time: c.Time, MsgDigest: a.digest, MsgType: MsgName(b), Result: result,
+		ValidUntilHeight: b.ValidUntilHeight,
 	})
 	kv.Set(types.IdemExpiryKey(c.Time+c.Params.IdempotencyWindowSeconds, b.Signer, b.IdempotencyKey), []byte{1})
 }
 
 // pruneIdempotency forgets, oldest first and at most limit per block, the
-// (signer, key) pairs whose offline window ended before now.
-func pruneIdempotency(kv store.KV, now int64, limit int) {
+// (signer, key) pairs whose offline window ended before now and whose
+// envelope can no longer be included (valid_until_height < height). A
+// record whose window ended first moves to the hold index, by its
+// valid_until_height, and is forgotten from there once the chain passes it.
+func pruneIdempotency(kv store.KV, now, height int64, limit int) {
+	done := 0
+	// Held records first: their window is over and only the height remains.
 	var dead [][]byte
-	it := kv.Iterator([]byte{types.PrefixIdemExpiry}, types.IdemExpiryBound(now))
+	it := kv.Iterator([]byte{types.PrefixIdemHold}, types.IdemHoldBound(uint64(height)))
 	for ; it.Valid() && len(dead) < limit; it.Next() {
+		dead = append(dead, append([]byte(nil), it.Key()...))
+	}
+	it.Close()
+	for _, k := range dead {
+		_, idem, err := types.ParseIdemHoldKey(k)
+		if err != nil {
+			panic(store.Fault{Err: err})
+		}
+		kv.Delete(idem)
+		kv.Delete(k)
+	}
+	done += len(dead)
+	dead = dead[:0]
+	it = kv.Iterator([]byte{types.PrefixIdemExpiry}, types.IdemExpiryBound(now))
+	for ; it.Valid() && done+len(dead) < limit; it.Next() {
 		dead = append(dead, append([]byte(nil), it.Key()...))
 	}
 	it.Close()
@@ -233,8 +259,17 @@ func pruneIdempotency(kv store.KV, now int64, limit int) {
 		if err != nil {
 			panic(store.Fault{Err: err})
 		}
-		kv.Delete(idem)
 		kv.Delete(k)
+		var rec types.IdempotencyRecord
+		if !state.Get(kv, idem, &rec) {
+			panic(store.Fault{Err: fmt.Errorf("idempotency expiry entry %x has no record", idem)})
+		}
+		if rec.ValidUntilHeight >= uint64(height) {
+			// The envelope could still be included: hold the record.
+			kv.Set(types.IdemHoldKey(rec.ValidUntilHeight, idem), []byte{1})
+			continue
+		}
+		kv.Delete(idem)
 	}
 }
 

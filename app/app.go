@@ -241,7 +241,7 @@ func floorDiv(a, b int64) int64 {
 // close the settlement epoch when its boundary has passed. Each step is
 // bounded per block (SPEC §2).
 func (a *App) beginBlock(c *state.Ctx) error {
-	pruneIdempotency(c.KV, c.Time, int(c.Params.MaxIdempotencyPrunesPerBlock))
+	pruneIdempotency(c.KV, c.Time, c.Height, int(c.Params.MaxIdempotencyPrunesPerBlock))
 	budget := int(c.Params.MaxExpiriesPerBlock)
 	if due, boundary := settle.Due(c); due {
 		n, _, err := ledger.ExpireBefore(c, boundary, budget)

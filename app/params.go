@@ -42,16 +42,23 @@ func DefaultParams() *types.Params {
 	}
 }
 
-// ValidateParams checks governed parameters for sanity.
+// ValidateParams checks governed parameters for sanity. It does not relate
+// the idempotency window to max_valid_ahead_blocks (the block interval is
+// no parameter, and a halt longer than the window defeats any such rule):
+// an idempotency record is held until its envelope's valid_until_height has
+// passed as well (pruneIdempotency), so a window shorter than the height
+// bound never lets the same signed bytes book twice.
 func ValidateParams(p *types.Params) error {
 	bad := func(f string, a ...any) error { return types.Errorf(types.CodeInvalidArgument, f, a...) }
 	switch {
 	case p.MinEarnRateBps == 0 || p.MinEarnRateBps > p.MaxEarnRateBps:
-		return bad("earn rate bounds [%d, %d] are invalid", p.MinEarnRateBps, p.MaxEarnRateBps)
+		return bad("earn rate bounds [%s, %s] are invalid: want 0 < min ≤ max",
+			types.EarnRateText(p.MinEarnRateBps), types.EarnRateText(p.MaxEarnRateBps))
 	case p.DefaultEarnRateBps < p.MinEarnRateBps || p.DefaultEarnRateBps > p.MaxEarnRateBps:
-		return bad("default earn rate %d is outside [%d, %d]", p.DefaultEarnRateBps, p.MinEarnRateBps, p.MaxEarnRateBps)
+		return bad("default earn rate %s is outside [%s, %s]", types.EarnRateText(p.DefaultEarnRateBps),
+			types.EarnRateText(p.MinEarnRateBps), types.EarnRateText(p.MaxEarnRateBps))
 	case p.MaxEarnRateBps > 1_000_000:
-		return bad("max earn rate %d bps is above 100x", p.MaxEarnRateBps)
+		return bad("max earn rate %s is above %s", types.EarnRateText(p.MaxEarnRateBps), types.EarnRateText(1_000_000))
 	case p.LotValiditySeconds <= 0:
 		return bad("lot validity must be positive")
 	case p.MaxValidAheadBlocks == 0 || p.MaxValidAheadBlocks > 1_000_000:
@@ -67,12 +74,12 @@ func ValidateParams(p *types.Params) error {
 	case p.MaxHistoryPage == 0:
 		return bad("max_history_page must be positive")
 	case p.IdempotencyWindowSeconds < p.MaxPaymentLagSeconds || p.IdempotencyWindowSeconds <= 0:
-		return bad("idempotency window %d s must be positive and at least the payment lag %d s, so a late payment can never book twice",
-			p.IdempotencyWindowSeconds, p.MaxPaymentLagSeconds)
+		return bad("idempotency window %s must be positive and at least the payment lag %s, so a late payment can never book twice",
+			types.SecondsText(p.IdempotencyWindowSeconds), types.SecondsText(p.MaxPaymentLagSeconds))
 	case p.MaxPurchasePaise == 0 || p.MaxPurchasePaise > maxPurchaseBound:
-		return bad("max_purchase_paise must be in [1, %d]", uint64(maxPurchaseBound))
+		return bad("max_purchase_paise %s must be in [%s, %s]", types.RupeesText(p.MaxPurchasePaise), types.RupeesText(1), types.RupeesText(maxPurchaseBound))
 	case p.MaxEpochIssuePoints == 0 || p.MaxEpochIssuePoints > maxEpochIssueBound:
-		return bad("max_epoch_issue_points must be in [1, %d]", uint64(maxEpochIssueBound))
+		return bad("max_epoch_issue_points %s must be in [1 point, %s]", types.PointsText(p.MaxEpochIssuePoints), types.PointsText(maxEpochIssueBound))
 	case p.MaxExpiriesPerBlock == 0 || p.MaxExpiriesPerBlock > 100_000:
 		return bad("max_expiries_per_block must be in [1, 100000]")
 	case p.MaxIdempotencyPrunesPerBlock == 0 || p.MaxIdempotencyPrunesPerBlock > 100_000:

@@ -409,7 +409,7 @@ func qSeller(r store.Reader, args []string) (state.Msg, error) {
 	if uint32(len(out.Terminals)) != s.TerminalCount {
 		return nil, types.Errorf(types.CodeInternal, "%d terminals of %s listed, its record counts %d", len(out.Terminals), args[0], s.TerminalCount)
 	}
-	out.EffectiveRiskMaxNano, out.RiskMaxIsDefault = risk.RiskMaxOf(p.Crms, s)
+	out.EffectiveRiskMaxNano, out.RiskMaxIsDefault, out.RiskMaxClamped = risk.RiskMaxOf(p.Crms, s)
 	out.EffectiveEarnRateBps = ledger.EarnRate(p, s)
 	return out, nil
 }
@@ -627,6 +627,19 @@ func (a *App) Decide(q risk.Question) (*types.DecisionResponse, int64, error) {
 	view := a.db.View()
 	defer view.Discard()
 	return a.decide(view, q)
+}
+
+// CheckContext refuses a CRMS context multiplier outside the committed
+// governed bounds, as the decision query and the chain refuse it (for a
+// gateway that answers a bad request before signing anything).
+func (a *App) CheckContext(contextNano int64) error {
+	view := a.db.View()
+	defer view.Discard()
+	p := a.params.at(view)
+	if p == nil {
+		return types.Errorf(types.CodeNotFound, "chain not initialised")
+	}
+	return risk.CheckContext(p.Crms, contextNano)
 }
 
 func (a *App) decide(view *store.View, q risk.Question) (*types.DecisionResponse, int64, error) {

@@ -419,6 +419,7 @@ func TestGatewayBadRequests(t *testing.T) {
 		{"decision customer with /", req{method: "GET", path: "/v1/crms/decision?customer_id=c0ffee%2F1000&amount=1.00"}, 400, types.CodeInvalidArgument, "customer id"},
 		{"decision without amount", req{method: "GET", path: "/v1/crms/decision?customer_id=" + cust}, 400, types.CodeInvalidArgument, "amount"},
 		{"decision amount as paise", req{method: "GET", path: "/v1/crms/decision?customer_id=" + cust + "&amount=1.001"}, 400, types.CodeInvalidArgument, "amount"},
+		{"issue context out of range", req{method: "POST", path: "/v1/issue", idem: "b1", body: `{"customer_id":"` + cust + `","amount":"1.00","context_nano":-5}`}, 400, types.CodeInvalidArgument, "context"},
 		{"decision context out of range", req{method: "GET", path: "/v1/crms/decision?customer_id=" + cust + "&amount=1.00&context_nano=-5"}, 400, types.CodeInvalidArgument, "context_nano -5 is outside"},
 		{"decision context above the bound", req{method: "GET", path: "/v1/crms/decision?customer_id=" + cust + "&amount=1.00&context_nano=2000000001"}, 400, types.CodeInvalidArgument, "x2.000000001"},
 		{"unknown query parameter", req{method: "GET", path: "/v1/crms/decision?customer_id=" + cust + "&amount=1.00&seller_id=x"}, 400, types.CodeInvalidArgument, "seller_id"},

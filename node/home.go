@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/BurntSushi/toml"
+	"github.com/bytepoints/bytepoints/app"
 	"github.com/bytepoints/bytepoints/node/strictjson"
 	cfg "github.com/cometbft/cometbft/config"
 	"github.com/spf13/viper"
@@ -132,6 +133,16 @@ func WriteAppConfig(home string, c AppConfig) error {
 	return toml.NewEncoder(f).Encode(c)
 }
 
+// DefaultCometConfig is CometBFT's default configuration with the limits
+// the app imposes: the mempool admits no transaction larger than the app
+// accepts (app.MaxTxBytes, 16 KiB; CometBFT's own default is 4 MiB, which
+// the app would refuse anyway, after the mempool had buffered it).
+func DefaultCometConfig() *cfg.Config {
+	c := cfg.DefaultConfig()
+	c.Mempool.MaxTxBytes = app.MaxTxBytes
+	return c
+}
+
 // LoadCometConfig reads config/config.toml the way CometBFT's own command
 // does, rooted at home.
 func LoadCometConfig(home string) (*cfg.Config, error) {
@@ -144,7 +155,7 @@ func LoadCometConfig(home string) (*cfg.Config, error) {
 	if err := v.ReadInConfig(); err != nil {
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
-	c := cfg.DefaultConfig()
+	c := DefaultCometConfig()
 	if err := v.Unmarshal(c); err != nil {
 		return nil, fmt.Errorf("parse %s: %w", path, err)
 	}

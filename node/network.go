@@ -152,7 +152,7 @@ func GenerateNetwork(o NetworkOptions) (*Manifest, error) {
 	for i, seller := range o.Sellers {
 		dir := filepath.Join(o.Output, seller)
 		ip, ports := o.addr(i)
-		conf := cfg.DefaultConfig()
+		conf := DefaultCometConfig()
 		conf.SetRoot(dir)
 		cfg.EnsureRoot(dir)
 		conf.Moniker = seller

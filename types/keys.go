@@ -29,6 +29,7 @@ const (
 	PrefixStmtIndex   byte = 0x42 // closing sequence number -> epoch (8 bytes, big-endian)
 	PrefixIdem        byte = 0x50 // signer, key -> IdempotencyRecord
 	PrefixIdemExpiry  byte = 0x51 // forget-after time, signer, key -> empty
+	PrefixIdemHold    byte = 0x52 // valid_until_height, signer, key -> empty (window over, envelope still valid)
 	PrefixProposal    byte = 0x60 // id -> Proposal
 	PrefixPropExpiry  byte = 0x61 // expires height, id -> empty
 	PrefixValUpdate   byte = 0x70 // validator pubkey -> power, pending until block end
@@ -130,6 +131,30 @@ func ParseIdemExpiryKey(k []byte) (forgetAfter int64, idemKey []byte, err error)
 	forgetAfter = int64(binary.BigEndian.Uint64(k[1:9]) ^ (1 << 63))
 	idemKey = append([]byte{PrefixIdem}, k[9:]...)
 	return forgetAfter, idemKey, nil
+}
+
+// IdemHoldKey indexes an idempotency record whose time window has passed
+// while the booked envelope is still valid (its valid_until_height is not
+// behind the chain): it is kept until that height has passed.
+// idemKey is the record's key (IdemKey).
+func IdemHoldKey(validUntilHeight uint64, idemKey []byte) []byte {
+	if len(idemKey) == 0 || idemKey[0] != PrefixIdem {
+		panic("not an idempotency record key")
+	}
+	return append(appendU64([]byte{PrefixIdemHold}, validUntilHeight), idemKey[1:]...)
+}
+
+// IdemHoldBound is the first hold key for valid_until_height >= h.
+func IdemHoldBound(h uint64) []byte { return appendU64([]byte{PrefixIdemHold}, h) }
+
+// ParseIdemHoldKey recovers the idempotency key a hold entry points to.
+func ParseIdemHoldKey(k []byte) (validUntilHeight uint64, idemKey []byte, err error) {
+	if len(k) < 1+8+32+1 || k[0] != PrefixIdemHold {
+		return 0, nil, errors.New("malformed idempotency hold key")
+	}
+	validUntilHeight = binary.BigEndian.Uint64(k[1:9])
+	idemKey = append([]byte{PrefixIdem}, k[9:]...)
+	return validUntilHeight, idemKey, nil
 }
 
 func ProposalKey(id uint64) []byte { return appendU64([]byte{PrefixProposal}, id) }

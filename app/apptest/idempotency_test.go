@@ -66,6 +66,7 @@ func TestIdempotencyRecordsArePrunedAfterTheWindow(t *testing.T) {
 	c := New(t, []string{"seller-a"}, p)
 	op := Operator("seller-a")
 	body := c.Body(op, &types.MsgPurchase{CustomerId: "cust", AmountPaise: 10000, Flow: Flow()})
+	body.ValidUntilHeight = uint64(c.Height + 2) // the envelope's validity ends well inside the window
 	MustOK(t, c.Block(5, Sign(body, op))[0])
 	c.Block(p.IdempotencyWindowSeconds - 10)
 	body.ValidUntilHeight = uint64(c.Height + 10)
@@ -74,6 +75,54 @@ func TestIdempotencyRecordsArePrunedAfterTheWindow(t *testing.T) {
 	body.ValidUntilHeight = uint64(c.Height + 10)
 	MustOK(t, c.Block(5, Sign(body, op))[0])
 	require.Equal(t, uint64(200), balance(t, c, "cust"))
+}
+
+// SPEC §10: a record outlives both its time window and the height bound of
+// the envelope it remembers, so the same signed bytes never book twice —
+// neither after the coalition stood still longer than the window, nor under
+// a governed window shorter than the height bound in block time (which
+// ValidateParams allows: the record's hold makes it safe). Once the height
+// bound has passed too, the record is forgotten: the bytes are expired.
+func TestReplayAfterTheWindowWithinTheHeightBoundIsRefused(t *testing.T) {
+	halted := app.DefaultParams()
+	halted.IdempotencyWindowSeconds = halted.MaxPaymentLagSeconds
+	short := app.DefaultParams()
+	short.MaxPaymentLagSeconds = 0
+	short.IdempotencyWindowSeconds = 1
+	short.MaxValidAheadBlocks = 1_000_000
+	for _, tc := range []struct {
+		name   string
+		params *types.Params
+		gap    int64 // block time between the booking and the replay
+	}{
+		{"chain halted longer than the window", halted, halted.IdempotencyWindowSeconds + 3600},
+		{"window shorter than the height bound", short, 5},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			require.NoError(t, app.ValidateParams(tc.params), "governance accepts these parameters")
+			c := New(t, []string{"seller-a"}, tc.params)
+			op := Operator("seller-a")
+			body := c.Body(op, &types.MsgPurchase{CustomerId: "cust", AmountPaise: 10000, Flow: Flow()})
+			body.ValidUntilHeight = uint64(c.Height + 10)
+			signed := Sign(body, op)
+			MustOK(t, c.Block(5, signed)[0])
+			c.Block(tc.gap) // the window has passed; the envelope is still valid
+			c.Block(5)
+			r := c.Block(5, signed)[0]
+			require.Equal(t, types.CodeDuplicate, r.Code, r.Log)
+			require.Equal(t, uint64(100), balance(t, c, "cust"), "booked once")
+			require.Equal(t, types.CodeDuplicate, c.App.CheckTx(signed).Code)
+			require.Equal(t, 1, countPrefix(c, types.PrefixIdem), "held by the height bound")
+
+			for uint64(c.Height) <= body.ValidUntilHeight {
+				c.Block(5)
+			}
+			require.Equal(t, 0, countPrefix(c, types.PrefixIdem), "forgotten once the height bound passed too")
+			require.Equal(t, 0, countPrefix(c, types.PrefixIdemHold))
+			require.Equal(t, types.CodeExpired, c.Block(5, signed)[0].Code)
+			require.Equal(t, uint64(100), balance(t, c, "cust"))
+		})
+	}
 }
 
 // Pruning is bounded per block: a backlog drains over several blocks.
@@ -85,7 +134,9 @@ func TestIdempotencyPruningIsBounded(t *testing.T) {
 	op := Operator("seller-a")
 	var txs [][]byte
 	for i := 0; i < 10; i++ {
-		txs = append(txs, c.Tx(op, &types.MsgPurchase{CustomerId: "cust", AmountPaise: 100, Flow: Flow()}))
+		b := c.Body(op, &types.MsgPurchase{CustomerId: "cust", AmountPaise: 100, Flow: Flow()})
+		b.ValidUntilHeight = uint64(c.Height + 1) // only the window keeps the records
+		txs = append(txs, Sign(b, op))
 	}
 	for _, r := range c.Block(5, txs...) {
 		MustOK(t, r)

@@ -43,7 +43,7 @@ func TestSellersFollowTheGovernedDefaultRiskMax(t *testing.T) {
 	require.Equal(t, int64(20_000_000), sellerResponse(t, c, "seller-a").EffectiveRiskMaxNano)
 	require.Equal(t, int64(20_000_000), decision(t, c, "card", 1000, "seller-a").RiskMaxNano, "the default's follower decides at the new value")
 	require.Equal(t, int64(10_000_000), decision(t, c, "card", 1000, "seller-b").RiskMaxNano, "its own Risk_max is kept")
-	got, isDefault := risk.RiskMaxOf(p.Crms, sellerResponse(t, c, "seller-a").Seller)
+	got, isDefault, _ := risk.RiskMaxOf(p.Crms, sellerResponse(t, c, "seller-a").Seller)
 	require.Equal(t, int64(20_000_000), got)
 	require.True(t, isDefault)
 }

@@ -39,7 +39,7 @@ func CheckPurchaseAmount(p *types.Params, paise uint64) error {
 	}
 	if paise > p.MaxPurchasePaise {
 		return types.Errorf(types.CodeInvalidAmount, "purchase amount %s is above the maximum of %s per purchase",
-			types.FormatPaise(paise), types.FormatPaise(p.MaxPurchasePaise))
+			types.RupeesText(paise), types.RupeesText(p.MaxPurchasePaise))
 	}
 	return nil
 }
@@ -58,8 +58,8 @@ func CheckIssue(c *state.Ctx, seller *types.SellerRecord, paise uint64) (uint64,
 	issued := state.SellerEpoch(c.KV, seller.SellerId).IssuedPoints
 	if cap := c.Params.MaxEpochIssuePoints; points > cap || issued > cap-points {
 		return 0, types.Errorf(types.CodeInvalidAmount,
-			"seller %s has issued %d points in this settlement epoch; %d more would pass the cap of %d per epoch",
-			seller.SellerId, issued, points, cap)
+			"seller %s has issued %s in this settlement epoch; %s more would pass the cap of %s per epoch",
+			seller.SellerId, types.PointsText(issued), types.PointsText(points), types.PointsText(cap))
 	}
 	return points, nil
 }

@@ -31,6 +31,9 @@ func (x MsgServer) Purchase(c *state.Ctx, s *members.Signer, m *types.MsgPurchas
 	if err := risk.CheckFlow(m.Flow); err != nil {
 		return nil, err
 	}
+	if err := risk.CheckContext(c.Params.Crms, m.ContextNano); err != nil {
+		return nil, err
+	}
 	payMs, err := PaymentTime(c, m.PaymentTimeMs)
 	if err != nil {
 		return nil, err
@@ -50,7 +53,7 @@ func (x MsgServer) Purchase(c *state.Ctx, s *members.Signer, m *types.MsgPurchas
 	if err := CheckPurchaseAmount(c.Params, m.AmountPaise); err != nil {
 		return nil, err
 	}
-	pay := risk.Payment{Seller: till.Seller, CustomerID: m.CustomerId, AmountPaise: m.AmountPaise, Flow: m.Flow, TimeMs: payMs}
+	pay := risk.Payment{Seller: till.Seller, CustomerID: m.CustomerId, AmountPaise: m.AmountPaise, Flow: m.Flow, TimeMs: payMs, ContextNano: m.ContextNano}
 	var res *types.PurchaseResult
 	if declined {
 		// A declined payment earns nothing, but it is part of the card's
@@ -172,7 +175,9 @@ func PaymentTime(c *state.Ctx, ms int64) (int64, error) {
 	hi := c.TimeMs + c.Params.MaxPaymentLeadSeconds*1000
 	if ms < lo || ms > hi {
 		return 0, types.Errorf(types.CodeInvalidArgument,
-			"payment time %d ms is outside the accepted window [%d, %d] around block time", ms, lo, hi)
+			"payment time %s is outside the accepted window %s to %s (%s before to %s after block time %s)",
+			types.TimeMsText(ms), types.TimeMsText(lo), types.TimeMsText(hi),
+			types.SecondsText(c.Params.MaxPaymentLagSeconds), types.SecondsText(c.Params.MaxPaymentLeadSeconds), types.TimeMsText(c.TimeMs))
 	}
 	return ms, nil
 }

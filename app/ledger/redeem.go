@@ -26,14 +26,14 @@ func CheckRedeemAmount(p *types.Params, points, bill uint64) error {
 	}
 	if bill > p.MaxPurchasePaise {
 		return types.Errorf(types.CodeInvalidAmount, "bill %s is above the maximum of %s per purchase",
-			types.FormatPaise(bill), types.FormatPaise(p.MaxPurchasePaise))
+			types.RupeesText(bill), types.RupeesText(p.MaxPurchasePaise))
 	}
 	value, err := types.MulU64("redemption value", points, 100)
 	if err != nil {
 		return err
 	}
 	if value > bill {
-		return types.Errorf(types.CodeInvalidAmount, "redeeming %d points (%d paise) exceeds the bill of %d paise", points, value, bill)
+		return types.Errorf(types.CodeInvalidAmount, "redeeming %s (%s) exceeds the bill of %s", types.PointsText(points), types.RupeesText(value), types.RupeesText(bill))
 	}
 	return nil
 }
@@ -54,7 +54,7 @@ func Redeem(c *state.Ctx, in Redemption, epoch uint64) (*types.RedeemResult, err
 		return nil, types.Errorf(types.CodeNotFound, "customer %s has no points account", in.CustomerID)
 	}
 	if in.Points > cust.Points {
-		return nil, types.Errorf(types.CodeInsufficientPoints, "customer %s has %d points, cannot redeem %d", in.CustomerID, cust.Points, in.Points)
+		return nil, types.Errorf(types.CodeInsufficientPoints, "customer %s has %s, cannot redeem %s", in.CustomerID, types.PointsText(cust.Points), types.PointsText(in.Points))
 	}
 	totals := state.Totals(c.KV)
 	rec := &types.Redemption{

@@ -30,7 +30,7 @@ func Refund(c *state.Ctx, sellerID string, purchaseID []byte, amount uint64) (*t
 		amount = left
 	}
 	if amount > left {
-		return nil, types.Errorf(types.CodeInvalidAmount, "refund of %d paise exceeds the %d paise not yet refunded", amount, left)
+		return nil, types.Errorf(types.CodeInvalidAmount, "refund of %s exceeds the %s of purchase %x not yet refunded", types.RupeesText(amount), types.RupeesText(left), purchaseID)
 	}
 	refunded := p.RefundedPaise + amount
 	// Reverse floor(total refunded × rate) points overall, so partial refunds

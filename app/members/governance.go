@@ -155,7 +155,8 @@ func checkAction(c *state.Ctx, m *types.MsgPropose, validate ParamsValidator) er
 			}
 		}
 		if s.EarnRateBps != 0 && (s.EarnRateBps < c.Params.MinEarnRateBps || s.EarnRateBps > c.Params.MaxEarnRateBps) {
-			return types.Errorf(types.CodeInvalidAmount, "earn rate %d is outside the governed bounds", s.EarnRateBps)
+			return types.Errorf(types.CodeInvalidAmount, "earn rate %s is outside the governed bounds [%s, %s]",
+				types.EarnRateText(s.EarnRateBps), types.EarnRateText(c.Params.MinEarnRateBps), types.EarnRateText(c.Params.MaxEarnRateBps))
 		}
 		return nil
 	case *types.MsgPropose_RemoveSeller:

@@ -108,26 +108,34 @@ func RevokeTerminal(c *state.Ctx, seller, terminal string) error {
 }
 
 // SetSellerConfig changes a seller's earn rate and risk appetite within the
-// governed bounds.
-func SetSellerConfig(c *state.Ctx, seller string, earnRate uint32, riskMax int64) error {
+// governed bounds. riskMaxDefault forgets the seller's own Risk_max: its
+// decisions follow the governed default again, also when governance
+// changes it later.
+func SetSellerConfig(c *state.Ctx, seller string, earnRate uint32, riskMax int64, riskMaxDefault bool) error {
 	s, _ := state.Seller(c.KV, seller)
 	if earnRate != 0 {
 		if earnRate < c.Params.MinEarnRateBps || earnRate > c.Params.MaxEarnRateBps {
-			return types.Errorf(types.CodeInvalidAmount, "earn rate %d bps is outside the governed bounds [%d, %d]",
-				earnRate, c.Params.MinEarnRateBps, c.Params.MaxEarnRateBps)
+			return types.Errorf(types.CodeInvalidAmount, "earn rate %s is outside the governed bounds [%s, %s]",
+				types.EarnRateText(earnRate), types.EarnRateText(c.Params.MinEarnRateBps), types.EarnRateText(c.Params.MaxEarnRateBps))
 		}
 		s.EarnRateBps = earnRate
 	}
 	if riskMax != 0 {
 		cp := c.Params.Crms
 		if riskMax < cp.MinRiskMaxNano || riskMax > cp.MaxRiskMaxNano {
-			return types.Errorf(types.CodeInvalidAmount, "risk_max %d nano is outside the governed bounds [%d, %d]",
-				riskMax, cp.MinRiskMaxNano, cp.MaxRiskMaxNano)
+			return types.Errorf(types.CodeInvalidAmount, "Risk_max %s is outside the governed bounds [%s, %s]",
+				types.DecimalText(riskMax), types.DecimalText(cp.MinRiskMaxNano), types.DecimalText(cp.MaxRiskMaxNano))
 		}
 		s.RiskMaxNano = riskMax
 	}
-	if earnRate == 0 && riskMax == 0 {
-		return types.Errorf(types.CodeInvalidArgument, "nothing to change: give an earn rate or a risk_max")
+	if riskMaxDefault {
+		if riskMax != 0 {
+			return types.Errorf(types.CodeInvalidArgument, "give a risk_max or ask for the governed default, not both")
+		}
+		s.RiskMaxNano = 0
+	}
+	if earnRate == 0 && riskMax == 0 && !riskMaxDefault {
+		return types.Errorf(types.CodeInvalidArgument, "nothing to change: give an earn rate, a Risk_max, or ask for the governed default Risk_max")
 	}
 	state.PutSeller(c.KV, s)
 	c.Emit(types.EventSellerConfig, "seller", seller, "earn_rate_bps", state.U(uint64(s.EarnRateBps)),

@@ -34,7 +34,7 @@ func (MsgServer) SetSellerConfig(c *state.Ctx, s *Signer, m *types.MsgSetSellerC
 	if err != nil {
 		return nil, err
 	}
-	return nil, SetSellerConfig(c, seller.SellerId, m.EarnRateBps, m.RiskMaxNano)
+	return nil, SetSellerConfig(c, seller.SellerId, m.EarnRateBps, m.RiskMaxNano, m.RiskMaxDefault)
 }
 
 func (x MsgServer) Propose(c *state.Ctx, s *Signer, m *types.MsgPropose) (*types.TxResultData, error) {

@@ -39,7 +39,7 @@ func (k *Keeper) Decide(r store.Reader, p *types.Params, nowMs int64, q Question
 		if !ok {
 			return nil, types.Errorf(types.CodeNotFound, "seller %s does not exist", q.SellerID)
 		}
-		riskMax, _ = RiskMaxOf(cp, s)
+		riskMax, _, _ = RiskMaxOf(cp, s)
 		out.SellerId = s.SellerId
 		used = state.SellerEpoch(r, s.SellerId).RiskUsedNano
 	}

@@ -55,19 +55,23 @@ func ValidateParams(c *types.CrmsParams) error {
 	}
 	if c.MinRiskMaxNano <= 0 || c.MinRiskMaxNano > c.MaxRiskMaxNano ||
 		c.DefaultRiskMaxNano < c.MinRiskMaxNano || c.DefaultRiskMaxNano > c.MaxRiskMaxNano {
-		return types.Errorf(types.CodeInvalidArgument, "crms Risk_max bounds [%d, %d] / default %d are inconsistent",
-			c.MinRiskMaxNano, c.MaxRiskMaxNano, c.DefaultRiskMaxNano)
+		return types.Errorf(types.CodeInvalidArgument, "crms Risk_max bounds [%s, %s] with default %s are inconsistent: want 0 < min ≤ default ≤ max",
+			types.DecimalText(c.MinRiskMaxNano), types.DecimalText(c.MaxRiskMaxNano), types.DecimalText(c.DefaultRiskMaxNano))
 	}
 	return nil
 }
 
 // RiskMaxOf is the Risk_max a seller's decisions use: its own when it set
 // one, else the governed default — read at decision time, so a seller that
-// never chose follows the default when governance changes it. isDefault
-// says which applied.
-func RiskMaxOf(c *types.CrmsParams, s *types.SellerRecord) (riskMax int64, isDefault bool) {
-	if s.RiskMaxNano != 0 {
-		return s.RiskMaxNano, false
+// never chose follows the default when governance changes it. Its own value
+// is clamped into the governed [MinRiskMaxNano, MaxRiskMaxNano] at decision
+// time too: bounds lowered (or raised) after the seller set its value reach
+// it at once. isDefault says which applied; clamped, that a bound replaced
+// the seller's own value.
+func RiskMaxOf(c *types.CrmsParams, s *types.SellerRecord) (riskMax int64, isDefault, clamped bool) {
+	if s.RiskMaxNano == 0 {
+		return c.DefaultRiskMaxNano, true, false
 	}
-	return c.DefaultRiskMaxNano, true
+	riskMax = min(max(s.RiskMaxNano, c.MinRiskMaxNano), c.MaxRiskMaxNano)
+	return riskMax, false, riskMax != s.RiskMaxNano
 }

@@ -1,6 +1,7 @@
 package risk
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -19,10 +20,27 @@ func CheckFlow(f *types.PaymentFlow) error {
 	if f == nil {
 		return nil
 	}
-	if err := crms.ValidFlow(crms.ReadType(f.ReadType), crms.CVM(f.Cvm), crms.Auth(f.Auth)); err != nil {
-		return types.Errorf(types.CodeInvalidArgument, "payment flow: %s", strings.TrimPrefix(err.Error(), "crms: "))
+	err := crms.ValidFlow(crms.ReadType(f.ReadType), crms.CVM(f.Cvm), crms.Auth(f.Auth))
+	if err == nil {
+		return nil
 	}
-	return nil
+	bad := func(format string, a ...any) error {
+		return types.Errorf(types.CodeInvalidArgument, "payment flow: "+format, a...)
+	}
+	// The message names the values as the CLI and the gateway spell them
+	// (types/names.go), never the enum numbers.
+	switch {
+	case !crms.ReadType(f.ReadType).Valid():
+		return bad("unknown card read type %d; one of %s", f.ReadType, strings.Join(types.ReadTypeNames(), ", "))
+	case !crms.CVM(f.Cvm).Valid():
+		return bad("unknown cardholder verification %d; one of %s", f.Cvm, strings.Join(types.CVMNames(), ", "))
+	case !crms.Auth(f.Auth).Valid():
+		return bad("unknown authorisation result %d; one of %s", f.Auth, strings.Join(types.AuthNames(), ", "))
+	case errors.Is(err, crms.ErrContradictoryFlow):
+		return bad("a verification aborted after a wrong PIN (%s) cannot be %s; an approval after a wrong PIN is %s",
+			types.CVMName(f.Cvm), types.AuthName(f.Auth), types.CVMName(types.CVM_CVM_WRONG_PIN_THEN_OK))
+	}
+	return bad("%s", strings.TrimPrefix(err.Error(), "crms: "))
 }
 
 // PinVerified reports whether a flow shows a verified PIN on an approved
@@ -54,11 +72,14 @@ type Payment struct {
 	AmountPaise uint64
 	Flow        *types.PaymentFlow // nil: nothing verified, rated 0
 	TimeMs      int64              // terminal time, already within the accepted window
+	ContextNano int64              // the context the till decided with, already checked (CheckContext)
 }
 
 // RecordPayment appends a purchase's flow to the card's window. A flow
 // claiming "no CVM granted by the CRMS" is first re-checked against the
-// decision the state before it gives: the payment happened, so its points
+// decision the state before it gives, with the context the till decided
+// with and by the same Evaluate as the decision query (a never-seen card
+// is new_card on both paths): the payment happened, so its points
 // stand, but a wrong skip is recorded as a violation against the seller,
 // and the claimed skip's risk is charged to the seller's budget either way.
 // The result reports the re-check's reason.
@@ -73,8 +94,8 @@ func (k *Keeper) RecordPayment(c *state.Ctx, p Payment, res *types.PurchaseResul
 	if f := p.Flow; f != nil {
 		if f.Cvm == types.CVM_CVM_NO_CVM_CRMS {
 			used := state.SellerEpoch(c.KV, p.Seller.SellerId).RiskUsedNano
-			riskMax, _ := RiskMaxOf(cp, p.Seller)
-			d := eng.Decide(eng.ReputationAt(w, p.TimeMs), p.AmountPaise, riskMax, 0, used)
+			riskMax, _, _ := RiskMaxOf(cp, p.Seller)
+			d := eng.Evaluate(w, p.TimeMs, p.AmountPaise, riskMax, p.ContextNano, used)
 			res.CrmsReason = d.Reason
 			res.CrmsViolation = d.CVMRequired
 			if err := charge(c, p.Seller.SellerId, d.Risk, !d.CVMRequired, d.CVMRequired); err != nil {

@@ -2,7 +2,6 @@ package risk
 
 import (
 	"crypto/ed25519"
-	"fmt"
 
 	"github.com/bytepoints/bytepoints/app/state"
 	"github.com/bytepoints/bytepoints/types"
@@ -20,8 +19,8 @@ const (
 // query refuse the same values.
 func CheckContext(cp *types.CrmsParams, contextNano int64) error {
 	if contextNano != 0 && (contextNano < cp.ContextMinNano || contextNano > cp.ContextMaxNano) {
-		return types.Errorf(types.CodeInvalidArgument, "context multiplier %s is outside [%s, %s]",
-			nanoStr(contextNano), nanoStr(cp.ContextMinNano), nanoStr(cp.ContextMaxNano))
+		return types.Errorf(types.CodeInvalidArgument, "context multiplier %s (context_nano %d) is outside the governed [%s, %s]",
+			types.DecimalText(contextNano), contextNano, types.DecimalText(cp.ContextMinNano), types.DecimalText(cp.ContextMaxNano))
 	}
 	return nil
 }
@@ -52,7 +51,7 @@ func (k *Keeper) AuthoriseRedeem(c *state.Ctx, seller *types.SellerRecord, m *ty
 		return "", err
 	}
 	used := state.SellerEpoch(c.KV, seller.SellerId).RiskUsedNano
-	riskMax, _ := RiskMaxOf(cp, seller)
+	riskMax, _, _ := RiskMaxOf(cp, seller)
 	_, w := Window(c.KV, m.CustomerId)
 	d := eng.Evaluate(w, c.TimeMs, value, riskMax, m.ContextNano, used)
 	if !d.CVMRequired {
@@ -72,13 +71,6 @@ func (k *Keeper) AuthoriseRedeem(c *state.Ctx, seller *types.SellerRecord, m *ty
 		return ByWallet, nil
 	}
 	return "", types.Errorf(types.CodeCVMRequired,
-		"redeeming %d points needs cardholder verification (CRMS: %s, reputation %s, skip limit %s): verify by PIN or have the customer's wallet sign",
-		m.Points, d.Reason, nanoStr(d.R), types.FormatPaise(d.SkipLimitPaise))
-}
-
-func nanoStr(v int64) string {
-	if v < 0 {
-		return "-" + nanoStr(-v)
-	}
-	return fmt.Sprintf("%d.%09d", v/1e9, v%1e9)
+		"redeeming %s (%s) needs cardholder verification (CRMS: %s, reputation %s, skip limit %s): verify by PIN or have the customer's wallet sign",
+		types.PointsText(m.Points), types.RupeesText(value), d.Reason, types.DecimalText(d.R), types.RupeesText(d.SkipLimitPaise))
 }

@@ -39,12 +39,21 @@ func TestCheckFlowAndPinVerified(t *testing.T) {
 func TestRiskMaxOfAndContext(t *testing.T) {
 	p := DefaultParams()
 	require.NoError(t, ValidateParams(p))
-	got, def := RiskMaxOf(p, &types.SellerRecord{})
+	got, def, clamped := RiskMaxOf(p, &types.SellerRecord{})
 	require.Equal(t, p.DefaultRiskMaxNano, got)
 	require.True(t, def)
-	got, def = RiskMaxOf(p, &types.SellerRecord{RiskMaxNano: 7_000_000})
+	require.False(t, clamped)
+	got, def, clamped = RiskMaxOf(p, &types.SellerRecord{RiskMaxNano: 7_000_000})
 	require.Equal(t, int64(7_000_000), got)
 	require.False(t, def)
+	require.False(t, clamped)
+	// Bounds that moved after the seller chose clamp its own value.
+	for _, own := range []int64{p.MaxRiskMaxNano + 1, p.MinRiskMaxNano - 1} {
+		got, def, clamped = RiskMaxOf(p, &types.SellerRecord{RiskMaxNano: own})
+		require.Equal(t, min(max(own, p.MinRiskMaxNano), p.MaxRiskMaxNano), got)
+		require.False(t, def)
+		require.True(t, clamped)
+	}
 	for _, c := range []struct {
 		ctx  int64
 		code types.Code

@@ -43,19 +43,19 @@ func move(c *state.Ctx, seller string, delta int64, reason string, limit int64) 
 		return err
 	}
 	if pos > limit || pos < -limit {
-		return types.Errorf(types.CodeOverflow, "seller %s's position would reach %d paise, beyond the ±%d a transaction may leave", seller, pos, limit)
+		return types.Errorf(types.CodeOverflow, "seller %s's position would reach %s, beyond the ±%s a transaction may leave", seller, types.SignedRupeesText(pos), types.RupeesText(uint64(limit)))
 	}
 	t := state.Totals(c.KV)
 	if delta > 0 {
 		if uint64(delta) > t.EscrowPaise {
-			return types.Errorf(types.CodeOverflow, "escrow would go negative (pays %d paise, holds %d)", delta, t.EscrowPaise)
+			return types.Errorf(types.CodeOverflow, "escrow would go negative (pays %s, holds %s)", types.RupeesText(uint64(delta)), types.RupeesText(t.EscrowPaise))
 		}
 		t.EscrowPaise -= uint64(delta)
 	} else {
 		// The escrow stays within int64 so that it always equals the negated
 		// sum of the (int64) positions.
 		if t.EscrowPaise, err = types.AddU64("escrow balance", t.EscrowPaise, uint64(-delta)); err != nil || t.EscrowPaise > math.MaxInt64 {
-			return types.Errorf(types.CodeOverflow, "escrow balance would exceed %d paise", int64(math.MaxInt64))
+			return types.Errorf(types.CodeOverflow, "escrow balance would exceed %s", types.RupeesText(math.MaxInt64))
 		}
 	}
 	if err := Activity(c, seller, func(e *types.SellerEpoch) error {
@@ -64,7 +64,7 @@ func move(c *state.Ctx, seller string, delta int64, reason string, limit int64) 
 			return err
 		}
 		if net > limit || net < -limit {
-			return types.Errorf(types.CodeOverflow, "seller %s's epoch net would reach %d paise, beyond the ±%d a transaction may leave", seller, net, limit)
+			return types.Errorf(types.CodeOverflow, "seller %s's epoch net would reach %s, beyond the ±%s a transaction may leave", seller, types.SignedRupeesText(net), types.RupeesText(uint64(limit)))
 		}
 		e.NetPaise = net
 		return nil

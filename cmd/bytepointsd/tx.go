@@ -210,7 +210,7 @@ func (ff *flowFlags) flow() (*types.PaymentFlow, error) {
 }
 
 func newTxPurchaseCmd(g *globals, f *txFlags) *cobra.Command {
-	var customer, amount string
+	var customer, amount, crmsContext string
 	var payTime int64
 	ff := &flowFlags{}
 	cmd := &cobra.Command{
@@ -237,12 +237,20 @@ operator key signs naming it).`,
 			if err != nil {
 				return err
 			}
-			return submit(cmd, g, f, &types.MsgPurchase{CustomerId: customer, AmountPaise: paise, TerminalId: f.terminal, Flow: flow, PaymentTimeMs: payTime})
+			var ctxNano int64
+			if crmsContext != "" {
+				if ctxNano, err = parseNano(crmsContext); err != nil {
+					return usagef("--context: %v", err)
+				}
+			}
+			return submit(cmd, g, f, &types.MsgPurchase{CustomerId: customer, AmountPaise: paise, TerminalId: f.terminal, Flow: flow,
+				PaymentTimeMs: payTime, ContextNano: ctxNano})
 		},
 	}
 	cmd.Flags().StringVar(&customer, "customer", "", "customer id (card token)")
 	cmd.Flags().StringVar(&amount, "amount", "", "purchase amount in rupees, e.g. 100.00")
 	cmd.Flags().Int64Var(&payTime, "payment-time-ms", 0, "terminal time of the payment (Unix ms; default: block time)")
+	cmd.Flags().StringVar(&crmsContext, "context", "", "CRMS context multiplier the till decided a skip with, e.g. 2.0 (default 1.0; within the governed bounds)")
 	ff.register(cmd)
 	must(cmd.MarkFlagRequired("customer"), cmd.MarkFlagRequired("amount"))
 	return cmd
@@ -440,7 +448,8 @@ func newTxSetConfigCmd(g *globals, f *txFlags) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var riskNano int64
-			if risk != "" {
+			toDefault := risk == "default"
+			if risk != "" && !toDefault {
 				v, err := parseNano(risk)
 				if err != nil {
 					return usagef("--risk-max: %v", err)
@@ -448,11 +457,11 @@ func newTxSetConfigCmd(g *globals, f *txFlags) *cobra.Command {
 				riskNano = v
 			}
 			f.from = node.OperatorKey
-			return submit(cmd, g, f, &types.MsgSetSellerConfig{EarnRateBps: rate, RiskMaxNano: riskNano})
+			return submit(cmd, g, f, &types.MsgSetSellerConfig{EarnRateBps: rate, RiskMaxNano: riskNano, RiskMaxDefault: toDefault})
 		},
 	}
 	cmd.Flags().Uint32Var(&rate, "earn-rate-bps", 0, "points per Rs 100 spent x 100 (10000 = 1 point per rupee)")
-	cmd.Flags().StringVar(&risk, "risk-max", "", "CRMS Risk_max, e.g. 0.005")
+	cmd.Flags().StringVar(&risk, "risk-max", "", "CRMS Risk_max, e.g. 0.005; \"default\" follows the governed default again")
 	return cmd
 }
 

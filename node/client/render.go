@@ -167,9 +167,11 @@ func SellerFields(r *types.SellerResponse) map[string]any {
 		// The rate its purchases use now: its own, or the governed default.
 		"effective_earn_rate_bps": r.EffectiveEarnRateBps,
 		"risk_max":                Nano(s.RiskMaxNano),
-		// What its decisions use now: its own Risk_max, or the governed default.
+		// What its decisions use now: its own Risk_max (clamped into the
+		// governed bounds), or the governed default.
 		"effective_risk_max":  Nano(r.EffectiveRiskMaxNano),
 		"risk_max_is_default": r.RiskMaxIsDefault,
+		"risk_max_clamped":    r.RiskMaxClamped,
 		"operator_pubkey":     hex.EncodeToString(s.OperatorPubkey), "validator_pubkey": hex.EncodeToString(s.ValidatorPubkey),
 		"node_id": s.NodeId, "peer_id": s.PeerId, "p2p_address": s.P2PAddress,
 		"validator_power": s.ValidatorPower, "joined_height": s.JoinedHeight,

@@ -191,6 +191,9 @@ func (s *Server) issue(ctx context.Context, in *IssueRequest) (*bookingOut[Issue
 	if e != nil {
 		return nil, e
 	}
+	if err := s.d.App.CheckContext(b.ContextNano); err != nil {
+		return nil, fromCodeError(err) // as the decision query answers it
+	}
 	var payMs int64
 	if b.PaymentAt != "" {
 		t, err := time.Parse(time.RFC3339Nano, b.PaymentAt)
@@ -202,7 +205,7 @@ func (s *Server) issue(ctx context.Context, in *IssueRequest) (*bookingOut[Issue
 		}
 	}
 	res, err := s.book(ctx, p, in.IdempotencyKey, &types.MsgPurchase{
-		TerminalId: p.TerminalID, CustomerId: b.CustomerID, AmountPaise: amount, Flow: flow, PaymentTimeMs: payMs})
+		TerminalId: p.TerminalID, CustomerId: b.CustomerID, AmountPaise: amount, Flow: flow, PaymentTimeMs: payMs, ContextNano: b.ContextNano})
 	if err != nil {
 		return nil, err
 	}

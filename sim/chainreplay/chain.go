@@ -23,7 +23,7 @@ func engineParams(p *types.CrmsParams) (crms.Params, crms.RatingTable) {
 // riskMaxOf is the Risk_max a seller decides at: its own, else the governed
 // default.
 func riskMaxOf(p *types.CrmsParams, s *types.SellerRecord) int64 {
-	r, _ := risk.RiskMaxOf(p, s)
+	r, _, _ := risk.RiskMaxOf(p, s)
 	return r
 }
 

@@ -36,6 +36,7 @@ type Flow7Check struct {
 	RiskMax     int64
 	Used        int64
 	BudgetKnown bool // false for a replayed row: the budget it met is gone
+	NewCard     bool // no history before the row: the chain's reason is new_card
 }
 
 // SellerRisk mirrors the seller's epoch risk total the way the app keeps it:
@@ -73,6 +74,9 @@ func CheckFlow7(eng *crms.Engine, row *Row, amount uint64, c Flow7Check, o *Outc
 		return out
 	}
 	d := eng.Decide(c.R, amount, c.RiskMax, 0, c.Used)
+	if c.NewCard {
+		d.Reason = crms.ReasonNewCard
+	}
 	if o.CRMSReputation != c.R {
 		bad("reputation_nano", strconv.FormatInt(o.CRMSReputation, 10), strconv.FormatInt(c.R, 10))
 	}
@@ -89,6 +93,9 @@ func CheckFlow7(eng *crms.Engine, row *Row, amount uint64, c Flow7Check, o *Outc
 		return out
 	}
 	d0 := eng.Decide(c.R, amount, c.RiskMax, 0, 0)
+	if c.NewCard {
+		d0.Reason = crms.ReasonNewCard
+	}
 	got := o.Purchase.CrmsReason
 	consistent := got == d0.Reason || (d0.Reason == crms.ReasonSkip && got == crms.ReasonBudgetExhausted)
 	if !consistent || o.Purchase.CrmsViolation != (got != crms.ReasonSkip) {

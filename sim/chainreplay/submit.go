@@ -387,7 +387,7 @@ func (p *replay) sendRow(i int) error {
 				return err
 			}
 		}
-		p.f7[i] = Flow7Check{Row: i, R: p.offline.Reputation(r.Trace.Card, r.At), RiskMax: p.budget.RiskMax}
+		p.f7[i] = Flow7Check{Row: i, R: p.offline.Reputation(r.Trace.Card, r.At), RiskMax: p.budget.RiskMax, NewCard: len(p.offline.History(r.Trace.Card)) == 0}
 		p.f7card[r.Trace.Card]++
 	}
 	if err := p.send(i); err != nil {
