@@ -462,27 +462,38 @@ func TestGatewayOpenAPIContract(t *testing.T) {
 	want(a.do(t, req{method: "GET", path: "/v1/tx/" + strings.Repeat("ab", 32), token: tokA}), 200)
 	want(a.do(t, req{method: "GET", path: "/v1/tx/abc", token: tokA}), 400)
 	want(a.do(t, req{method: "GET", path: "/v1/statements/yesterday", token: tokA}), 400)
-	// The closed epoch of the bookings above: its statement, with lines
-	// whose direction and status come from types' tables.
+	// The closed epochs of the bookings above: statements whose lines'
+	// direction and status come from types' tables. Epochs are short, so
+	// the bookings may fall in one or several; A's issuance makes at least
+	// one of A's lines payable, and every line's direction is its net's.
 	var closed float64
 	require.Eventually(t, func() bool {
 		r := want(a.do(t, req{method: "GET", path: "/v1/statements", token: tokA}), 200)
 		for _, st := range r.body["statements"].([]any) {
-			if len(st.(map[string]any)["lines"].([]any)) > 0 {
-				closed = st.(map[string]any)["epoch"].(float64)
-				return true
+			for _, l := range st.(map[string]any)["lines"].([]any) {
+				line := l.(map[string]any)
+				if line["seller_id"] == a.home.SellerID && line["direction"] == "payable" {
+					closed = st.(map[string]any)["epoch"].(float64)
+					return true
+				}
 			}
 		}
 		return false
-	}, 60*time.Second, 200*time.Millisecond, "no statement with lines closed")
+	}, 60*time.Second, 200*time.Millisecond, "no statement with a payable line of seller A closed")
 	st := want(a.do(t, req{method: "GET", path: fmt.Sprintf("/v1/statements/%d", uint64(closed)), token: tokA}), 200)
 	for _, l := range st.body["lines"].([]any) {
 		line := l.(map[string]any)
 		require.Contains(t, types.Directions.Names(), line["direction"])
 		require.Contains(t, types.LineStatuses.Names(), line["status"])
-		if line["seller_id"] == a.home.SellerID {
-			require.Equal(t, "payable", line["direction"], "seller A issued more than it redeemed")
+		net := line["net"].(string)
+		dir := types.DirectionNone
+		switch {
+		case strings.HasPrefix(net, "-"):
+			dir = types.DirectionPayable
+		case strings.Trim(net, "0.") != "":
+			dir = types.DirectionReceivable
 		}
+		require.Equal(t, types.Directions.Name(dir), line["direction"], "line %v: direction of net %s", line["seller_id"], net)
 	}
 	open := want(a.do(t, req{method: "GET", path: "/v1/statements", token: tokA}), 200).body["open_epoch"].(map[string]any)["epoch"].(float64)
 	want(a.do(t, req{method: "GET", path: fmt.Sprintf("/v1/statements/%d", uint64(open)+1000), token: tokA}), 404)
