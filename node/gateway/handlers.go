@@ -37,7 +37,7 @@ func (s *Server) register() {
 	op(s, huma.Operation{OperationID: "history", Method: http.MethodGet, Path: "/v1/customers/{id}/history", Tags: []string{"reads"},
 		Summary: "A customer's ledger history, newest first"}, true, s.history)
 	op(s, huma.Operation{OperationID: "decision", Method: http.MethodGet, Path: "/v1/crms/decision", Tags: []string{"reads"},
-		Summary: "CRMS decision: may this payment skip cardholder verification here, now?"}, true, s.decision)
+		Summary: "CRMS decision: may this payment skip cardholder verification here, now?", Errors: []int{http.StatusServiceUnavailable}}, true, s.decision)
 	op(s, huma.Operation{OperationID: "statements", Method: http.MethodGet, Path: "/v1/statements", Tags: []string{"reads"},
 		Summary: "The open settlement epoch and the latest statements"}, true, s.statements)
 	op(s, huma.Operation{OperationID: "statement", Method: http.MethodGet, Path: "/v1/statements/{epoch}", Tags: []string{"reads"},
