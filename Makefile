@@ -11,7 +11,7 @@ PKGS      := ./...
 # Multi-process network suites (issue: seller network) live behind this tag.
 NETTAGS   := network
 
-.PHONY: all build browser demo test test-network test-race bench bench-network proto proto-check lint localnet localnet-stop clean help
+.PHONY: all build browser demo test test-network test-arm64 test-race fuzz bench bench-network proto proto-check lint localnet localnet-stop clean help
 
 all: build
 
@@ -19,7 +19,9 @@ help:
 	@echo "make demo          build and run the worked example (two sellers, in-process)"
 	@echo "make test          unit, app, ABCI, in-process node, crash and CLI tests"
 	@echo "make browser       install Debian's chromium for the audit page's browser test (if missing)"
+	@echo "make fuzz          each fuzz target for FUZZTIME (default 30s; make test runs their corpora)"
 	@echo "make test-network  multi-validator suites with real node processes (slower)"
+	@echo "make test-arm64    golden app hash, CRMS and store tests built for arm64, run under qemu"
 	@echo "make bench         benchmarks, figures as ratios against in-run baselines (~15 min)"
 	@echo "make bench-network 4 validators: Byte Points against CometBFT's kvstore, TCP and libp2p (~15 min)"
 	@echo "make localnet      start 4 sellers as separate processes; make localnet-stop"
@@ -53,8 +55,35 @@ test: build
 test-network: build
 	BYTEPOINTSD=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout 40m -tags $(NETTAGS) -run 'Network' -v ./networks/...
 
+# Validators on other CPUs must reach the same app hash: the golden app-hash
+# script, the fixed-point CRMS and the store, cross-built for arm64 and run
+# under Debian's qemu-user-static (installed here when missing).
+QEMU_ARM64 ?= /usr/bin/qemu-aarch64-static
+test-arm64:
+	@if [ ! -x "$(QEMU_ARM64)" ]; then \
+	  SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  echo "installing Debian's qemu-user-static (for the arm64 tests)"; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq qemu-user-static >/dev/null; \
+	fi
+	GOARCH=arm64 $(GO) test -count=1 -timeout 20m -exec $(QEMU_ARM64) ./app/crms/ ./app/store/
+	GOARCH=arm64 $(GO) test -count=1 -timeout 20m -exec $(QEMU_ARM64) -run 'Golden' ./app/apptest/
+
 test-race:
 	$(GO) test -race -count=1 -timeout 30m ./app/... ./abci/... ./node/...
+
+# The fuzz targets (docs/fuzzing.md), as package:name. `make test` runs
+# their seed corpora (f.Add and testdata/fuzz/); `make fuzz` fuzzes each in
+# turn for FUZZTIME. FUZZFLAGS adds go test flags (e.g. -parallel 1).
+FUZZTIME  ?= 30s
+FUZZFLAGS ?=
+FUZZ_TARGETS := ./types/:FuzzRupees ./app/apptest/:FuzzTxDecode ./abci/:FuzzBlocks ./abci/:FuzzProof ./node/:FuzzGatewayRoutes
+
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	  pkg=$${t%%:*}; name=$${t##*:}; \
+	  echo "== $$name in $$pkg for $(FUZZTIME)"; \
+	  $(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $(FUZZFLAGS) $$pkg; \
+	done
 
 bench: build
 	@mkdir -p build

@@ -33,7 +33,7 @@ func TestDirection(t *testing.T) {
 	for _, c := range []struct {
 		net  int64
 		want string
-	}{{-1, Payable}, {0, NoneDue}, {1, Receivable}, {-10000, Payable}} {
+	}{{-1, "payable"}, {0, "none"}, {1, "receivable"}, {-10000, "payable"}} {
 		require.Equal(t, c.want, Direction(c.net), "net %d", c.net)
 	}
 }
@@ -62,9 +62,9 @@ func TestStatementRows(t *testing.T) {
 				seller, net, dir, status, ref string
 				paise, confirmed              int64
 			}{
-				{"shop-a", "-100.50", Payable, "confirmed", "UTR1", -10050, 77},
-				{"shop-b", "100.50", Receivable, "outstanding", "", 10050, 0},
-				{"shop-c", "0.00", NoneDue, "nothing_due", "", 0, 0},
+				{"shop-a", "-100.50", "payable", "confirmed", "UTR1", -10050, 77},
+				{"shop-b", "100.50", "receivable", "outstanding", "", 10050, 0},
+				{"shop-c", "0.00", "none", "nothing-due", "", 0, 0},
 			},
 		},
 		{
@@ -75,7 +75,7 @@ func TestStatementRows(t *testing.T) {
 			rows: []struct {
 				seller, net, dir, status, ref string
 				paise, confirmed              int64
-			}{{"x", "0.05", Receivable, "outstanding", "", 5, 0}},
+			}{{"x", "0.05", "receivable", "outstanding", "", 5, 0}},
 		},
 	}
 	for _, c := range cases {
@@ -105,7 +105,7 @@ func TestStatementRows(t *testing.T) {
 		rows[0].Shortfall, rows[0].Expired, rows[0].Voided})
 	c := Confirmations(rows)
 	require.Len(t, c, 1)
-	require.Equal(t, ConfirmationRow{Epoch: 20415, SellerID: "shop-a", Net: "-100.50", NetPaise: -10050, Direction: Payable,
+	require.Equal(t, ConfirmationRow{Epoch: 20415, SellerID: "shop-a", Net: "-100.50", NetPaise: -10050, Direction: "payable",
 		BankReference: "UTR1", ConfirmedAt: 77, Proof: proof}, c[0])
 }
 
@@ -216,13 +216,13 @@ func TestLiabilities(t *testing.T) {
 		{Epoch: 1, SellerID: "shop-a", NetPaise: -10000, Status: "confirmed"},
 		{Epoch: 2, SellerID: "shop-a", NetPaise: -250, Status: "outstanding"},
 		{Epoch: 3, SellerID: "shop-a", NetPaise: -100, Status: "outstanding"},
-		{Epoch: 2, SellerID: "shop-b", NetPaise: 0, Status: "nothing_due"},
+		{Epoch: 2, SellerID: "shop-b", NetPaise: 0, Status: "nothing-due"},
 	}
 	got := Liabilities(sellers, rows)
 	require.Equal(t, []LiabilityRow{
-		{SellerID: "shop-a", Status: "suspended", Position: "-60.00", PositionPaise: -6000, Direction: Payable, OpenNet: "-1.50", OpenNetPaise: -150,
+		{SellerID: "shop-a", Status: "suspended", Position: "-60.00", PositionPaise: -6000, Direction: "payable", OpenNet: "-1.50", OpenNetPaise: -150,
 			OutstandingLines: 2, Outstanding: "-3.50", OutstandingPaise: -350, ConfirmedLines: 1, Proof: proof},
-		{SellerID: "shop-b", Status: "active", Position: "40.00", PositionPaise: 4000, Direction: Receivable, OpenNet: "0.00",
+		{SellerID: "shop-b", Status: "active", Position: "40.00", PositionPaise: 4000, Direction: "receivable", OpenNet: "0.00",
 			Outstanding: "0.00", Proof: proof},
 	}, got)
 }
@@ -336,6 +336,10 @@ func TestCollect(t *testing.T) {
 	}
 	require.Equal(t, map[uint64]int64{5: 0, 7: 0}, sums, "every epoch's rows, the escrow's included, sum to zero")
 	require.Equal(t, Party{PartyEscrow, 6000}, Party{x.Statements[2].Party, x.Statements[2].NetPaise}, "epoch 5: the escrow received 60.00")
+	// The escrow's row speaks the one vocabulary (types.Directions, types.LineStatuses).
+	require.Equal(t, "receivable", x.Statements[2].Direction)
+	require.Equal(t, types.LineStatuses.Name(types.LineStatus_LINE_STATUS_NOTHING_DUE), x.Statements[2].Status)
+	require.Equal(t, "nothing-due", x.Statements[2].Status)
 	require.Len(t, x.Confirmations, 1)
 	require.Len(t, x.Liabilities, 2)
 	require.True(t, x.Manifest.Balanced)

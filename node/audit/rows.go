@@ -2,28 +2,20 @@ package audit
 
 import (
 	"sort"
-	"time"
 
 	"github.com/bytepoints/bytepoints/types"
 )
 
-// Directions of a net amount, from the seller's side.
-const (
-	Payable    = "payable"    // the seller pays the escrow (net < 0)
-	Receivable = "receivable" // the escrow pays the seller (net > 0)
-	NoneDue    = "none"       // nothing moves
-)
+// Direction names the way a net amount in paise moves, from the seller's
+// side, in the one vocabulary (types.Directions): payable, receivable, none.
+func Direction(netPaise int64) string { return types.DirectionName(netPaise) }
 
-// Direction names the way a net amount in paise moves.
-func Direction(netPaise int64) string {
-	switch {
-	case netPaise < 0:
-		return Payable
-	case netPaise > 0:
-		return Receivable
-	}
-	return NoneDue
-}
+// Line statuses as the rows spell them (types.LineStatuses).
+var (
+	statusNothingDue  = types.LineStatuses.Name(types.LineStatus_LINE_STATUS_NOTHING_DUE)
+	statusOutstanding = types.LineStatuses.Name(types.LineStatus_LINE_STATUS_OUTSTANDING)
+	statusConfirmed   = types.LineStatuses.Name(types.LineStatus_LINE_STATUS_CONFIRMED)
+)
 
 // StatementRow is one seller's line of one epoch's statement. Its JSON
 // names are the CSV header, in this order.
@@ -50,14 +42,14 @@ type StatementRow struct {
 	Shortfall      uint64 `json:"points_refund_shortfall"`
 	Expired        uint64 `json:"points_expired"`
 	Voided         uint64 `json:"points_voided"`
-	Status         string `json:"status"` // nothing_due, outstanding, confirmed
+	Status         string `json:"status"` // nothing-due, outstanding, confirmed (types.LineStatuses)
 	BankReference  string `json:"bank_reference"`
 	ConfirmedAt    int64  `json:"confirmed_height"`
 	Proof
 }
 
-func utcDate(unix int64) string { return time.Unix(unix, 0).UTC().Format("2006-01-02") }
-func utcTime(unix int64) string { return time.Unix(unix, 0).UTC().Format(time.RFC3339) }
+func utcDate(unix int64) string { return types.FormatDate(unix) }
+func utcTime(unix int64) string { return types.FormatUnix(unix) }
 
 // Parties of statement rows.
 const (
@@ -75,7 +67,7 @@ func EscrowRow(s *types.Statement, change int64, p Proof) StatementRow {
 	}
 	return StatementRow{Party: PartyEscrow, Epoch: s.Epoch, EpochStart: utcDate(s.StartTime), EpochEnd: utcDate(end),
 		EpochStartTime: utcTime(s.StartTime), EpochEndTime: utcTime(s.EndTime), StartHeight: s.StartHeight, ClosedHeight: s.ClosedHeight,
-		Net: types.FormatSignedPaise(change), NetPaise: change, Direction: Direction(change), Status: "nothing_due", Proof: p}
+		Net: types.FormatSignedPaise(change), NetPaise: change, Direction: Direction(change), Status: statusNothingDue, Proof: p}
 }
 
 // StatementRows are a proven statement's lines, in the statement's order.
@@ -97,7 +89,7 @@ func StatementRows(s *types.Statement, p Proof) []StatementRow {
 			SellerID: l.SellerId, Net: types.FormatSignedPaise(l.NetPaise), NetPaise: l.NetPaise, Direction: Direction(l.NetPaise),
 			Issued: a.IssuedPoints, RedeemedSame: a.RedeemedSamePoints, RedeemedCross: a.RedeemedCrossPoints,
 			Refunded: a.ClawedBackPoints, Shortfall: a.RefundShortfallPoints, Expired: a.ExpiredPoints, Voided: a.VoidedPoints,
-			Status: types.StatusName(l.Status, "LINE_STATUS_"), Proof: p,
+			Status: types.LineStatuses.Name(l.Status), Proof: p,
 		}
 		if l.Status == types.LineStatus_LINE_STATUS_CONFIRMED {
 			r.BankReference, r.ConfirmedAt = l.BankReference, l.ConfirmedHeight
@@ -123,7 +115,7 @@ type ConfirmationRow struct {
 func Confirmations(rows []StatementRow) []ConfirmationRow {
 	out := []ConfirmationRow{}
 	for _, r := range rows {
-		if r.Status != "confirmed" {
+		if r.Status != statusConfirmed {
 			continue
 		}
 		out = append(out, ConfirmationRow{Epoch: r.Epoch, SellerID: r.SellerID, Net: r.Net, NetPaise: r.NetPaise,
@@ -169,10 +161,10 @@ func Liabilities(sellers []ProvenSeller, rows []StatementRow) []LiabilityRow {
 			dues[r.SellerID] = d
 		}
 		switch r.Status {
-		case "outstanding":
+		case statusOutstanding:
 			d.lines++
 			d.paise += r.NetPaise
-		case "confirmed":
+		case statusConfirmed:
 			d.confirmed++
 		}
 	}
@@ -191,7 +183,7 @@ func Liabilities(sellers []ProvenSeller, rows []StatementRow) []LiabilityRow {
 			d = &due{}
 		}
 		out = append(out, LiabilityRow{
-			SellerID: s.SellerId, Status: types.StatusName(s.Status, "SELLER_STATUS_"),
+			SellerID: s.SellerId, Status: types.SellerStatuses.Name(s.Status),
 			Position: types.FormatSignedPaise(s.PositionPaise), PositionPaise: s.PositionPaise, Direction: Direction(s.PositionPaise),
 			OpenNet: types.FormatSignedPaise(open.NetPaise), OpenNetPaise: open.NetPaise,
 			OutstandingLines: d.lines, Outstanding: types.FormatSignedPaise(d.paise), OutstandingPaise: d.paise,

@@ -21,19 +21,22 @@ type Check struct {
 // Verified is what audit verify checked, all of it from answers verified
 // against light-client-verified headers.
 type Verified struct {
-	ChainID       string   `json:"chain_id"`
-	TrustHeight   int64    `json:"trust_height"`
-	TrustHash     string   `json:"trust_hash"`
-	Witnesses     []string `json:"witnesses"`
-	LatestHeight  int64    `json:"latest_header_height"`
-	LatestHash    string   `json:"latest_header_hash"`
-	StateHeight   int64    `json:"state_height"` // the snapshot totals and sellers were read at
-	AppHash       string   `json:"app_hash"`     // of that state, from header state_height+1
-	Sellers       int      `json:"sellers"`
-	Statements    int      `json:"statements"`
-	OpenEpoch     uint64   `json:"open_epoch"`
-	ProvenEntries int      `json:"proven_entries"`
-	Checks        []Check  `json:"checks"`
+	ChainID      string   `json:"chain_id"`
+	TrustHeight  int64    `json:"trust_height"`
+	TrustHash    string   `json:"trust_hash"`
+	Witnesses    []string `json:"witnesses"`
+	LatestHeight int64    `json:"latest_header_height"`
+	LatestHash   string   `json:"latest_header_hash"`
+	StateHeight  int64    `json:"state_height"` // the snapshot totals and sellers were read at
+	AppHash      string   `json:"app_hash"`     // of that state, from header state_height+1
+	// MaxLag is how far behind the latest header known an answer's state
+	// may be (--max-lag); an answer further behind was refused.
+	MaxLag        int64   `json:"max_lag"`
+	Sellers       int     `json:"sellers"`
+	Statements    int     `json:"statements"`
+	OpenEpoch     uint64  `json:"open_epoch"`
+	ProvenEntries int     `json:"proven_entries"`
+	Checks        []Check `json:"checks"`
 }
 
 // Failed lists the checks that failed.
@@ -85,6 +88,11 @@ func Verify(ctx context.Context, cl *client.Client, progress func(string)) (*Ver
 	out.TrustHeight, out.TrustHash = v.TrustHeight, hex.EncodeToString(v.TrustHash)
 	out.Witnesses = v.Witnesses
 	out.StateHeight, out.AppHash = snap.totalsQ.Height, hex.EncodeToString(v.AppHash)
+	out.MaxLag = v.MaxLag
+	// The client refused any answer further behind; say how far this one was.
+	out.check("answers-fresh", v.Latest-v.StateHeight <= v.MaxLag,
+		"state height %d is %d blocks behind the latest header known when it was read (%d); at most %d allowed (--max-lag)",
+		v.StateHeight, max(v.Latest-v.StateHeight, 0), v.Latest, v.MaxLag)
 	out.Sellers = len(snap.sellers)
 	out.ProvenEntries = snap.entries
 	t := snap.totals

@@ -129,11 +129,13 @@ type Line struct {
 	SellerID  string `json:"seller_id"`
 	NetPaise  int64  `json:"net_paise"`
 	NetRupees string `json:"net_rupees"`
-	// Direction: "pays" (the seller pays the escrow), "receives", or "none".
+	// Direction (types.Directions): "payable" (the seller pays the
+	// escrow), "receivable" (the escrow pays the seller) or "none".
 	Direction string `json:"direction"`
-	// Status: "confirmed", "outstanding" or "nothing_due".
+	// Status (types.LineStatuses): "confirmed", "outstanding" or "nothing-due".
 	Status string `json:"status"`
-	// Confirmation: "paid" or "received" once confirmed, else "".
+	// Confirmation, the page's words for a confirmed line: "paid"
+	// (payable) or "received" (receivable); "" otherwise.
 	Confirmation    string `json:"confirmation,omitempty"`
 	BankReference   string `json:"bank_reference,omitempty"`
 	ConfirmedHeight int64  `json:"confirmed_height,omitempty"`
@@ -150,7 +152,7 @@ type Statement struct {
 	EscrowRupees      string `json:"escrow_rupees"`
 	OutstandingLines  uint32 `json:"outstanding_lines"`
 	Lines             []Line `json:"lines"`
-	// NothingDue: every line of the statement is nothing_due.
+	// NothingDue: every line of the statement is nothing-due.
 	NothingDue bool       `json:"nothing_due"`
 	Source     Provenance `json:"source"`
 }
@@ -161,7 +163,7 @@ type Statements struct {
 	OpenEpoch      uint64      `json:"open_epoch"`
 	OpenSince      string      `json:"open_since"`
 	Statements     []Statement `json:"statements"`
-	NothingDueOnly int         `json:"nothing_due_only"` // statements whose every line is nothing_due
+	NothingDueOnly int         `json:"nothing_due_only"` // statements whose every line is nothing-due
 	Source         Provenance  `json:"source"`
 }
 
@@ -181,12 +183,15 @@ type ReputationChart struct {
 	Cards   uint64   `json:"cards"` // cards counted
 	// Truncated: the state holds more cards than MaxCards; the chart counts
 	// the first MaxCards in key order (by customer id).
-	Truncated bool       `json:"truncated"`
-	MaxCards  int        `json:"max_cards"`
-	AtRmin    uint64     `json:"at_or_below_rmin"` // cards with no usable reputation (R ≤ Rmin)
-	RminNano  int64      `json:"rmin_nano"`
-	AtTimeMs  int64      `json:"at_time_ms"`
-	Source    Provenance `json:"source"`
+	Truncated bool   `json:"truncated"`
+	MaxCards  int    `json:"max_cards"`
+	AtRmin    uint64 `json:"at_or_below_rmin"` // cards with no usable reputation (R ≤ Rmin)
+	RminNano  int64  `json:"rmin_nano"`
+	// AtTime is the last block's time the chart is computed at (RFC 3339
+	// UTC), AtTimeMs the same in Unix milliseconds.
+	AtTime   string     `json:"at_time"`
+	AtTimeMs int64      `json:"at_time_unix_ms"`
+	Source   Provenance `json:"source"`
 }
 
 // Buckets of the chart and the default bound on cards read per chart.
@@ -208,6 +213,12 @@ type Deps struct {
 	MaxCards int
 	// Timeout bounds gathering one page (default 20 s).
 	Timeout time.Duration
+	// FailureTTL is how long a failed gathering is served before the next
+	// is tried (default DefaultFailureTTL).
+	FailureTTL time.Duration
+	// Now is the handler's clock for FailureTTL and the light client's
+	// expiry (default time.Now).
+	Now func() time.Time
 }
 
 // gather builds the page's data. Independent figures are fetched in
@@ -269,7 +280,7 @@ func status(ctx context.Context, rpc rpcclient.Client, out *Status) error {
 	}
 	*out = Status{
 		ChainID: st.NodeInfo.Network, LatestHeight: st.SyncInfo.LatestBlockHeight,
-		LatestTime: st.SyncInfo.LatestBlockTime.UTC().Format(time.RFC3339), AppHash: hex.EncodeToString(st.SyncInfo.LatestAppHash),
+		LatestTime: types.FormatUnixMs(st.SyncInfo.LatestBlockTime.UnixMilli()), AppHash: hex.EncodeToString(st.SyncInfo.LatestAppHash),
 		Source: Provenance{Height: st.SyncInfo.LatestBlockHeight, Note: "reported by this node's CometBFT RPC (/status)"},
 	}
 	return nil
@@ -309,7 +320,7 @@ func sellers(ctx context.Context, cl *client.Client, out *Members) (*types.Selle
 	out.Source = verified(path, q)
 	for _, s := range r.Sellers {
 		out.Sellers = append(out.Sellers, Member{
-			SellerID: s.SellerId, Name: s.Name, Status: types.StatusName(s.Status, "SELLER_STATUS_"),
+			SellerID: s.SellerId, Name: s.Name, Status: types.SellerStatuses.Name(s.Status),
 			ValidatorPower: s.ValidatorPower, EarnRateBps: s.EarnRateBps, JoinedHeight: s.JoinedHeight,
 			PositionPaise: s.PositionPaise, PositionRupees: types.FormatSignedPaise(s.PositionPaise),
 		})
@@ -343,7 +354,7 @@ func totals(ctx context.Context, cl *client.Client, out *Totals) error {
 	return nil
 }
 
-func unixUTC(s int64) string { return time.Unix(s, 0).UTC().Format(time.RFC3339) }
+func unixUTC(s int64) string { return types.FormatUnix(s) }
 
 // statements lists the latest statements, proven complete by the statement
 // count, and proves each one again by its own point read, shown with its
@@ -412,20 +423,13 @@ func statement(s *types.Statement, src Provenance) Statement {
 
 func line(l *types.StatementLine) Line {
 	out := Line{SellerID: l.SellerId, NetPaise: l.NetPaise, NetRupees: types.FormatSignedPaise(l.NetPaise),
-		Status: types.StatusName(l.Status, "LINE_STATUS_"), BankReference: l.BankReference, ConfirmedHeight: l.ConfirmedHeight}
-	switch {
-	case l.NetPaise < 0:
-		out.Direction = "pays"
-	case l.NetPaise > 0:
-		out.Direction = "receives"
-	default:
-		out.Direction = "none"
-	}
+		Direction: types.DirectionName(l.NetPaise), Status: types.LineStatuses.Name(l.Status),
+		BankReference: l.BankReference, ConfirmedHeight: l.ConfirmedHeight}
 	if l.Status == types.LineStatus_LINE_STATUS_CONFIRMED {
-		switch out.Direction {
-		case "pays":
+		switch types.DirectionOf(l.NetPaise) {
+		case types.DirectionPayable:
 			out.Confirmation = "paid"
-		case "receives":
+		case types.DirectionReceivable:
 			out.Confirmation = "received"
 		}
 	}
@@ -466,7 +470,7 @@ func reputation(a *app.App, maxCards int, out *ReputationChart) (err error) {
 		return err
 	}
 	nowMs := view.TimeNs / 1e6
-	*out = ReputationChart{MaxCards: maxCards, RminNano: p.Crms.RminNano, AtTimeMs: nowMs,
+	*out = ReputationChart{MaxCards: maxCards, RminNano: p.Crms.RminNano, AtTime: types.FormatUnixMs(nowMs), AtTimeMs: nowMs,
 		Source: Provenance{Height: view.Height, Note: "computed by this node from its committed state (card windows, the chain's CRMS engine)"}}
 	for i := 0; i < NumBuckets; i++ {
 		lo, hi := int64(i)*crms.Nano/NumBuckets, int64(i+1)*crms.Nano/NumBuckets

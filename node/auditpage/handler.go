@@ -24,6 +24,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/bytepoints/bytepoints/node/client"
@@ -62,10 +63,30 @@ func sha256sum(s string) []byte { h := sha256.Sum256([]byte(s)); return h[:] }
 type Handler struct {
 	d Deps
 
-	mu     sync.Mutex // one gathering at a time; later requests reuse it
-	height int64
-	last   *Data
-	cl     *client.Client // with its light client, made on first use
+	mu sync.Mutex
+	// The last gathering: complete data is reused while the chain is at
+	// its height; data with errors, or an error, for FailureTTL.
+	height   int64
+	last     *Data
+	lastErr  error
+	failedAt time.Time
+	// flight is the gathering under way: concurrent requests wait for it
+	// instead of starting their own.
+	flight *flight
+	// cl is the page's verifying client, made on first use and made again
+	// from a recent header of the node when its trust expires. Only the
+	// one gathering under way uses it.
+	cl *client.Client
+
+	gathers atomic.Int64 // gatherings started
+	waiting atomic.Int64 // requests waiting for one
+}
+
+// flight is one gathering; done closes when d and err are set.
+type flight struct {
+	done chan struct{}
+	d    *Data
+	err  error
 }
 
 // New returns the page's handler over a running node.
@@ -73,8 +94,19 @@ func New(d Deps) *Handler {
 	if d.Timeout <= 0 {
 		d.Timeout = 20 * time.Second
 	}
+	if d.FailureTTL <= 0 {
+		d.FailureTTL = DefaultFailureTTL
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
 	return &Handler{d: d}
 }
+
+// DefaultFailureTTL is how long a failed gathering is served again before
+// the next is tried: a public page under load must not retry the node's
+// proof checks on every request while they fail.
+const DefaultFailureTTL = 2 * time.Second
 
 // Routes are the paths to mount (Go 1.22 mux patterns).
 var Routes = []string{"/audit", "/audit/"}
@@ -128,9 +160,11 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, asJSON bool) {
 	_, _ = w.Write(buf.Bytes())
 }
 
-// data returns the page's data for the latest height, gathering it once
-// per height however many requests ask: the page is public, and each
-// gathering costs a few proof verifications.
+// data returns the page's data for the latest height. It is gathered
+// once per height however many requests ask (the page is public, and each
+// gathering costs a few proof verifications); requests that arrive while a
+// gathering is under way wait for it; a failed gathering is served for
+// FailureTTL before another is tried.
 func (h *Handler) data(ctx context.Context) (*Data, error) {
 	st, err := h.d.RPC.Status(ctx)
 	if err != nil {
@@ -138,22 +172,75 @@ func (h *Handler) data(ctx context.Context) (*Data, error) {
 	}
 	latest := st.SyncInfo.LatestBlockHeight
 	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.last != nil && h.height >= latest {
-		return h.last, nil
+	failed := h.lastErr != nil || (h.last != nil && len(h.last.Errors) > 0)
+	switch {
+	case failed && h.d.Now().Sub(h.failedAt) < h.d.FailureTTL:
+		d, err := h.last, h.lastErr
+		h.mu.Unlock()
+		return d, err
+	case !failed && h.last != nil && h.height >= latest:
+		d := h.last
+		h.mu.Unlock()
+		return d, nil
 	}
-	if h.cl == nil {
-		cl, err := lightClient(ctx, h.d, latest)
-		if err != nil {
-			return nil, err
+	f := h.flight
+	if f == nil {
+		f = &flight{done: make(chan struct{})}
+		h.flight = f
+		h.gathers.Add(1)
+		go h.run(f, latest)
+	}
+	h.mu.Unlock()
+	h.waiting.Add(1)
+	defer h.waiting.Add(-1)
+	select {
+	case <-f.done:
+		return f.d, f.err
+	case <-ctx.Done():
+		return nil, fmt.Errorf("gathering the page's data: %w", ctx.Err())
+	}
+}
+
+// run gathers the data for latest, for every request waiting on f. It has
+// its own deadline: the request that started it may go away.
+func (h *Handler) run(f *flight, latest int64) {
+	ctx, cancel := context.WithTimeout(context.Background(), h.d.Timeout)
+	defer cancel()
+	var d *Data
+	cl, err := h.client(ctx, latest)
+	if err == nil {
+		d = gather(ctx, h.d, cl)
+	}
+	h.mu.Lock()
+	h.flight = nil
+	h.height, h.last, h.lastErr = latest, d, err
+	if err != nil || len(d.Errors) > 0 {
+		h.failedAt = h.d.Now()
+	}
+	h.mu.Unlock()
+	f.d, f.err = d, err
+	close(f.done)
+}
+
+// client is the page's verifying client. A new one trusts a recent header
+// of the node when there is none yet, or when the old one's latest verified
+// header is about to leave the trusting period (the page was not asked for
+// longer than that): from an expired root nothing verifies.
+func (h *Handler) client(ctx context.Context, latest int64) (*client.Client, error) {
+	if h.cl != nil {
+		exp, err := h.cl.TrustExpires()
+		if err == nil && h.d.Now().Add(h.cl.TrustingPeriod()/10).Before(exp) {
+			return h.cl, nil
 		}
-		h.cl = cl
+		h.cl.Close()
+		h.cl = nil
 	}
-	d := gather(ctx, h.d, h.cl)
-	if len(d.Errors) == 0 {
-		h.height, h.last = latest, d
+	cl, err := lightClient(ctx, h.d, latest)
+	if err != nil {
+		return nil, err
 	}
-	return d, nil
+	h.cl = cl
+	return cl, nil
 }
 
 func short(s string) string {
@@ -216,9 +303,9 @@ func view(d *Data) pageView {
 
 // lightClient is the page's verifying client: CometBFT's light client with
 // the node's own RPC as primary, trusting the header the node had committed
-// when the page was first asked for. The node executed that block itself,
-// so it is the node's own trust root; later headers are verified from it
-// like any auditor's.
+// when the page was asked for (first, or after its trust expired). The
+// node executed that block itself, so it is the node's own trust root;
+// later headers are verified from it like any auditor's.
 func lightClient(ctx context.Context, d Deps, latest int64) (*client.Client, error) {
 	if d.RPCURL == "" {
 		return nil, fmt.Errorf("the audit page needs the node's RPC URL")

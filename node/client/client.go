@@ -277,8 +277,12 @@ type Answer struct {
 	Code     types.Code
 	Log      string
 	Value    []byte
-	Height   int64
+	Height   int64 // the state height the node read it at
 	ProofOps *cmtcrypto.ProofOps
+	// Head is the highest header height the client knew of when it asked
+	// (proven fetches): Verify refuses the answer when its state is more
+	// than the light client's MaxLag blocks behind it.
+	Head int64
 }
 
 // Result is the unverified answer as a QueryResult or a QueryError.
@@ -294,27 +298,40 @@ func (a *Answer) Result() (*QueryResult, error) {
 // verifies each (Verify), so waiting for headers does not let the state
 // move on between them.
 func (c *Client) Fetch(ctx context.Context, path string, prove bool) (*Answer, error) {
+	var head int64
+	if prove && c.verifier != nil {
+		head = c.verifier.refreshHead(ctx, c.RPC)
+	}
 	res, err := c.RPC.ABCIQueryWithOptions(ctx, path, nil, rpcclient.ABCIQueryOptions{Prove: prove})
 	if err != nil {
 		return nil, fmt.Errorf("query %s: %w", path, err)
 	}
 	r := res.Response
-	return &Answer{Path: path, Code: types.Code(r.Code), Log: r.Log, Value: r.Value, Height: r.Height, ProofOps: r.ProofOps}, nil
+	return &Answer{Path: path, Code: types.Code(r.Code), Log: r.Log, Value: r.Value, Height: r.Height, ProofOps: r.ProofOps, Head: head}, nil
 }
 
 // Verify checks a fetched answer against the light-client-verified header
-// after its height: every proof through the app's proof operator, and that
-// the answer is exactly what the proven entries give. A "not found" carries
-// the proofs of what was read, the missing record's absence included, and
-// is checked the same way: the QueryError then has Verified set.
+// after its height: that its state is fresh (at most MaxLag blocks behind
+// the latest header known when it was fetched, which is then verified),
+// every proof through the app's proof operator, and that the answer is
+// exactly what the proven entries give. A "not found" carries the proofs
+// of what was read, the missing record's absence included, and is checked
+// the same way: the QueryError then has Verified set.
 func (c *Client) Verify(ctx context.Context, a *Answer) (*QueryResult, error) {
 	if a.Code != 0 && a.Code != types.CodeNotFound {
 		return nil, &QueryError{Code: a.Code, Log: a.Log}
+	}
+	if c.verifier == nil {
+		return nil, ErrNoTrustRoot
+	}
+	if err := c.checkFresh(ctx, a.Path, a.Height, a.Head); err != nil {
+		return nil, err
 	}
 	v, err := c.verifiedAppHash(ctx, a.Height)
 	if err != nil {
 		return nil, err
 	}
+	v.Latest = max(a.Head, v.Height)
 	proofs, err := abci.VerifyProofOps(c.verifier.prt, a.ProofOps, v.AppHash)
 	if err != nil {
 		return nil, &VerificationError{What: a.Path, Err: err}

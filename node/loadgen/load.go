@@ -20,11 +20,16 @@ import (
 
 // LoadOptions configure Load.
 type LoadOptions struct {
-	Nodes       []string      // RPC URLs; worker i submits to Nodes[i % len]
-	Txs         [][]byte      // pre-signed transactions, submitted in order, each once
-	Duration    time.Duration // how long to submit
-	Concurrency int           // submitting workers (default 64)
-	Rate        float64       // offered tx/s; 0 = as fast as the nodes accept
+	Nodes    []string      // RPC URLs; worker i submits to Nodes[i % len]
+	Txs      [][]byte      // pre-signed transactions, submitted in order, each once
+	Duration time.Duration // how long to submit
+	// SubmitAll submits every transaction whatever the time, then watches
+	// blocks until each accepted one has committed (bounded only by ctx):
+	// the counts then depend on the transactions, never on the clock.
+	// Duration may be 0; the report's duration is the measured one.
+	SubmitAll   bool
+	Concurrency int     // submitting workers (default 64)
+	Rate        float64 // offered tx/s; 0 = as fast as the nodes accept
 	// Drain is how long to keep watching blocks after submission stops, for
 	// the latency of the last transactions (default 10 s); throughput
 	// counts only commits inside Duration.
@@ -92,8 +97,8 @@ type submission struct {
 // submissions: committed throughput and submit→commit latency come from
 // the blocks, not from what the submitters were told.
 func Load(ctx context.Context, o LoadOptions) (*Report, error) {
-	if len(o.Nodes) == 0 || len(o.Txs) == 0 || o.Duration <= 0 {
-		return nil, fmt.Errorf("need nodes, transactions and a duration")
+	if len(o.Nodes) == 0 || len(o.Txs) == 0 || (o.Duration <= 0 && !o.SubmitAll) {
+		return nil, fmt.Errorf("need nodes, transactions and a duration (or SubmitAll)")
 	}
 	if o.Concurrency <= 0 {
 		o.Concurrency = 64
@@ -141,7 +146,7 @@ func Load(ctx context.Context, o LoadOptions) (*Report, error) {
 					return
 				}
 			}
-			if time.Now().After(end) {
+			if !o.SubmitAll && time.Now().After(end) {
 				return
 			}
 			select {
@@ -152,6 +157,7 @@ func Load(ctx context.Context, o LoadOptions) (*Report, error) {
 		}
 	}()
 	var wg sync.WaitGroup
+	submitted := make(chan struct{}) // closed when every worker is done
 	for w := 0; w < o.Concurrency; w++ {
 		wg.Add(1)
 		go func(c *rpchttp.HTTP) {
@@ -193,11 +199,20 @@ func Load(ctx context.Context, o LoadOptions) (*Report, error) {
 	go func() {
 		h := from
 		deadline := end.Add(o.Drain)
-		for now := time.Now(); now.Before(deadline); now = time.Now() {
+		for now := time.Now(); o.SubmitAll || now.Before(deadline); now = time.Now() {
 			mu.Lock()
 			settled := rep.CommittedAll+sumCounts(rep.FailedInBlock) >= rep.Accepted
 			mu.Unlock()
-			if now.After(end) && settled {
+			if o.SubmitAll {
+				select {
+				case <-submitted:
+					if settled {
+						walkErr <- nil
+						return // every accepted transaction has committed
+					}
+				default:
+				}
+			} else if now.After(end) && settled {
 				break // everything accepted has committed
 			}
 			st, err := clients[0].Status(ctx)
@@ -251,6 +266,10 @@ func Load(ctx context.Context, o LoadOptions) (*Report, error) {
 		walkErr <- nil
 	}()
 	wg.Wait()
+	if o.SubmitAll {
+		o.Duration = time.Since(start)
+	}
+	close(submitted)
 	if err := <-walkErr; err != nil && !errors.Is(err, context.Canceled) {
 		return nil, err
 	}
