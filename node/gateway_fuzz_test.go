@@ -202,6 +202,10 @@ func fzSeeds() []fzSeed {
 		{"GET", "/v1/tx/$TXHASH", "", bearer, "", "", "", 200},
 		{"GET", "/healthz", "", "", "", "", "", 200},
 		{"GET", "/v1/openapi.json", "", "", "", "", "", 200},
+		{"GET", "/v1/openapi.yaml", "", "", "", "", "", 200},
+		{"GET", "/v1/openapi-3.0.json", "", "", "", "", "", 200},
+		{"GET", "/v1/openapi-3.0.yaml", "", "", "", "", "", 200},
+		{"GET", "/v1/tx/.", "", bearer, "", "", "", 400}, // never a redirect to another route
 		// Refusals, each with its status.
 		{"POST", "/v1/issue", "", bearer, "*", js, `{"customer_id":"$CUST","amount":"1.005"}`, 400},
 		{"POST", "/v1/issue", "", bearer, "", js, `{"customer_id":"$CUST","amount":"1.00"}`, 400},
@@ -294,6 +298,8 @@ func (g *fzGateway) do(t testing.TB, method, path, query, auth, idem, ctype, bod
 		return st, raw // net/http's redirect to the cleaned path
 	case method == http.MethodHead:
 		return st, raw
+	case st == http.StatusOK && strings.HasSuffix(strings.SplitN(path, "?", 2)[0], ".yaml"):
+		return st, raw // the document's YAML forms
 	case st >= 400:
 		checkErrorShape(t, method, path, st, raw)
 	default:

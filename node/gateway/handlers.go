@@ -191,6 +191,9 @@ func (s *Server) issue(ctx context.Context, in *IssueRequest) (*bookingOut[Issue
 	if e != nil {
 		return nil, e
 	}
+	if e := s.contextArg("context_nano", b.ContextNano); e != nil {
+		return nil, e
+	}
 	var payMs int64
 	if b.PaymentAt != "" {
 		t, err := time.Parse(time.RFC3339Nano, b.PaymentAt)
@@ -202,7 +205,7 @@ func (s *Server) issue(ctx context.Context, in *IssueRequest) (*bookingOut[Issue
 		}
 	}
 	res, err := s.book(ctx, p, in.IdempotencyKey, &types.MsgPurchase{
-		TerminalId: p.TerminalID, CustomerId: b.CustomerID, AmountPaise: amount, Flow: flow, PaymentTimeMs: payMs})
+		TerminalId: p.TerminalID, CustomerId: b.CustomerID, AmountPaise: amount, Flow: flow, PaymentTimeMs: payMs, ContextNano: b.ContextNano})
 	if err != nil {
 		return nil, err
 	}
