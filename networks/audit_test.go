@@ -69,6 +69,14 @@ func (n *net) checkAudit() {
 	}
 	require.Contains(t, progress, "headers: verified to height")
 
+	// The primary named as its own witness cross-checks nothing: refused,
+	// before anything is read.
+	s0 := n.home("seller-0").RPC
+	code, out, _ = n.auditRun(append([]string{"--rpc", s0 + "," + s0}, trust...)...)
+	require.NotZero(t, code)
+	require.Equal(t, "invalid_argument", out["code_name"], "%v", out)
+	require.Contains(t, out["error"], "is the primary itself")
+
 	// (a) A proxy in front of seller-0's RPC flips a byte of the totals'
 	// value; headers pass through untouched.
 	var flipped atomic.Int32

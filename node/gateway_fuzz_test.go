@@ -298,10 +298,10 @@ func (g *fzGateway) do(t testing.TB, method, path, query, auth, idem, ctype, bod
 		return st, raw // net/http's redirect to the cleaned path
 	case method == http.MethodHead:
 		return st, raw
-	case st == http.StatusOK && strings.HasSuffix(strings.SplitN(path, "?", 2)[0], ".yaml"):
-		return st, raw // the document's YAML forms
 	case st >= 400:
 		checkErrorShape(t, method, path, st, raw)
+	case strings.HasSuffix(strings.SplitN(path, "?", 2)[0], ".yaml"):
+		return st, raw // the OpenAPI document in YAML
 	default:
 		if !json.Valid(raw) {
 			t.Fatalf("%s %q: %d with a body that is not JSON: %s", method, path, st, raw)

@@ -18,9 +18,12 @@ func newAuditVerifyCmd(g *globals) *cobra.Command {
 		Short: "Verify headers from one trusted header, then totals, sellers and statements, and re-check conservation",
 		Long: `Starts CometBFT's light client from the header you trust (--trust-height and
 --trust-hash, from any member out of band; or the root an earlier run stored
-in --light-dir), walks headers forward to the latest with the first --rpc node
-as primary and the others as witnesses, then reads with Merkle proofs, each
-checked against a light-client-verified app hash:
+in --light-dir, kept per chain id and genesis), walks headers forward to the
+latest with the first --rpc node as primary and the others as witnesses
+(each a distinct node: the primary itself, or a node named twice, is refused
+by node id), then reads with Merkle proofs, each checked against a
+light-client-verified app hash and refused if its state is more than
+--max-lag blocks behind the latest verified header:
 
   the totals and every seller (record, position, open epoch), at one state height
   every settlement statement, complete by the proven statement count
@@ -54,7 +57,14 @@ with "query balance --prove".`,
 				return err
 			}
 			defer cl.Close()
-			progress(fmt.Sprintf("light client: primary %s, %d witnesses", url, len(src.trust.witnesses)))
+			switch n := len(src.trust.witnesses); n {
+			case 0:
+				progress(fmt.Sprintf("light client: primary %s, no witness (nothing is cross-checked)", url))
+			case 1:
+				progress(fmt.Sprintf("light client: primary %s, 1 witness (a distinct node)", url))
+			default:
+				progress(fmt.Sprintf("light client: primary %s, %d witnesses (distinct nodes)", url, n))
+			}
 			v, err := audit.Verify(ctx, cl, progress)
 			if err != nil {
 				return err

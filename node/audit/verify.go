@@ -134,7 +134,7 @@ func Verify(ctx context.Context, cl *client.Client, progress func(string)) (*Ver
 			out.OpenEpoch = r.Open.Epoch
 		}
 		if before > 0 && len(r.Statements) == 0 {
-			return nil, fmt.Errorf("statements before %d: an empty page", before)
+			return nil, fmt.Errorf("the statements page before %d is empty, though the proven statement count leaves %d to read", before, before)
 		}
 		out.ProvenEntries += len(q.Proofs)
 		sts = append(sts, r.Statements...)

@@ -268,7 +268,10 @@ func checkAgainstChain(t *testing.T, c *chain, d *auditpage.Data) {
 			w := want.Lines[i]
 			require.Equal(t, w.SellerId, l.SellerID)
 			require.Equal(t, w.NetPaise, l.NetPaise)
-			require.Equal(t, types.StatusName(w.Status, "LINE_STATUS_"), l.Status)
+			// The one vocabulary (types): the report's words, not the page's own.
+			require.Equal(t, types.LineStatuses.Name(w.Status), l.Status)
+			require.Equal(t, types.DirectionName(w.NetPaise), l.Direction)
+			require.Contains(t, types.Directions.Names(), l.Direction)
 			require.Equal(t, w.BankReference, l.BankReference)
 			if s.Epoch == c.confirmed {
 				sawConfirmed = true

@@ -140,7 +140,7 @@ func (v *verifier) storedRoot(err error) error {
 	if v == nil || v.stored == "" || err == nil {
 		return err
 	}
-	return fmt.Errorf("%w; it was verified from %s; if that root is not this network's or too old, pass %s of a header you trust to replace it", err, v.stored, ReplaceRootFlags)
+	return fmt.Errorf("%w; verification started from %s; if that root is not this network's or is too old, pass %s of a header you trust to replace it", err, v.stored, ReplaceRootFlags)
 }
 
 // UseLightClient makes every proven Query check its answer against the
@@ -424,7 +424,7 @@ func matchesRoot(ctx context.Context, node rpcclient.Client, who string, height 
 		return fmt.Errorf("%s: header %d: %w", who, height, err)
 	}
 	if got := res.Header.Hash(); !bytes.Equal(got, hash) {
-		return fmt.Errorf("%w: %s has header %d %x, the trusted one is %x", errNotRoot, who, height, []byte(got), hash)
+		return fmt.Errorf("%w: %s has header %d %X, the trusted one is %X", errNotRoot, who, height, []byte(got), hash)
 	}
 	return nil
 }
@@ -505,7 +505,7 @@ func (c *Client) verifiedAppHash(ctx context.Context, h int64) (*Verification, e
 	lb, err := c.verifyHeader(ctx, next)
 	if err != nil {
 		return nil, &VerificationError{What: fmt.Sprintf("header %d", next),
-			Err: v.storedRoot(fmt.Errorf("it does not verify from the trusted header %d: %w", v.trustHeight, explainLight(err)))}
+			Err: v.storedRoot(fmt.Errorf("it does not verify from the trust root (header %d): %w", v.trustHeight, explainLight(err)))}
 	}
 	out := &Verification{Height: next, AppHash: lb.AppHash, Header: lb.Hash(), Total: lb.ValidatorSet.TotalVotingPower(),
 		StateHeight: h, MaxLag: v.maxLag,

@@ -308,5 +308,32 @@ func TestLightClient(t *testing.T) {
 		require.Contains(t, msg, fmt.Sprintf("header %d, hash %s", trA.Height, strings.ToUpper(hex.EncodeToString(trA.Hash))))
 		require.Contains(t, msg, "--trust-height and --trust-hash")
 		require.Contains(t, msg, "trusting period")
+
+		// A store holding another network's headers under this one's name
+		// (as a store keyed by chain id alone did): refused before the
+		// light client starts, naming the stored header, the path and the
+		// flags, never "expected old header next validators".
+		ca, err := client.Dial(ctx, a.url(0), nil)
+		require.NoError(t, err)
+		g, err := client.GenesisHash(ctx, ca.RPC)
+		require.NoError(t, err)
+		nameA := fmt.Sprintf("light-%s-%x.db", a.m.ChainID, g[:8])
+		var nameC string
+		for _, e := range entries {
+			if e.Name() != nameA {
+				nameC = e.Name()
+			}
+		}
+		require.NotEmpty(t, nameC, "%v", entries)
+		mixed := t.TempDir()
+		require.NoError(t, os.CopyFS(filepath.Join(mixed, nameA), os.DirFS(filepath.Join(dir, nameC))))
+		_, err = lightClient(t, ctx, a.url(0), client.Trust{Dir: mixed, Witnesses: []string{a.url(1)}})
+		require.ErrorAs(t, err, &ve, "%v", err)
+		msg = err.Error()
+		t.Logf("another network's stored root: %s", msg)
+		require.Contains(t, msg, filepath.Join(mixed, nameA))
+		require.Contains(t, msg, "not the trusted header")
+		require.Contains(t, msg, "--trust-height and --trust-hash")
+		require.NotContains(t, msg, "next validators")
 	})
 }
