@@ -205,6 +205,7 @@ func fzSeeds() []fzSeed {
 		{"GET", "/v1/openapi.yaml", "", "", "", "", "", 200},
 		{"GET", "/v1/openapi-3.0.json", "", "", "", "", "", 200},
 		{"GET", "/v1/openapi-3.0.yaml", "", "", "", "", "", 200},
+		{"GET", "/v1/tx/.", "", bearer, "", "", "", 400}, // never a redirect to another route
 		// Refusals, each with its status.
 		{"POST", "/v1/issue", "", bearer, "*", js, `{"customer_id":"$CUST","amount":"1.005"}`, 400},
 		{"POST", "/v1/issue", "", bearer, "", js, `{"customer_id":"$CUST","amount":"1.00"}`, 400},

@@ -311,6 +311,9 @@ func TestGatewayBookings(t *testing.T) {
 	// An issue without a flow books points and records nothing verified.
 	plain := g.do(t, req{method: "POST", path: "/v1/issue", token: tok, idem: "i-3", body: `{"customer_id":"` + cust + `","amount":"10.00"}`})
 	require.Equal(t, 200, plain.status, plain.raw)
+	// A context within the bounds is taken (and signed into the purchase).
+	withCtx := g.do(t, req{method: "POST", path: "/v1/issue", token: tok, idem: "i-5", body: `{"customer_id":"` + cust + `","amount":"10.00","context_nano":1500000000}`})
+	require.Equal(t, 200, withCtx.status, withCtx.raw)
 	// A bound is the chain's: code 9.
 	big := g.do(t, req{method: "POST", path: "/v1/issue", token: tok, idem: "i-4", body: `{"customer_id":"` + cust + `","amount":"100000000.00"}`})
 	require.Equal(t, 422, big.status, big.raw)
@@ -381,6 +384,8 @@ func TestGatewayBadRequests(t *testing.T) {
 		{"duplicate redemption id", req{method: "POST", path: "/v1/void", idem: "b1", body: `{"redemption_id":"` + strings.Repeat("0", 64) + `","redemption_id":"` + strings.Repeat("1", 64) + `"}`}, 400, types.CodeInvalidArgument, `redemption_id: duplicate member name`},
 		// The context multiplier is checked whatever the flow: the ledger
 		// asks the CRMS (which checks it) only without a verified PIN.
+		{"issue context out of range with a PIN", req{method: "POST", path: "/v1/issue", idem: "b1", body: `{"customer_id":"` + cust + `","amount":"1.00","flow":` + pinFlow + `,"context_nano":5000000000}`}, 400, types.CodeInvalidArgument, "context_nano 5000000000 is outside"},
+		{"issue context out of range without a flow", req{method: "POST", path: "/v1/issue", idem: "b1", body: `{"customer_id":"` + cust + `","amount":"1.00","context_nano":-1}`}, 400, types.CodeInvalidArgument, "context_nano -1 is outside"},
 		{"redeem context out of range with a PIN", req{method: "POST", path: "/v1/redeem", idem: "b1", body: `{"customer_id":"` + cust + `","points":1,"bill_amount":"1.00","flow":` + pinFlow + `,"context_nano":5000000000}`}, 400, types.CodeInvalidArgument, "context_nano 5000000000 is outside"},
 		{"redeem context out of range without a PIN", req{method: "POST", path: "/v1/redeem", idem: "b1", body: `{"customer_id":"` + cust + `","points":1,"bill_amount":"1.00","context_nano":-5}`}, 400, types.CodeInvalidArgument, "context_nano -5 is outside"},
 		{"trailing garbage", req{method: "POST", path: "/v1/issue", idem: "b1", body: okIssue + ` x`}, 400, types.CodeInvalidArgument, "after the JSON object"},

@@ -10,6 +10,15 @@
 // Idempotency-Key header becomes the transaction's idempotency key, and
 // the (terminal key, idempotency key) pair books at most once (SPEC §4).
 //
+// Every answer carries an X-Request-Id; request bodies are read by package
+// strictjson (one JSON object, no duplicate or unknown names); a path the
+// ServeMux would redirect is refused instead; routes without a token
+// (healthz, the OpenAPI documents and whatever is Mounted, such as the
+// audit page) are limited per client address. The OpenAPI document is the
+// contract: its enums come from types' vocabulary tables, its answer
+// schemas are open to added fields and its request schemas closed
+// (openapi.go), and node's tests validate every captured answer against it.
+//
 // The package serves an http.Handler; package node listens (loopback by
 // default, TLS when configured) and gives it the running node's state.
 package gateway

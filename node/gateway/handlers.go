@@ -37,7 +37,7 @@ func (s *Server) register() {
 	op(s, huma.Operation{OperationID: "history", Method: http.MethodGet, Path: "/v1/customers/{id}/history", Tags: []string{"reads"},
 		Summary: "A customer's ledger history, newest first"}, true, s.history)
 	op(s, huma.Operation{OperationID: "decision", Method: http.MethodGet, Path: "/v1/crms/decision", Tags: []string{"reads"},
-		Summary: "CRMS decision: may this payment skip cardholder verification here, now?"}, true, s.decision)
+		Summary: "CRMS decision: may this payment skip cardholder verification here, now?", Errors: []int{http.StatusServiceUnavailable}}, true, s.decision)
 	op(s, huma.Operation{OperationID: "statements", Method: http.MethodGet, Path: "/v1/statements", Tags: []string{"reads"},
 		Summary: "The open settlement epoch and the latest statements"}, true, s.statements)
 	op(s, huma.Operation{OperationID: "statement", Method: http.MethodGet, Path: "/v1/statements/{epoch}", Tags: []string{"reads"},
@@ -191,8 +191,8 @@ func (s *Server) issue(ctx context.Context, in *IssueRequest) (*bookingOut[Issue
 	if e != nil {
 		return nil, e
 	}
-	if err := s.d.App.CheckContext(b.ContextNano); err != nil {
-		return nil, fromCodeError(err) // as the decision query answers it
+	if e := s.contextArg("context_nano", b.ContextNano); e != nil {
+		return nil, e
 	}
 	var payMs int64
 	if b.PaymentAt != "" {

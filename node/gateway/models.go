@@ -123,7 +123,7 @@ type IssueRequest struct {
 		TerminalID  string `json:"terminal_id,omitempty" maxLength:"32" doc:"Optional; when given it must be the token's terminal."`
 		Flow        *Flow  `json:"flow,omitempty" doc:"The payment's flow. Absent: nothing was verified; the card's history records an unrated payment."`
 		PaymentAt   string `json:"payment_time,omitempty" format:"date-time" doc:"Terminal time of the payment (RFC 3339); default: block time. Accepted within 7 days before to 5 minutes after block time."`
-		ContextNano int64  `json:"context_nano,omitempty" doc:"The CRMS context multiplier the till decided with, in 1e-9 units (queue length, basket); 0 = 1.0. Bounded like the decision's; a flow claiming a CRMS skip is re-checked with it."`
+		ContextNano int64  `json:"context_nano,omitempty" doc:"The CRMS context multiplier the till's decision was asked with (a no-cvm-crms flow is re-checked with it); 1e-9 units, 1000000000 = x1, 0 = x1. Checked against the chain's context bounds whatever the flow: outside them, 400."`
 	}
 }
 
