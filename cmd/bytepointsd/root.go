@@ -14,6 +14,11 @@ type globals struct {
 	home   string
 	output string
 	node   string
+
+	// prog and args are the command line as invoked, to print a command
+	// that retries it.
+	prog string
+	args []string
 }
 
 func defaultHome() string {
@@ -44,7 +49,9 @@ Start here:
   bytepointsd demo                              the worked example, self-contained
   bytepointsd testnet --validators 4 --dir ./net
   bytepointsd start --home ./net/seller-0
-  bytepointsd tx purchase --home ./net/seller-0 --customer C --amount 100.00`,
+  bytepointsd tx purchase --home ./net/seller-0 --customer C --amount 100.00
+
+` + exitStatusHelp,
 		SilenceUsage:  true,
 		SilenceErrors: true, // main prints the error once
 	}
