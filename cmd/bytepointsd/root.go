@@ -40,7 +40,7 @@ func newRootCmd() (*cobra.Command, *globals) {
 		Long: `bytepointsd runs a Byte Points seller node (a CometBFT validator with the
 ledger application in-process) and is also its command-line client.
 
-Customers earn points at any participating seller (1 point = Rs 1; the issuer
+Customers earn points at any participating seller (1 point = ₹1; the issuer
 pays their value into a shared escrow) and spend them at any seller (the
 escrow reimburses whoever accepts them). Every seller runs a node; the nodes
 agree block by block on every issuance, redemption and settlement statement.

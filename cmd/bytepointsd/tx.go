@@ -309,7 +309,7 @@ func newTxRedeemCmd(g *globals, f *txFlags) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "redeem",
 		Short: "Spend a customer's points against a bill at this seller",
-		Long: `Redeems --points of --customer against a bill of --bill rupees: points x Rs 1
+		Long: `Redeems --points of --customer against a bill of --bill rupees: points x ₹1
 must not exceed the bill. Lots are consumed earliest-expiry first; points this
 seller issued are a same-seller redemption, the rest cross-seller. The escrow
 reimburses the seller either way.
@@ -496,7 +496,7 @@ func newTxSetConfigCmd(g *globals, f *txFlags) *cobra.Command {
 			return submit(cmd, g, f, &types.MsgSetSellerConfig{EarnRateBps: rate, RiskMaxNano: riskNano})
 		},
 	}
-	cmd.Flags().Uint32Var(&rate, "earn-rate-bps", 0, "points per Rs 100 spent x 100 (10000 = 1 point per rupee)")
+	cmd.Flags().Uint32Var(&rate, "earn-rate-bps", 0, "points per ₹100 spent x 100 (10000 = 1 point per rupee)")
 	cmd.Flags().StringVar(&risk, "risk-max", "", "CRMS Risk_max, e.g. 0.005")
 	return cmd
 }
