@@ -2,6 +2,7 @@ package sim
 
 import (
 	"bufio"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -209,22 +210,71 @@ func WriteRatings(w io.Writer, t crms.RatingTable) error {
 	fmt.Fprintln(bw, "# cvm ("+strings.Join(types.CVMs.Names(), ", ")+"),")
 	fmt.Fprintln(bw, "# auth ("+strings.Join(types.AuthResults.Names(), ", ")+"); * = any; the most specific entry wins.")
 	fmt.Fprintln(bw, strings.Join(ratingColumns, ","))
-	name := func(i int, v int32) string {
-		if v == 0 {
-			return "*"
-		}
-		switch i {
-		case 0:
-			return types.ReadTypes.Name(types.ReadType(v))
-		case 1:
-			return types.CVMs.Name(types.CVM(v))
-		}
-		return types.AuthResults.Name(types.AuthResult(v))
-	}
 	for _, e := range t {
-		fmt.Fprintf(bw, "%s,%s,%s,%s\n", name(0, int32(e.ReadType)), name(1, int32(e.CVM)), name(2, int32(e.Auth)), fmtNano(e.RatingNano))
+		fmt.Fprintf(bw, "%s,%s,%s,%s\n", ratingName(0, int32(e.ReadType)), ratingName(1, int32(e.CVM)), ratingName(2, int32(e.Auth)), fmtNano(e.RatingNano))
 	}
 	return bw.Flush()
+}
+
+// ratingName is the name of column i's code (read type, cvm, auth); 0 is *.
+func ratingName(i int, v int32) string {
+	if v == 0 {
+		return "*"
+	}
+	switch i {
+	case 0:
+		return types.ReadTypes.Name(types.ReadType(v))
+	case 1:
+		return types.CVMs.Name(types.CVM(v))
+	}
+	return types.AuthResults.Name(types.AuthResult(v))
+}
+
+// NamedRatings is a rating table whose JSON names the flows as every other
+// surface does: {"read_type":"*","cvm":"pin-online","auth":"approved","rating":1}.
+type NamedRatings crms.RatingTable
+
+type namedRating struct {
+	ReadType string      `json:"read_type"`
+	CVM      string      `json:"cvm"`
+	Auth     string      `json:"auth"`
+	Rating   json.Number `json:"rating"`
+}
+
+func (t NamedRatings) MarshalJSON() ([]byte, error) {
+	out := make([]namedRating, len(t))
+	for i, e := range t {
+		out[i] = namedRating{ratingName(0, int32(e.ReadType)), ratingName(1, int32(e.CVM)), ratingName(2, int32(e.Auth)), json.Number(fmtNano(e.RatingNano))}
+	}
+	return json.Marshal(out)
+}
+
+func (t *NamedRatings) UnmarshalJSON(b []byte) error {
+	var in []namedRating
+	if err := json.Unmarshal(b, &in); err != nil {
+		return err
+	}
+	out := make(NamedRatings, len(in))
+	for i, r := range in {
+		var code [3]int32
+		for j, s := range []string{r.ReadType, r.CVM, r.Auth} {
+			if s == "*" {
+				continue
+			}
+			v, err := ratingCode(j, s)
+			if err != nil {
+				return fmt.Errorf("ratings[%d]: %s %q: %w", i, ratingColumns[j], s, err)
+			}
+			code[j] = v
+		}
+		rating, err := ParseNano(r.Rating.String())
+		if err != nil {
+			return fmt.Errorf("ratings[%d]: rating %q: %w", i, r.Rating, err)
+		}
+		out[i] = crms.RatingEntry{ReadType: crms.ReadType(code[0]), CVM: crms.CVM(code[1]), Auth: crms.Auth(code[2]), RatingNano: rating}
+	}
+	*t = out
+	return nil
 }
 
 // ratingCode reads column i (read type, cvm, auth) of a rating entry: a
@@ -254,3 +304,6 @@ func ratingCode(i int, s string) (int32, error) {
 	}
 	return v, nil
 }
+
+// Table is t as the engine's rating table.
+func (t NamedRatings) Table() crms.RatingTable { return crms.RatingTable(t) }

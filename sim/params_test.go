@@ -2,6 +2,7 @@ package sim
 
 import (
 	"bytes"
+	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
@@ -102,5 +103,17 @@ func TestRatingsFile(t *testing.T) {
 		if _, err := ReadRatings(strings.NewReader(in)); err == nil || !strings.Contains(err.Error(), msg) {
 			t.Errorf("%q: error %v, want %q", in, err, msg)
 		}
+	}
+}
+
+// The report's JSON names flows by the vocabulary and reads back the same.
+func TestNamedRatingsJSON(t *testing.T) {
+	bz, err := json.Marshal(NamedRatings(crms.DefaultRatings()))
+	if err != nil || !strings.Contains(string(bz), `{"read_type":"*","cvm":"pin-online","auth":"approved","rating":1}`) {
+		t.Fatalf("%v %s", err, bz)
+	}
+	var back NamedRatings
+	if err := json.Unmarshal(bz, &back); err != nil || !slices.Equal(back.Table(), crms.DefaultRatings()) {
+		t.Fatalf("round trip: %v %v", err, back)
 	}
 }

@@ -167,6 +167,7 @@ func SellerFields(r *types.SellerResponse) map[string]any {
 		"status":         types.SellerStatuses.Name(s.Status),
 		"position_paise": s.PositionPaise,
 		"position":       types.FormatSignedPaise(s.PositionPaise),
+		"direction":      types.DirectionName(s.PositionPaise),
 		"earn_rate_bps":  s.EarnRateBps,
 		// The rate its purchases use now: its own, or the governed default.
 		"effective_earn_rate_bps": r.EffectiveEarnRateBps,
