@@ -2,12 +2,18 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os/exec"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/bytepoints/bytepoints/node"
+	"github.com/bytepoints/bytepoints/node/client"
+	"github.com/bytepoints/bytepoints/types"
 )
 
 // cliAll runs the binary through bash (so a printed command line runs as a
@@ -219,5 +225,53 @@ func TestRetryCommand(t *testing.T) {
 	}
 	if got := shellQuote("it's"); got != `'it'\''s'` {
 		t.Errorf("quote: %s", got)
+	}
+}
+
+// TestRetryEvictedByRecheck: a retry that reached the mempool beside the
+// original (same key, other bytes) and was left out of the original's block
+// is evicted by the recheck after that block and never committed itself.
+// Its wait must still end with the original's result, not a timeout.
+// Blocks of one transaction (max_block_txs = 1) make that order certain.
+func TestRetryEvictedByRecheck(t *testing.T) {
+	home, base, _ := startSeller(t, t.TempDir(), 30)
+	h := []string{"--home", home}
+	if r, code := cliJSON(t, append([]string{"tx", "propose", "set-params", "--set", "max_block_txs=1"}, h...)...); code != 0 || r["executed"] != true {
+		t.Fatalf("set max_block_txs: %v", r)
+	}
+	key, err := node.LoadKey(home, node.OperatorKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cl, err := client.Dial(ctx, fmt.Sprintf("http://127.0.0.1:%d", base+1), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl.Timeout = 20 * time.Second
+	msg := &types.MsgPurchase{CustomerId: "R", AmountPaise: 300}
+	o := client.Options{IdempotencyKey: "evicted-retry"}
+	first, err := cl.Build(ctx, msg, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl.ValidFor = 50 // other bytes, same key and message
+	retry, err := cl.Build(ctx, msg, o)
+	if err != nil || bytes.Equal(first, retry) {
+		t.Fatalf("retry bytes: %v", err)
+	}
+	if res, err := cl.RPC.BroadcastTxSync(ctx, first); err != nil || res.Code != 0 {
+		t.Fatalf("broadcast first: %v %v", err, res)
+	}
+	got, err := cl.Broadcast(ctx, retry)
+	if err != nil {
+		t.Fatalf("the retry's wait: %v", err)
+	}
+	if !got.OK() || !got.Replayed || !bytes.Equal(got.TxHash, types.TxHash(first)) {
+		t.Fatalf("retry: %+v, want the first's result replayed", got)
+	}
+	if b, _ := cliJSON(t, append([]string{"query", "balance", "--customer", "R"}, h...)...); num(t, b, "points") != 3 {
+		t.Fatalf("booked more than once: %v", b)
 	}
 }

@@ -166,8 +166,15 @@ func (c *Client) Broadcast(ctx context.Context, tx []byte) (*Result, error) {
 	if err == nil && res.Code != 0 {
 		return settled(&Result{Code: types.Code(res.Code), Log: res.Log, TxHash: hash}, res.Data)
 	}
-	return c.WaitTx(ctx, hash)
+	return c.waitTx(ctx, hash, tx)
 }
+
+// rebroadcastEvery is how often a wait re-offers its transaction to the
+// node. A retry that reached the mempool while the original, with the same
+// key, was in the block being committed is evicted by the recheck after
+// that block and never committed itself; offered again, CheckTx answers
+// with the original's result.
+const rebroadcastEvery = time.Second
 
 // inMempoolCache reports CometBFT's refusal of bytes it already holds: the
 // same transaction is on its way, so waiting for it is the answer. Over
@@ -217,6 +224,11 @@ func (e *ErrNotCommitted) Error() string {
 // that ends (the timeout, or ctx) before the transaction is seen is
 // ErrNotCommitted, however far the last lookup got.
 func (c *Client) WaitTx(ctx context.Context, hash []byte) (*Result, error) {
+	return c.waitTx(ctx, hash, nil)
+}
+
+// waitTx is WaitTx, re-offering tx (when given) every rebroadcastEvery.
+func (c *Client) waitTx(ctx context.Context, hash, tx []byte) (*Result, error) {
 	timeout := c.Timeout
 	if timeout == 0 {
 		timeout = 30 * time.Second
@@ -224,6 +236,7 @@ func (c *Client) WaitTx(ctx context.Context, hash []byte) (*Result, error) {
 	wctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	delay := 50 * time.Millisecond
+	offered := time.Now()
 	for {
 		res, err := c.LookupTx(wctx, hash)
 		if err == nil && res != nil {
@@ -235,6 +248,12 @@ func (c *Client) WaitTx(ctx context.Context, hash []byte) (*Result, error) {
 		if err != nil {
 			return nil, err
 		}
+		if tx != nil && time.Since(offered) >= rebroadcastEvery {
+			offered = time.Now()
+			if r, done, err := c.reoffer(wctx, hash, tx); done || err != nil {
+				return r, err
+			}
+		}
 		select {
 		case <-wctx.Done():
 			return nil, &ErrNotCommitted{TxHash: hash, Timeout: timeout}
@@ -244,6 +263,26 @@ func (c *Client) WaitTx(ctx context.Context, hash []byte) (*Result, error) {
 			delay += delay / 2
 		}
 	}
+}
+
+// reoffer broadcasts tx again while waiting for it. done: CheckTx answered
+// with a final result (the original's, for a replay; a refusal, such as
+// expiry). Still in the mempool, or admitted again: keep waiting.
+func (c *Client) reoffer(ctx context.Context, hash, tx []byte) (*Result, bool, error) {
+	res, err := c.RPC.BroadcastTxSync(ctx, tx)
+	if err != nil || res.Code == 0 {
+		return nil, false, nil // in the mempool (or its cache), or a transport hiccup: the wait goes on
+	}
+	r, err := settled(&Result{Code: types.Code(res.Code), Log: res.Log, TxHash: hash}, res.Data)
+	if err != nil {
+		return nil, false, err
+	}
+	if r.Replayed && string(r.TxHash) == string(hash) {
+		// tx itself committed since the lookup: its own result, not a replay.
+		got, err := c.LookupTx(ctx, hash)
+		return got, got != nil, err
+	}
+	return r, true, nil
 }
 
 // LookupTx is the committed result of the transaction hash, or nil (and
