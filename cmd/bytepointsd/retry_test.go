@@ -275,3 +275,21 @@ func TestRetryEvictedByRecheck(t *testing.T) {
 		t.Fatalf("booked more than once: %v", b)
 	}
 }
+
+// Text output speaks rupees: paise fields are shown as ₹ once.
+func TestTextSpeaksRupees(t *testing.T) {
+	res := &client.Result{TxHash: []byte{1}, Height: 3, IdempotencyKey: "k",
+		Data: &types.TxResultData{Result: &types.TxResultData_Refund{Refund: &types.RefundResult{RefundedPaise: 2000, SellerCreditPaise: 2050, PointsClawedBack: 20}}}}
+	var out bytes.Buffer
+	cmd := &cobraCommand{}
+	cmd.SetOut(&out)
+	printFields(cmd, res, client.Fields(res))
+	for _, want := range []string{"refunded:              ₹20.00", "seller credit:         ₹20.50", "idempotency key:       k"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("no %q in:\n%s", want, out.String())
+		}
+	}
+	if strings.Contains(out.String(), "paise") {
+		t.Errorf("text shows paise:\n%s", out.String())
+	}
+}

@@ -185,6 +185,18 @@ func printFields(cmd *cobra.Command, res *client.Result, fields map[string]any) 
 	sort.Strings(keys)
 	for _, k := range keys {
 		v := fields[k]
+		// Text speaks rupees: an amount in paise is shown as ₹, under the
+		// name without _paise (JSON keeps both).
+		if name, ok := strings.CutSuffix(k, "_paise"); ok {
+			if p, isInt := v.(uint64); isInt {
+				if _, both := fields[name]; both {
+					continue
+				}
+				k, v = name, "₹"+types.FormatPaise(p)
+			}
+		} else if s, isStr := v.(string); isStr && (k == "seller_payment" || k == "system_payment") {
+			v = "₹" + s
+		}
 		fmt.Fprintf(w, "  %-22s %v\n", strings.ReplaceAll(k, "_", " ")+":", v)
 	}
 }
