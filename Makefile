@@ -11,13 +11,15 @@ PKGS      := ./...
 # Multi-process network suites (issue: seller network) live behind this tag.
 NETTAGS   := network
 
-.PHONY: all build browser demo test test-network test-arm64 test-race fuzz bench bench-network proto proto-check lint localnet localnet-stop clean help
+.PHONY: all build install browser demo test test-readme test-network test-arm64 test-race fuzz bench bench-network proto proto-check lint localnet localnet-stop clean help
 
 all: build
 
 help:
 	@echo "make demo          build and run the worked example (two sellers, in-process)"
 	@echo "make test          unit, app, ABCI, in-process node, crash and CLI tests"
+	@echo "make test-readme   run the README's examples as written (a 4-seller testnet on loopback, a few minutes)"
+	@echo "make install       install bytepointsd into \$$(go env GOPATH)/bin (or GOBIN)"
 	@echo "make browser       install Debian's chromium for the audit page's browser test (if missing)"
 	@echo "make fuzz          each fuzz target for FUZZTIME (default 30s; make test runs their corpora)"
 	@echo "make test-network  multi-validator suites with real node processes (slower)"
@@ -31,6 +33,13 @@ build: $(BIN)
 
 $(BIN): $(shell find . -name '*.go' -not -path './build/*') go.mod go.sum
 	$(GO) build -trimpath -o $(BIN) ./cmd/bytepointsd
+
+# bytepointsd on PATH: go install puts it in GOBIN, else $(go env GOPATH)/bin.
+install:
+	$(GO) install -trimpath ./cmd/bytepointsd
+	@d=$$($(GO) env GOBIN); [ -n "$$d" ] || d=$$($(GO) env GOPATH)/bin; \
+	echo "installed $$d/bytepointsd"; \
+	case ":$$PATH:" in *":$$d:"*) ;; *) echo "$$d is not on PATH: export PATH=$$d:\$$PATH";; esac
 
 demo: build
 	./$(BIN) demo
@@ -51,6 +60,10 @@ browser:
 test: build
 	$(GO) vet $(PKGS)
 	BYTEPOINTSD=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout 15m $(PKGS)
+
+# The README's examples, run as written (internal/readmetest, tag readme).
+test-readme: build
+	BYTEPOINTSD=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout 12m -tags readme ./internal/readmetest/
 
 test-network: build
 	BYTEPOINTSD=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout 40m -tags $(NETTAGS) -run 'Network' -v ./networks/...

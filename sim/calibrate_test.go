@@ -134,7 +134,7 @@ func calibrate(t *testing.T, seed uint64) calibration {
 		later += v / float64(len(c.monthly)-4)
 	}
 	c.plateau = c.monthly[3] / later
-	c.noCVM = float64(st.ByCVM["no_cvm_under_limit"]) / float64(st.Sales)
+	c.noCVM = float64(st.ByCVM["no-cvm-under-limit"]) / float64(st.Sales)
 	c.activity = st.ActivityScale
 	for _, x := range c.ratio {
 		c.score += sq(math.Log(x))

@@ -34,7 +34,7 @@ func TestCalibratedShape(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if f := float64(st.ByCVM["no_cvm_under_limit"]) / float64(st.Sales); math.Abs(f-0.70) > 0.03 {
+	if f := float64(st.ByCVM["no-cvm-under-limit"]) / float64(st.Sales); math.Abs(f-0.70) > 0.03 {
 		t.Errorf("%.1f %% of sales contactless under the no-CVM limit, want about 70 %%", 100*f)
 	}
 	r, err := NewReader(&buf)

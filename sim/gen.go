@@ -12,6 +12,7 @@ import (
 	"strconv"
 
 	"github.com/bytepoints/bytepoints/app/crms"
+	"github.com/bytepoints/bytepoints/types"
 )
 
 // The scale of the published terminal traces (SPEC §8).
@@ -72,19 +73,23 @@ type Bucket struct {
 	Count int64  `json:"count"`
 }
 
-// Names of the flow codes in GenStats.
+// Names of the flow codes in GenStats: the protocol's vocabulary
+// (types/names.go), the codes being the same numbers.
 var (
-	readTypeNames = map[crms.ReadType]string{
-		crms.ReadMagstripe: "magstripe", crms.ReadContactEMV: "contact_emv",
-		crms.ReadContactlessMagstripe: "contactless_magstripe", crms.ReadContactlessEMV: "contactless_emv",
-	}
-	cvmNames = map[crms.CVM]string{
-		crms.CVMPinOnlineOK: "pin_online_ok", crms.CVMPinOfflineOK: "pin_offline_ok",
-		crms.CVMWrongPinThenOK: "wrong_pin_then_ok", crms.CVMWrongPinAborted: "wrong_pin_aborted",
-		crms.CVMSignature: "signature", crms.CVMNoCVMUnderLimit: "no_cvm_under_limit",
-		crms.CVMNoCVMByCRMS: "no_cvm_by_crms",
-	}
+	readTypeNames = flowNames([]crms.ReadType{crms.ReadMagstripe, crms.ReadContactEMV, crms.ReadContactlessMagstripe, crms.ReadContactlessEMV},
+		func(rt crms.ReadType) string { return types.ReadTypes.Name(types.ReadType(rt)) })
+	cvmNames = flowNames([]crms.CVM{crms.CVMPinOnlineOK, crms.CVMPinOfflineOK, crms.CVMWrongPinThenOK, crms.CVMWrongPinAborted,
+		crms.CVMSignature, crms.CVMNoCVMUnderLimit, crms.CVMNoCVMByCRMS},
+		func(c crms.CVM) string { return types.CVMs.Name(types.CVM(c)) })
 )
+
+func flowNames[T comparable](codes []T, name func(T) string) map[T]string {
+	m := make(map[T]string, len(codes))
+	for _, c := range codes {
+		m[c] = name(c)
+	}
+	return m
+}
 
 // shopKind is a kind of shop: its share of payments, ticket sizes, opening
 // hours and weekly rhythm.

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"bufio"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/bytepoints/bytepoints/app/crms"
+	"github.com/bytepoints/bytepoints/types"
 )
 
 // ParamOverride is one CRMS parameter that a what-if run may set on the
@@ -130,9 +132,10 @@ func knownOverride(f string) bool {
 }
 
 // Rating table files. A CSV with the header read_type,cvm,auth,rating and one
-// entry per row: the codes of crms (read type 2, 3, 5, 6; CVM 1..7; auth 1
-// approved, 2 declined), 0 or * for "any", and the rating as a decimal in
-// [0, 1]. Blank lines and lines starting with # are ignored. Lookup is the
+// entry per row: the flow's names from the protocol's vocabulary
+// (types/names.go: contact-emv, pin-online, approved, ...; the crms codes
+// 2, 3, 5, 6 / 1..7 / 1, 2 are read too), * (or 0) for "any", and the
+// rating as a decimal in [0, 1]. Blank lines and lines starting with # are ignored. Lookup is the
 // chain's (crms.RatingTable: the most specific matching entry wins). A
 // report directory holds the table a run used (FileRatings), a starting
 // point for a what-if.
@@ -176,11 +179,11 @@ func ReadRatings(r io.Reader) (crms.RatingTable, error) {
 			if f[i] == "*" {
 				continue
 			}
-			v, err := strconv.ParseInt(f[i], 10, 32)
+			v, err := ratingCode(i, f[i])
 			if err != nil {
-				return nil, bad("%s %q is not a code (or * for any)", ratingColumns[i], f[i])
+				return nil, bad("%s %q: %v (or * for any)", ratingColumns[i], f[i], err)
 			}
-			code[i] = int32(v)
+			code[i] = v
 		}
 		rating, err := ParseNano(f[3])
 		if err != nil || rating > crms.Nano {
@@ -200,21 +203,107 @@ func ReadRatings(r io.Reader) (crms.RatingTable, error) {
 	return t, nil
 }
 
-// WriteRatings writes t in the format ReadRatings reads.
+// WriteRatings writes t in the format ReadRatings reads, flows by name.
 func WriteRatings(w io.Writer, t crms.RatingTable) error {
 	bw := bufio.NewWriter(w)
-	fmt.Fprintln(bw, "# CRMS rating table: read_type (2 magstripe, 3 contact EMV, 5 contactless magstripe, 6 contactless EMV),")
-	fmt.Fprintln(bw, "# cvm (1 PIN online, 2 PIN offline, 3 wrong PIN then OK, 4 wrong PIN aborted, 5 signature, 6 no CVM under")
-	fmt.Fprintln(bw, "# the limit, 7 no CVM by the CRMS), auth (1 approved, 2 declined); * = any; the most specific entry wins.")
+	fmt.Fprintln(bw, "# CRMS rating table: read_type ("+strings.Join(types.ReadTypes.Names(), ", ")+"),")
+	fmt.Fprintln(bw, "# cvm ("+strings.Join(types.CVMs.Names(), ", ")+"),")
+	fmt.Fprintln(bw, "# auth ("+strings.Join(types.AuthResults.Names(), ", ")+"); * = any; the most specific entry wins.")
 	fmt.Fprintln(bw, strings.Join(ratingColumns, ","))
-	code := func(v int32) string {
-		if v == 0 {
-			return "*"
-		}
-		return strconv.Itoa(int(v))
-	}
 	for _, e := range t {
-		fmt.Fprintf(bw, "%s,%s,%s,%s\n", code(int32(e.ReadType)), code(int32(e.CVM)), code(int32(e.Auth)), fmtNano(e.RatingNano))
+		fmt.Fprintf(bw, "%s,%s,%s,%s\n", ratingName(0, int32(e.ReadType)), ratingName(1, int32(e.CVM)), ratingName(2, int32(e.Auth)), fmtNano(e.RatingNano))
 	}
 	return bw.Flush()
 }
+
+// ratingName is the name of column i's code (read type, cvm, auth); 0 is *.
+func ratingName(i int, v int32) string {
+	if v == 0 {
+		return "*"
+	}
+	switch i {
+	case 0:
+		return types.ReadTypes.Name(types.ReadType(v))
+	case 1:
+		return types.CVMs.Name(types.CVM(v))
+	}
+	return types.AuthResults.Name(types.AuthResult(v))
+}
+
+// NamedRatings is a rating table whose JSON names the flows as every other
+// surface does: {"read_type":"*","cvm":"pin-online","auth":"approved","rating":1}.
+type NamedRatings crms.RatingTable
+
+type namedRating struct {
+	ReadType string      `json:"read_type"`
+	CVM      string      `json:"cvm"`
+	Auth     string      `json:"auth"`
+	Rating   json.Number `json:"rating"`
+}
+
+func (t NamedRatings) MarshalJSON() ([]byte, error) {
+	out := make([]namedRating, len(t))
+	for i, e := range t {
+		out[i] = namedRating{ratingName(0, int32(e.ReadType)), ratingName(1, int32(e.CVM)), ratingName(2, int32(e.Auth)), json.Number(fmtNano(e.RatingNano))}
+	}
+	return json.Marshal(out)
+}
+
+func (t *NamedRatings) UnmarshalJSON(b []byte) error {
+	var in []namedRating
+	if err := json.Unmarshal(b, &in); err != nil {
+		return err
+	}
+	out := make(NamedRatings, len(in))
+	for i, r := range in {
+		var code [3]int32
+		for j, s := range []string{r.ReadType, r.CVM, r.Auth} {
+			if s == "*" {
+				continue
+			}
+			v, err := ratingCode(j, s)
+			if err != nil {
+				return fmt.Errorf("ratings[%d]: %s %q: %w", i, ratingColumns[j], s, err)
+			}
+			code[j] = v
+		}
+		rating, err := ParseNano(r.Rating.String())
+		if err != nil {
+			return fmt.Errorf("ratings[%d]: rating %q: %w", i, r.Rating, err)
+		}
+		out[i] = crms.RatingEntry{ReadType: crms.ReadType(code[0]), CVM: crms.CVM(code[1]), Auth: crms.Auth(code[2]), RatingNano: rating}
+	}
+	*t = out
+	return nil
+}
+
+// ratingCode reads column i (read type, cvm, auth) of a rating entry: a
+// vocabulary name, or the code's number (0 = any).
+func ratingCode(i int, s string) (int32, error) {
+	if v, err := strconv.ParseInt(s, 10, 32); err == nil {
+		return int32(v), nil
+	}
+	var v int32
+	var err error
+	switch i {
+	case 0:
+		var x types.ReadType
+		x, err = types.ReadTypes.Parse(s)
+		v = int32(x)
+	case 1:
+		var x types.CVM
+		x, err = types.CVMs.Parse(s)
+		v = int32(x)
+	default:
+		var x types.AuthResult
+		x, err = types.AuthResults.Parse(s)
+		v = int32(x)
+	}
+	if err != nil {
+		return 0, errors.New(types.Message(err))
+	}
+	return v, nil
+}
+
+// Table is t as the engine's rating table.
+func (t NamedRatings) Table() crms.RatingTable { return crms.RatingTable(t) }

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"bytes"
+	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
@@ -72,9 +73,17 @@ func TestRatingsFile(t *testing.T) {
 	if err := WriteRatings(&buf, crms.DefaultRatings()); err != nil {
 		t.Fatal(err)
 	}
+	// The file names flows as every other surface does, never by code.
+	if text := buf.String(); !strings.Contains(text, "\n*,pin-online,approved,1\n") || strings.Contains(text, ",1,1,") {
+		t.Fatalf("rating file does not use the vocabulary's names:\n%s", text)
+	}
 	got, err := ReadRatings(&buf)
 	if err != nil || !slices.Equal(got, crms.DefaultRatings()) {
 		t.Fatalf("round trip: %v\n%v", err, got)
+	}
+	got, err = ReadRatings(strings.NewReader("read_type,cvm,auth,rating\ncontactless-emv,no-cvm-under-limit,approved,0.65\n"))
+	if err != nil || !slices.Equal(got, crms.RatingTable{{ReadType: 6, CVM: 6, Auth: 1, RatingNano: 650_000_000}}) {
+		t.Fatalf("names: %v %v", err, got)
 	}
 	got, err = ReadRatings(strings.NewReader("\n# comment\nread_type,cvm,auth,rating\n 6 , 6 , 1 , 0.65\n*,*,2,0\n"))
 	if err != nil || !slices.Equal(got, crms.RatingTable{{ReadType: 6, CVM: 6, Auth: 1, RatingNano: 650_000_000}, {Auth: 2}}) {
@@ -94,5 +103,17 @@ func TestRatingsFile(t *testing.T) {
 		if _, err := ReadRatings(strings.NewReader(in)); err == nil || !strings.Contains(err.Error(), msg) {
 			t.Errorf("%q: error %v, want %q", in, err, msg)
 		}
+	}
+}
+
+// The report's JSON names flows by the vocabulary and reads back the same.
+func TestNamedRatingsJSON(t *testing.T) {
+	bz, err := json.Marshal(NamedRatings(crms.DefaultRatings()))
+	if err != nil || !strings.Contains(string(bz), `{"read_type":"*","cvm":"pin-online","auth":"approved","rating":1}`) {
+		t.Fatalf("%v %s", err, bz)
+	}
+	var back NamedRatings
+	if err := json.Unmarshal(bz, &back); err != nil || !slices.Equal(back.Table(), crms.DefaultRatings()) {
+		t.Fatalf("round trip: %v %v", err, back)
 	}
 }

@@ -55,7 +55,7 @@ func (r *Report) WriteReport(dir string) ([]string, error) {
 		return written, err
 	}
 	if len(r.Ratings) > 0 {
-		if err := write(FileRatings, func(w io.Writer) error { return WriteRatings(w, r.Ratings) }); err != nil {
+		if err := write(FileRatings, func(w io.Writer) error { return WriteRatings(w, r.Ratings.Table()) }); err != nil {
 			return written, err
 		}
 	}

@@ -146,11 +146,11 @@ type Report struct {
 	FirstDate  string `json:"first_date"`
 	LastDate   string `json:"last_date"`
 
-	Currency        string           `json:"currency"` // of every amount in the report
-	Params          crms.Params      `json:"params"`
-	Ratings         crms.RatingTable `json:"ratings"`
-	Context         float64          `json:"context"`
-	DefaultVerifyMs uint32           `json:"default_verify_ms"`
+	Currency        string       `json:"currency"` // of every amount in the report
+	Params          crms.Params  `json:"params"`
+	Ratings         NamedRatings `json:"ratings"`
+	Context         float64      `json:"context"`
+	DefaultVerifyMs uint32       `json:"default_verify_ms"`
 
 	Sweep          []Metrics      `json:"sweep"`
 	MonthlyRiskMax float64        `json:"monthly_risk_max,omitempty"`
@@ -231,7 +231,7 @@ func Simulate(src Source, cfg Config) (*Report, error) {
 		months    []accum
 		monthKeys []int32 // YYYYMM
 		shops     = map[string]struct{}{}
-		rep       = &Report{Currency: cfg.Currency, Params: cfg.Params, Ratings: cfg.Ratings, Context: float64(cfg.ContextNano) / 1e9, DefaultVerifyMs: cfg.DefaultVerifyMs}
+		rep       = &Report{Currency: cfg.Currency, Params: cfg.Params, Ratings: NamedRatings(cfg.Ratings), Context: float64(cfg.ContextNano) / 1e9, DefaultVerifyMs: cfg.DefaultVerifyMs}
 		t         Trace
 		prevMs    = int64(math.MinInt64)
 		curMonth  = -1

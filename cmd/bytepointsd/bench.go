@@ -38,7 +38,7 @@ func newBenchGenCmd(g *globals) *cobra.Command {
 its keyring, registered on chain by its operator when missing; the node must
 be running), then writes --count purchases signed by those terminals, round
 robin, with PIN-verified flows, customers drawn from a pool of --customers and
-amounts from Rs 1 to Rs 5,000. All stay valid for --valid-for blocks (at most
+amounts from ₹1 to ₹5,000. All stay valid for --valid-for blocks (at most
 the chain's 1,000), so generate them shortly before the load.
 
 With --kvstore it writes "key=value" transactions for CometBFT's kvstore

@@ -29,10 +29,10 @@ func newDemoCmd(g *globals) *cobra.Command {
 loopback) in this process on a temporary directory, and plays the worked
 example of the product brief through real signed transactions:
 
-  1. a customer spends Rs 100 at seller A: 100 points; A pays Rs 100 into the escrow
-  2. redeems 60 points at A: same-seller, Rs 60 discount reimbursed to A
-  3. redeems 40 points at B: cross-seller, the escrow pays B Rs 40
-  4. spends Rs 50 at B (50 points), then B refunds Rs 20 of it: 20 points clawed back
+  1. a customer spends ₹100 at seller A: 100 points; A pays ₹100 into the escrow
+  2. redeems 60 points at A: same-seller, ₹60 discount reimbursed to A
+  3. redeems 40 points at B: cross-seller, the escrow pays B ₹40
+  4. spends ₹50 at B (50 points), then B refunds ₹20 of it: 20 points clawed back
   5. the day's settlement statement once the epoch closes
 
 The demo's epoch is short (--epoch-seconds) so the statement appears in
@@ -160,13 +160,13 @@ func runDemo(cmd *cobra.Command, g *globals, keep bool, epochSeconds int64, tran
 	if text {
 		fmt.Fprintln(tw, "STEP\tAT\tPOINTS\tSAME\tCROSS\tMONEY\tBALANCE\tHEIGHT")
 	}
-	r1, err := do("spend Rs 100", "seller-a", ca, &types.MsgPurchase{CustomerId: customer, AmountPaise: 100_00, Flow: pin})
+	r1, err := do("spend ₹100", "seller-a", ca, &types.MsgPurchase{CustomerId: customer, AmountPaise: 100_00, Flow: pin})
 	if err != nil {
 		return err
 	}
 	p1 := r1.Data.GetPurchase()
 	if text {
-		fmt.Fprintf(tw, "1 earn on Rs 100\tseller-a\t+%d\t\t\tA pays escrow Rs %s\t%d\t%d\n", p1.PointsIssued, types.FormatPaise(p1.SellerPaymentPaise), p1.Balance, r1.Height)
+		fmt.Fprintf(tw, "1 earn on ₹100\tseller-a\t+%d\t\t\tA pays escrow ₹%s\t%d\t%d\n", p1.PointsIssued, types.FormatPaise(p1.SellerPaymentPaise), p1.Balance, r1.Height)
 	}
 	r2, err := do("redeem 60 at A", "seller-a", ca, &types.MsgRedeem{CustomerId: customer, Points: 60, BillPaise: 250_00, Flow: pin})
 	if err != nil {
@@ -174,7 +174,7 @@ func runDemo(cmd *cobra.Command, g *globals, keep bool, epochSeconds int64, tran
 	}
 	x := r2.Data.GetRedeem()
 	if text {
-		fmt.Fprintf(tw, "2 redeem 60, bill Rs 250\tseller-a\t-%d\t%d\t%d\tescrow reimburses A Rs %s (discount)\t%d\t%d\n", x.PointsRedeemed, x.SameSellerPoints, x.CrossSellerPoints, types.FormatPaise(x.DiscountPaise), x.Balance, r2.Height)
+		fmt.Fprintf(tw, "2 redeem 60, bill ₹250\tseller-a\t-%d\t%d\t%d\tescrow reimburses A ₹%s (discount)\t%d\t%d\n", x.PointsRedeemed, x.SameSellerPoints, x.CrossSellerPoints, types.FormatPaise(x.DiscountPaise), x.Balance, r2.Height)
 	}
 	r3, err := do("redeem 40 at B", "seller-b", cb, &types.MsgRedeem{CustomerId: customer, Points: 40, BillPaise: 80_00, Flow: pin})
 	if err != nil {
@@ -182,23 +182,23 @@ func runDemo(cmd *cobra.Command, g *globals, keep bool, epochSeconds int64, tran
 	}
 	x = r3.Data.GetRedeem()
 	if text {
-		fmt.Fprintf(tw, "3 redeem 40, bill Rs 80\tseller-b\t-%d\t%d\t%d\tescrow pays B Rs %s\t%d\t%d\n", x.PointsRedeemed, x.SameSellerPoints, x.CrossSellerPoints, types.FormatPaise(x.SystemPaymentPaise), x.Balance, r3.Height)
+		fmt.Fprintf(tw, "3 redeem 40, bill ₹80\tseller-b\t-%d\t%d\t%d\tescrow pays B ₹%s\t%d\t%d\n", x.PointsRedeemed, x.SameSellerPoints, x.CrossSellerPoints, types.FormatPaise(x.SystemPaymentPaise), x.Balance, r3.Height)
 	}
-	r4, err := do("spend Rs 50", "seller-b", cb, &types.MsgPurchase{CustomerId: customer, AmountPaise: 50_00, Flow: pin})
+	r4, err := do("spend ₹50", "seller-b", cb, &types.MsgPurchase{CustomerId: customer, AmountPaise: 50_00, Flow: pin})
 	if err != nil {
 		return err
 	}
 	p4 := r4.Data.GetPurchase()
 	if text {
-		fmt.Fprintf(tw, "4a earn on Rs 50\tseller-b\t+%d\t\t\tB pays escrow Rs %s\t%d\t%d\n", p4.PointsIssued, types.FormatPaise(p4.SellerPaymentPaise), p4.Balance, r4.Height)
+		fmt.Fprintf(tw, "4a earn on ₹50\tseller-b\t+%d\t\t\tB pays escrow ₹%s\t%d\t%d\n", p4.PointsIssued, types.FormatPaise(p4.SellerPaymentPaise), p4.Balance, r4.Height)
 	}
-	r5, err := do("refund Rs 20", "seller-b", cb, &types.MsgRefund{PurchaseId: p4.PurchaseId, AmountPaise: 20_00})
+	r5, err := do("refund ₹20", "seller-b", cb, &types.MsgRefund{PurchaseId: p4.PurchaseId, AmountPaise: 20_00})
 	if err != nil {
 		return err
 	}
 	rf := r5.Data.GetRefund()
 	if text {
-		fmt.Fprintf(tw, "4b refund Rs 20 of it\tseller-b\t-%d\t\t\tescrow returns B Rs %s (shortfall %d pts)\t%d\t%d\n", rf.PointsClawedBack, types.FormatPaise(rf.SellerCreditPaise), rf.PointsShortfall, rf.Balance, r5.Height)
+		fmt.Fprintf(tw, "4b refund ₹20 of it\tseller-b\t-%d\t\t\tescrow returns B ₹%s (shortfall %d pts)\t%d\t%d\n", rf.PointsClawedBack, types.FormatPaise(rf.SellerCreditPaise), rf.PointsShortfall, rf.Balance, r5.Height)
 		tw.Flush()
 	}
 
@@ -267,7 +267,7 @@ func runDemo(cmd *cobra.Command, g *globals, keep bool, epochSeconds int64, tran
 			if l.NetPaise > 0 {
 				verb = "received from the escrow"
 			}
-			say("%s confirmed: %s Rs %s for epoch %d (bank reference %s)\n", who, verb, types.FormatPaise(uint64(abs(l.NetPaise))), st.Epoch, ref)
+			say("%s confirmed: %s ₹%s for epoch %d (bank reference %s)\n", who, verb, types.FormatPaise(uint64(abs(l.NetPaise))), st.Epoch, ref)
 		}
 	}
 	say("\n")
@@ -277,7 +277,7 @@ func runDemo(cmd *cobra.Command, g *globals, keep bool, epochSeconds int64, tran
 	}
 	invErr := checkNodes(nodes)
 	if text {
-		fmt.Fprintf(out, "positions: seller-a Rs %s, seller-b Rs %s; escrow Rs %s for %d outstanding points\n",
+		fmt.Fprintf(out, "positions: seller-a ₹%s, seller-b ₹%s; escrow ₹%s for %d outstanding points\n",
 			types.FormatSignedPaise(positions["seller-a"]), types.FormatSignedPaise(positions["seller-b"]),
 			types.FormatPaise(totals.EscrowPaise), totals.OutstandingPoints)
 		if invErr == nil {

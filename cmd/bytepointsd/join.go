@@ -17,7 +17,10 @@ func newJoinCmd(g *globals) *cobra.Command {
 ("tx propose add-seller" + "tx vote"). It takes a recent signed header from a
 member's RPC as the light client's root of trust and enables state sync, so
 the node downloads and verifies the latest snapshot instead of replaying the
-chain from genesis. Then start the node.`,
+chain from genesis. Then start the node: until a member has taken a snapshot
+(every snapshots.interval blocks of its app.toml, 50 by default) and the
+node has restored it, it stays at height 0 and its log prints "state sync:
+waiting for a snapshot" every few seconds.`,
 		Example: "  bytepointsd join --home ./net/seller-4 --rpc http://127.0.0.1:26657,http://127.0.0.1:26667",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -28,7 +31,8 @@ chain from genesis. Then start the node.`,
 			if g.output == "json" {
 				return printJSON(cmd.OutOrStdout(), map[string]any{"trust_height": h, "trust_hash": hash})
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "state sync enabled in %s: trusting header %d (%s)\nstart the node with: bytepointsd start --home %s\n", g.home, h, hash, g.home)
+			fmt.Fprintf(cmd.OutOrStdout(), "state sync enabled in %s: trusting header %d (%s)\nstart the node with: bytepointsd start --home %s\n"+
+				"it stays at height 0 until the members' next snapshot is taken and restored (its log says so meanwhile)\n", g.home, h, hash, g.home)
 			return nil
 		},
 	}

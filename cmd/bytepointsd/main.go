@@ -17,14 +17,41 @@ import (
 )
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(runAs(os.Args[0], os.Args[1:], os.Stdout, os.Stderr))
 }
 
-// run executes the command line and returns the process's exit status. An
+// Exit statuses, documented in the root command's help (exitStatusHelp).
+const (
+	exitOK = 0
+	// exitFailed: a refused transaction, a bad command line, any error.
+	exitFailed = 1
+	// exitNotCommitted: a broadcast transaction was not seen committed
+	// within --timeout. It may still commit: retry with the printed
+	// command (the same idempotency key books at most once) or look it up
+	// with query tx. 75 is EX_TEMPFAIL of sysexits.h: try again later.
+	exitNotCommitted = 75
+)
+
+const exitStatusHelp = `Exit status:
+  0   success (a booking committed, or replayed the original result)
+  1   a refused transaction (its code and log are printed), a bad command
+      line, or any other error
+  75  not committed within --timeout: the transaction may still commit.
+      The idempotency key, the command to retry safely and the query tx
+      command to look it up are printed (stderr, or stdout with -o json).`
+
+// run executes the command line as "bytepointsd" would.
+func run(args []string, stdout, stderr io.Writer) int {
+	return runAs("bytepointsd", args, stdout, stderr)
+}
+
+// runAs executes the command line, prog being how the binary was invoked
+// (for the commands it prints), and returns the process's exit status. An
 // error is printed once: as {"error", "code", "code_name"} on stdout when
 // the output is JSON (-o json), else as text on stderr.
-func run(args []string, stdout, stderr io.Writer) int {
+func runAs(prog string, args []string, stdout, stderr io.Writer) int {
 	root, g := newRootCmd()
+	g.prog, g.args = prog, args
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
@@ -47,7 +74,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	} else {
 		fmt.Fprintln(stderr, "Error:", err)
 	}
-	return 1
+	var nc *client.ErrNotCommitted
+	if errors.As(err, &nc) {
+		return exitNotCommitted
+	}
+	return exitFailed
 }
 
 // errorCode classifies a command's error with the SPEC's codes: a refusal

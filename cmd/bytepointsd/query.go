@@ -90,7 +90,7 @@ exits with code 18 (verification_failed) naming what failed.`,
 					tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 					fmt.Fprintln(tw, "ISSUER\tPOINTS\tISSUED\tEXPIRES")
 					for _, l := range b.Lots {
-						fmt.Fprintf(tw, "%s\t%d\t%s\t%s\n", l.Issuer, l.Points, day(l.IssuedAt), day(l.ExpiresAt))
+						fmt.Fprintf(tw, "%s\t%d\t%s\t%s\n", l.Issuer, l.Points, types.FormatDate(l.IssuedAt), types.FormatDate(l.ExpiresAt))
 					}
 					tw.Flush()
 				}
@@ -119,10 +119,10 @@ exits with code 18 (verification_failed) naming what failed.`,
 				fmt.Fprintln(tw, "#\tWHEN\tKIND\tPOINTS\tSELLER\tBALANCE\tHEIGHT")
 				entries := make([]map[string]any, 0, len(h.Entries))
 				for _, e := range h.Entries {
-					kind := kindName(e.Kind)
-					fmt.Fprintf(tw, "%d\t%s\t%s\t%+d\t%s\t%d\t%d\n", e.Seq, time.Unix(e.Time, 0).UTC().Format(time.RFC3339), kind, e.PointsDelta, e.SellerId, e.BalanceAfter, e.Height)
+					kind := types.HistoryKinds.Name(e.Kind)
+					fmt.Fprintf(tw, "%d\t%s\t%s\t%+d\t%s\t%d\t%d\n", e.Seq, types.FormatUnix(e.Time), kind, e.PointsDelta, e.SellerId, e.BalanceAfter, e.Height)
 					entries = append(entries, map[string]any{"seq": e.Seq, "kind": kind, "points": e.PointsDelta, "seller_id": e.SellerId,
-						"balance_after": e.BalanceAfter, "height": e.Height, "time": time.Unix(e.Time, 0).UTC().Format(time.RFC3339), "tx_hash": hex.EncodeToString(e.TxId)})
+						"balance_after": e.BalanceAfter, "height": e.Height, "time": types.FormatUnix(e.Time), "time_unix": e.Time, "tx_hash": hex.EncodeToString(e.TxId)})
 				}
 				tw.Flush()
 				return map[string]any{"customer_id": h.CustomerId, "total": h.Total, "page": h.Page, "limit": h.Limit, "entries": entries}, nil
@@ -158,10 +158,10 @@ exits with code 18 (verification_failed) naming what failed.`,
 				if s.RiskMaxIsDefault {
 					riskFrom = "the governed default"
 				}
-				fmt.Fprintf(w, "seller %s (%s)\n  position: Rs %s (%s)\n  earn rate: %v bps   risk_max: %v (%s)   validator power: %d\n",
-					s.Seller.SellerId, f["status"], f["position"], positionWord(s.Seller.PositionPaise), s.EffectiveEarnRateBps, f["effective_risk_max"], riskFrom, s.Seller.ValidatorPower)
+				fmt.Fprintf(w, "seller %s (%s)\n  position: ₹%s (%s)\n  earn rate: %v bps   risk_max: %v (%s)   validator power: %d\n",
+					s.Seller.SellerId, f["status"], f["position"], types.DirectionName(s.Seller.PositionPaise), s.EffectiveEarnRateBps, f["effective_risk_max"], riskFrom, s.Seller.ValidatorPower)
 				for _, t := range s.Terminals {
-					fmt.Fprintf(w, "  terminal %s: %s (since height %d)\n", t.TerminalId, types.StatusName(t.Status, "TERMINAL_STATUS_"), t.RegisteredHeight)
+					fmt.Fprintf(w, "  terminal %s: %s (since height %d)\n", t.TerminalId, types.TerminalStatuses.Name(t.Status), t.RegisteredHeight)
 				}
 				return f, nil
 			})
@@ -178,7 +178,7 @@ exits with code 18 (verification_failed) naming what failed.`,
 					return nil, err
 				}
 				tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-				fmt.Fprintln(tw, "SELLER\tSTATUS\tPOSITION (Rs)\tPOWER\tNODE")
+				fmt.Fprintln(tw, "SELLER\tSTATUS\tPOSITION (₹)\tPOWER\tNODE")
 				out := []map[string]any{}
 				for _, s := range r.Sellers {
 					f := client.SellerFields(&types.SellerResponse{Seller: s})
@@ -199,7 +199,7 @@ exits with code 18 (verification_failed) naming what failed.`,
 				if err != nil {
 					return nil, err
 				}
-				fmt.Fprintf(w, "outstanding points: %d\nescrow: Rs %s\nissued %d, redeemed %d, clawed back %d, expired %d\ncustomers %d, lots %d, purchases %d, redemptions %d, statements %d\n",
+				fmt.Fprintf(w, "outstanding points: %d\nescrow: ₹%s\nissued %d, redeemed %d, clawed back %d, expired %d\ncustomers %d, lots %d, purchases %d, redemptions %d, statements %d\n",
 					t.OutstandingPoints, types.FormatPaise(t.EscrowPaise), t.IssuedPoints, t.RedeemedPoints, t.ClawedBackPoints, t.ExpiredPoints,
 					t.Customers, t.Lots, t.Purchases, t.Redemptions, t.Statements)
 				return client.TotalsFields(t), nil
@@ -237,7 +237,7 @@ exits with code 18 (verification_failed) naming what failed.`,
 				if err != nil {
 					return nil, err
 				}
-				fmt.Fprintf(w, "open epoch %d (since height %d, %s)\n", r.Open.Epoch, r.Open.StartHeight, time.Unix(r.Open.StartTime, 0).UTC().Format(time.RFC3339))
+				fmt.Fprintf(w, "open epoch %d (since height %d, %s)\n", r.Open.Epoch, r.Open.StartHeight, types.FormatUnix(r.Open.StartTime))
 				list := []map[string]any{}
 				for _, s := range r.Statements {
 					fmt.Fprintf(w, "epoch %d closed at height %d: %d lines, %d outstanding\n", s.Epoch, s.ClosedHeight, len(s.Lines), s.OutstandingLines)
@@ -256,15 +256,16 @@ exits with code 18 (verification_failed) naming what failed.`,
 				if err != nil {
 					return nil, err
 				}
-				var buf bytes.Buffer
-				if err := (&jsonpb.Marshaler{OrigName: true, EmitDefaults: true, Indent: "  "}).Marshal(&buf, p); err != nil {
+				m, err := paramsFields(p)
+				if err != nil {
 					return nil, err
 				}
-				w.Write(buf.Bytes())
-				fmt.Fprintln(w)
-				var m map[string]any
-				err = json.Unmarshal(buf.Bytes(), &m)
-				return m, err
+				bz, err := json.MarshalIndent(m, "", "  ")
+				if err != nil {
+					return nil, err
+				}
+				fmt.Fprintf(w, "%s\n", bz)
+				return m, nil
 			})
 		},
 	}
@@ -330,7 +331,7 @@ multiplier), the largest amount that would skip now, and the reason.`,
 				if d.CvmRequired {
 					verdict = "CVM REQUIRED"
 				}
-				fmt.Fprintf(w, "%s (%s)\n  reputation R: %v\n  risk:         %v\n  risk max:     %v\n  skip limit:   Rs %v\n",
+				fmt.Fprintf(w, "%s (%s)\n  reputation R: %v\n  risk:         %v\n  risk max:     %v\n  skip limit:   ₹%v\n",
 					verdict, d.Reason, f["reputation"], f["risk"], f["risk_max"], f["skip_limit"])
 				return f, nil
 			})
@@ -382,37 +383,59 @@ everything else from it (--trust-height/--trust-hash).`,
 	}
 	header.Flags().Int64Var(&hHeight, "height", 0, "header height (default: the latest)")
 
-	cmd.AddCommand(balance, history, seller, sellers, totals, statement, statements, params, proposals, crmsCmd, header)
+	txCmd := &cobra.Command{
+		Use:   "tx HASH",
+		Short: "A submitted transaction's committed result, or \"not found yet\"",
+		Long: `Looks HASH (a tx_hash printed by a tx command, its timeout included) up
+in the node's committed blocks. Committed, it prints the result as the tx
+command would have: code, height and what was booked (a retry that replayed
+an earlier booking names the original, "replayed": true). Not in a
+committed block yet, it says so and exits 75: the transaction may still
+commit while its validity lasts (--valid-for blocks after it was signed);
+one refused before a block, or expired, is never found. Either way the
+booking's own tx command with the same --idempotency-key is a safe retry.
+
+Exit status: 0 committed, 1 committed but refused (its code and log are
+printed) or an error, 75 not found yet.`,
+		Example: "  bytepointsd query tx 3f9a...c2 --home ./net/seller-0",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if prove {
+				return usagef("query tx does not take --prove: a transaction's result is read from the node's block index")
+			}
+			hash, err := txIDFlag("HASH", args[0])
+			if err != nil {
+				return usagef("HASH must be a 64-hex transaction hash (printed as tx_hash)")
+			}
+			cl, err := dialSigner(cmd.Context(), g, nil)
+			if err != nil {
+				return err
+			}
+			res, err := cl.LookupTx(cmd.Context(), hash)
+			if err != nil {
+				return err
+			}
+			if res == nil {
+				msg := "not found yet: no committed block of this node holds it (it may still commit; a tx refused before a block or expired never does)"
+				if g.output == "json" {
+					if err := printJSON(cmd.OutOrStdout(), map[string]any{"tx_hash": hex.EncodeToString(hash), "status": txNotFoundYet, "message": msg}); err != nil {
+						return err
+					}
+				} else {
+					fmt.Fprintf(cmd.OutOrStdout(), "tx %x %s\n", hash, msg)
+				}
+				return &exitError{code: exitNotCommitted}
+			}
+			return printTxResult(cmd, g, res)
+		},
+	}
+
+	cmd.AddCommand(balance, history, seller, sellers, totals, statement, statements, params, proposals, crmsCmd, header, txCmd)
 	return cmd
 }
 
-func day(unix int64) string { return time.Unix(unix, 0).UTC().Format("2006-01-02") }
-
-func kindName(k types.HistoryKind) string {
-	switch k {
-	case types.HistoryKind_HISTORY_KIND_EARN:
-		return "earn"
-	case types.HistoryKind_HISTORY_KIND_REDEEM:
-		return "redeem"
-	case types.HistoryKind_HISTORY_KIND_REFUND:
-		return "refund"
-	case types.HistoryKind_HISTORY_KIND_VOID:
-		return "void"
-	case types.HistoryKind_HISTORY_KIND_EXPIRE:
-		return "expire"
-	}
-	return "unknown"
-}
-
-func positionWord(p int64) string {
-	switch {
-	case p < 0:
-		return "owes the escrow"
-	case p > 0:
-		return "owed by the escrow"
-	}
-	return "settled"
-}
+// txNotFoundYet is query tx's status for a hash no committed block holds.
+const txNotFoundYet = "not-found-yet"
 
 // parseEpoch accepts a number or a YYYY-MM-DD date (daily epochs).
 func parseEpoch(s string) (uint64, error) { return parseEpochFlag("--epoch", s) }
@@ -432,30 +455,24 @@ func parseEpochFlag(flag, s string) (uint64, error) {
 // PrintStatement renders a statement as a table.
 func PrintStatement(w io.Writer, s *types.Statement) {
 	fmt.Fprintf(w, "Settlement statement, epoch %d (%s to %s, heights %d-%d)\n", s.Epoch,
-		time.Unix(s.StartTime, 0).UTC().Format(time.RFC3339), time.Unix(s.EndTime, 0).UTC().Format(time.RFC3339), s.StartHeight, s.ClosedHeight)
+		types.FormatUnix(s.StartTime), types.FormatUnix(s.EndTime), s.StartHeight, s.ClosedHeight)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "seller\tissued\tredeemed same\tredeemed cross\tclawed back\tshortfall\texpired\tnet (Rs)\tdirection\tstatus\t")
+	fmt.Fprintln(tw, "seller\tissued\tredeemed same\tredeemed cross\tclawed back\tshortfall\texpired\tnet (₹)\tdirection\tstatus\t")
 	for _, l := range s.Lines {
 		a := l.Activity
 		if a == nil {
 			a = &types.SellerEpoch{}
 		}
-		dir := "-"
-		if l.NetPaise < 0 {
-			dir = "pays escrow"
-		} else if l.NetPaise > 0 {
-			dir = "receives"
-		}
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%s\t%s\t\n", l.SellerId, a.IssuedPoints, a.RedeemedSamePoints, a.RedeemedCrossPoints,
-			a.ClawedBackPoints, a.RefundShortfallPoints, a.ExpiredPoints, types.FormatSignedPaise(l.NetPaise), dir,
-			types.StatusName(l.Status, "LINE_STATUS_"))
+			a.ClawedBackPoints, a.RefundShortfallPoints, a.ExpiredPoints, types.FormatSignedPaise(l.NetPaise), types.DirectionName(l.NetPaise),
+			types.LineStatuses.Name(l.Status))
 	}
 	tw.Flush()
 	lines := "lines"
 	if s.OutstandingLines == 1 {
 		lines = "line"
 	}
-	fmt.Fprintf(w, "escrow at close: Rs %s for %d outstanding points; %d %s awaiting confirmation\n",
+	fmt.Fprintf(w, "escrow at close: ₹%s for %d outstanding points; %d %s awaiting confirmation\n",
 		types.FormatPaise(s.EscrowPaise), s.OutstandingPoints, s.OutstandingLines, lines)
 }
 
@@ -474,4 +491,70 @@ func witnessText(v *client.Verification) string {
 		return "no witness given (the primary was not cross-checked)"
 	}
 	return fmt.Sprintf("cross-checked by %d witnesses", len(v.Witnesses))
+}
+
+// paramsFields is the JSON of the chain parameters: their protobuf JSON
+// (the names --set takes) with every enum value by its vocabulary name
+// (types/names.go), never a protobuf identifier; 0 in a rating entry,
+// the wildcard, is "any".
+func paramsFields(p *types.Params) (map[string]any, error) {
+	var buf bytes.Buffer
+	if err := (&jsonpb.Marshaler{OrigName: true, EmitDefaults: true}).Marshal(&buf, p); err != nil {
+		return nil, err
+	}
+	var m map[string]any
+	dec := json.NewDecoder(&buf)
+	dec.UseNumber()
+	if err := dec.Decode(&m); err != nil {
+		return nil, err
+	}
+	renameEnums(m)
+	return m, nil
+}
+
+// enumNamer maps a protobuf enum identifier of a field to its name.
+var enumNamers = map[string]func(string) (string, bool){
+	"read_type": func(id string) (string, bool) {
+		v, ok := types.ReadType_value[id]
+		return enumName(v, ok, func(v int32) string { return types.ReadTypes.Name(types.ReadType(v)) })
+	},
+	"cvm": func(id string) (string, bool) {
+		v, ok := types.CVM_value[id]
+		return enumName(v, ok, func(v int32) string { return types.CVMs.Name(types.CVM(v)) })
+	},
+	"auth": func(id string) (string, bool) {
+		v, ok := types.AuthResult_value[id]
+		return enumName(v, ok, func(v int32) string { return types.AuthResults.Name(types.AuthResult(v)) })
+	},
+}
+
+func enumName(v int32, ok bool, name func(int32) string) (string, bool) {
+	if !ok {
+		return "", false
+	}
+	if v == 0 {
+		return "any", true
+	}
+	return name(v), true
+}
+
+func renameEnums(v any) {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			if id, ok := e.(string); ok {
+				if f, ok := enumNamers[k]; ok {
+					if n, ok := f(id); ok {
+						x[k] = n
+					}
+				}
+				continue
+			}
+			renameEnums(e)
+		}
+	case []any:
+		for _, e := range x {
+			renameEnums(e)
+		}
+	}
 }

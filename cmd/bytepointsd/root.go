@@ -14,6 +14,11 @@ type globals struct {
 	home   string
 	output string
 	node   string
+
+	// prog and args are the command line as invoked, to print a command
+	// that retries it.
+	prog string
+	args []string
 }
 
 func defaultHome() string {
@@ -35,7 +40,7 @@ func newRootCmd() (*cobra.Command, *globals) {
 		Long: `bytepointsd runs a Byte Points seller node (a CometBFT validator with the
 ledger application in-process) and is also its command-line client.
 
-Customers earn points at any participating seller (1 point = Rs 1; the issuer
+Customers earn points at any participating seller (1 point = ₹1; the issuer
 pays their value into a shared escrow) and spend them at any seller (the
 escrow reimburses whoever accepts them). Every seller runs a node; the nodes
 agree block by block on every issuance, redemption and settlement statement.
@@ -44,7 +49,9 @@ Start here:
   bytepointsd demo                              the worked example, self-contained
   bytepointsd testnet --validators 4 --dir ./net
   bytepointsd start --home ./net/seller-0
-  bytepointsd tx purchase --home ./net/seller-0 --customer C --amount 100.00`,
+  bytepointsd tx purchase --home ./net/seller-0 --customer C --amount 100.00
+
+` + exitStatusHelp,
 		SilenceUsage:  true,
 		SilenceErrors: true, // main prints the error once
 	}

@@ -65,7 +65,8 @@ traces' currency (--currency, PLN for the published traces):
 What-if: every CRMS parameter (SPEC §6.2, §6.3) can be set for the run; the
 values are checked against the chain's bounds.
 ` + params.String() + `  --ratings FILE  the rating table (flow → rating), CSV read_type,cvm,auth,rating
-                  with * for any; each report directory holds the table its
+                  naming flows as the CLI does (contact-emv, pin-online,
+                  approved, ...) with * for any; each report directory holds the table its
                   run used (crms_ratings.csv), a starting point to edit
 
 Output: the table on stdout (or the whole report with -o json), and in --out:

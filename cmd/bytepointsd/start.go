@@ -2,9 +2,11 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/bytepoints/bytepoints/node"
 	"github.com/spf13/cobra"
@@ -37,6 +39,11 @@ app hash as before. Ctrl-C (SIGINT) or SIGTERM stops it cleanly.`,
 				fmt.Fprintf(cmd.ErrOrStderr(), ", gateway %s", u)
 			}
 			fmt.Fprintln(cmd.ErrOrStderr())
+			done := make(chan struct{})
+			defer close(done)
+			if n.Config.StateSync.Enable && n.Comet.BlockStore().Height() == 0 {
+				go reportStateSync(cmd.ErrOrStderr(), n, done)
+			}
 			sig := make(chan os.Signal, 1)
 			signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
 			select {
@@ -55,4 +62,26 @@ app hash as before. Ctrl-C (SIGINT) or SIGTERM stops it cleanly.`,
 	cmd.Flags().BoolVar(&o.CheckInvariants, "check-invariants", false, "check the conservation invariants after every block; halt with the broken one's name")
 	cmd.Flags().StringVar(&o.LogLevel, "log-level", "info", "log level: debug, info, error or none")
 	return cmd
+}
+
+// reportStateSync says, every few seconds, what a node started by state
+// sync (after join) waits for, until it has a block: a snapshot the members
+// offer (they take one every snapshots.interval blocks), then its chunks.
+func reportStateSync(w io.Writer, n *node.Node, done <-chan struct{}) {
+	start := time.Now()
+	tick := time.NewTicker(5 * time.Second)
+	defer tick.Stop()
+	fmt.Fprintln(w, "state sync: waiting for a snapshot from the members (they take one every snapshots.interval blocks of their app.toml); the node stays at height 0 until one is restored")
+	for {
+		select {
+		case <-done:
+			return
+		case <-tick.C:
+		}
+		if h := n.Comet.BlockStore().Height(); h > 0 {
+			fmt.Fprintf(w, "state sync: snapshot restored after %s; at height %d, following the chain\n", time.Since(start).Round(time.Second), h)
+			return
+		}
+		fmt.Fprintf(w, "state sync: still waiting for a snapshot (%s so far, height 0)\n", time.Since(start).Round(time.Second))
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"sort"
 	"strconv"
@@ -37,14 +38,20 @@ until the transaction is in a committed block and prints its result. A
 rejected transaction prints its code and log and exits with status 1.
 
 Retrying is safe: give the same --idempotency-key and the ledger books the
-operation once; the retry prints the original result with "replayed": true.`,
+operation once; the retry prints the original result with "replayed": true.
+Every tx command prints the key it used (idempotency_key; without
+--idempotency-key a random one is drawn). When the commit is not seen within
+--timeout it exits 75 and prints the tx hash, the key, the exact command to
+retry with it and the query tx command to look the transaction up.
+
+` + exitStatusHelp,
 	}
 	pf := cmd.PersistentFlags()
 	pf.StringVar(&f.from, "from", "", "key to sign with (default: the --terminal's key if the keyring has one, else operator)")
 	pf.StringVar(&f.terminal, "terminal", "", "terminal id acting at the till")
-	pf.StringVar(&f.idemKey, "idempotency-key", "", "idempotency key (default: random); reuse it when retrying")
+	pf.StringVar(&f.idemKey, "idempotency-key", "", "idempotency key (default: random, printed); reuse it when retrying")
 	pf.Uint64Var(&f.validFor, "valid-for", 100, "blocks the transaction stays valid (at most the chain's max_valid_ahead_blocks)")
-	pf.DurationVar(&f.timeout, "timeout", 30*time.Second, "how long to wait for the commit")
+	pf.DurationVar(&f.timeout, "timeout", 30*time.Second, "how long to wait for the commit (then exit status 75: retry with the printed command)")
 	pf.StringVar(&f.wallet, "wallet", "", "key of the customer's bound wallet, to co-sign a redemption")
 	cmd.AddCommand(
 		newTxPurchaseCmd(g, f), newTxRedeemCmd(g, f), newTxRefundCmd(g, f), newTxVoidCmd(g, f),
@@ -103,11 +110,42 @@ func submit(cmd *cobra.Command, g *globals, f *txFlags, msg any) error {
 			return err
 		}
 	}
-	res, err := cl.Submit(ctx, msg, o)
-	if err != nil {
-		return err
+	if o.IdempotencyKey == "" {
+		// Drawn here, not by the client, so that it is known (and
+		// printed) whatever happens next.
+		o.IdempotencyKey = client.NewIdempotencyKey()
 	}
+	res, err := cl.Submit(ctx, msg, o)
+	var nc *client.ErrNotCommitted
+	if errors.As(err, &nc) {
+		if err := printNotCommitted(cmd, g, nc); err != nil {
+			return err
+		}
+		return &exitError{code: exitNotCommitted}
+	}
+	if err != nil {
+		// Whether it reached the node or not, the same key books at most once.
+		return fmt.Errorf("%w\nidempotency key %s; retry safely with:\n  %s", err, o.IdempotencyKey, retryCommand(g, o.IdempotencyKey))
+	}
+	return printTxResult(cmd, g, res)
+}
+
+// printTxResult prints a committed or refused transaction's result (a
+// refused one with -o json carries "error" like every CLI error) and
+// returns exitError 1 for a refusal.
+func printTxResult(cmd *cobra.Command, g *globals, res *client.Result) error {
 	fields := client.Fields(res)
+	fields["status"] = "committed"
+	if !res.OK() {
+		fields["status"] = "refused"
+	}
+	if !res.OK() {
+		msg := res.Log
+		if !strings.HasPrefix(msg, res.Code.Name()+":") {
+			msg = res.Code.Name() + ": " + msg
+		}
+		fields["error"] = "refused: " + msg
+	}
 	if g.output == "json" {
 		if err := printJSON(cmd.OutOrStdout(), fields); err != nil {
 			return err
@@ -116,7 +154,7 @@ func submit(cmd *cobra.Command, g *globals, f *txFlags, msg any) error {
 		printFields(cmd, res, fields)
 	}
 	if !res.OK() {
-		return &exitError{code: 1}
+		return &exitError{code: exitFailed}
 	}
 	return nil
 }
@@ -131,12 +169,15 @@ func printFields(cmd *cobra.Command, res *client.Result, fields map[string]any) 
 		fmt.Fprintln(w)
 	} else {
 		fmt.Fprintf(w, "REJECTED: code %d (%s): %s\n", res.Code, res.Code.Name(), res.Log)
+		if res.IdempotencyKey != "" {
+			fmt.Fprintf(w, "  idempotency key:       %s\n", res.IdempotencyKey)
+		}
 		return
 	}
 	keys := make([]string, 0, len(fields))
 	for k := range fields {
 		switch k {
-		case "code", "code_name", "tx_hash", "height", "replayed":
+		case "code", "code_name", "tx_hash", "height", "replayed", "expires_at_unix", "status":
 			continue
 		}
 		keys = append(keys, k)
@@ -144,8 +185,17 @@ func printFields(cmd *cobra.Command, res *client.Result, fields map[string]any) 
 	sort.Strings(keys)
 	for _, k := range keys {
 		v := fields[k]
-		if t, ok := v.(int64); ok && strings.HasSuffix(k, "_at") && t > 0 {
-			v = time.Unix(t, 0).UTC().Format(time.RFC3339) // times in text are UTC dates
+		// Text speaks rupees: an amount in paise is shown as ₹, under the
+		// name without _paise (JSON keeps both).
+		if name, ok := strings.CutSuffix(k, "_paise"); ok {
+			if p, isInt := v.(uint64); isInt {
+				if _, both := fields[name]; both {
+					continue
+				}
+				k, v = name, "₹"+types.FormatPaise(p)
+			}
+		} else if s, isStr := v.(string); isStr && (k == "seller_payment" || k == "system_payment") {
+			v = "₹" + s
 		}
 		fmt.Fprintf(w, "  %-22s %v\n", strings.ReplaceAll(k, "_", " ")+":", v)
 	}
@@ -210,7 +260,7 @@ func (ff *flowFlags) flow() (*types.PaymentFlow, error) {
 }
 
 func newTxPurchaseCmd(g *globals, f *txFlags) *cobra.Command {
-	var customer, amount, crmsContext string
+	var customer, amount, payAt, crmsContext string
 	var payTime int64
 	ff := &flowFlags{}
 	cmd := &cobra.Command{
@@ -237,6 +287,11 @@ operator key signs naming it).`,
 			if err != nil {
 				return err
 			}
+			if payAt != "" {
+				if payTime, err = types.ParseTimeMs("--payment-time", payAt); err != nil {
+					return usagef("%s", types.Message(err))
+				}
+			}
 			var ctxNano int64
 			if crmsContext != "" {
 				if ctxNano, err = parseNano(crmsContext); err != nil {
@@ -249,7 +304,9 @@ operator key signs naming it).`,
 	}
 	cmd.Flags().StringVar(&customer, "customer", "", "customer id (card token)")
 	cmd.Flags().StringVar(&amount, "amount", "", "purchase amount in rupees, e.g. 100.00")
-	cmd.Flags().Int64Var(&payTime, "payment-time-ms", 0, "terminal time of the payment (Unix ms; default: block time)")
+	cmd.Flags().StringVar(&payAt, "payment-time", "", "terminal time of the payment, RFC 3339 (2026-12-03T10:15:00Z) or Unix ms (default: block time)")
+	cmd.Flags().Int64Var(&payTime, "payment-time-ms", 0, "terminal time of the payment in Unix ms (older spelling of --payment-time)")
+	cmd.MarkFlagsMutuallyExclusive("payment-time", "payment-time-ms")
 	cmd.Flags().StringVar(&crmsContext, "context", "", "CRMS context multiplier the till decided a skip with, e.g. 2.0 (default 1.0; within the governed bounds)")
 	ff.register(cmd)
 	must(cmd.MarkFlagRequired("customer"), cmd.MarkFlagRequired("amount"))
@@ -272,7 +329,7 @@ func newTxRedeemCmd(g *globals, f *txFlags) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "redeem",
 		Short: "Spend a customer's points against a bill at this seller",
-		Long: `Redeems --points of --customer against a bill of --bill rupees: points x Rs 1
+		Long: `Redeems --points of --customer against a bill of --bill rupees: points x ₹1
 must not exceed the bill. Lots are consumed earliest-expiry first; points this
 seller issued are a same-seller redemption, the rest cross-seller. The escrow
 reimburses the seller either way.
@@ -460,7 +517,7 @@ func newTxSetConfigCmd(g *globals, f *txFlags) *cobra.Command {
 			return submit(cmd, g, f, &types.MsgSetSellerConfig{EarnRateBps: rate, RiskMaxNano: riskNano, RiskMaxDefault: toDefault})
 		},
 	}
-	cmd.Flags().Uint32Var(&rate, "earn-rate-bps", 0, "points per Rs 100 spent x 100 (10000 = 1 point per rupee)")
+	cmd.Flags().Uint32Var(&rate, "earn-rate-bps", 0, "points per ₹100 spent x 100 (10000 = 1 point per rupee)")
 	cmd.Flags().StringVar(&risk, "risk-max", "", "CRMS Risk_max, e.g. 0.005; \"default\" follows the governed default again")
 	return cmd
 }

@@ -68,6 +68,10 @@ type Result struct {
 	// ConflictWith is, for code 15 (idempotency_conflict), the transaction
 	// that booked the key for a different message.
 	ConflictWith []byte
+	// IdempotencyKey is the key the submission used (the caller's, or the
+	// random one Submit drew): the key to retry with. Empty for a result
+	// looked up by hash (LookupTx).
+	IdempotencyKey string
 }
 
 // OK reports success.
@@ -127,12 +131,26 @@ func (c *Client) Build(ctx context.Context, msg any, o Options) ([]byte, error) 
 // non-zero Code; the error is for transport failures and timeouts. When
 // the idempotency key was already used, the original transaction's result
 // is returned with Replayed set: a retry never books twice.
+//
+// The key used (o.IdempotencyKey, or the random one drawn for it) is in
+// the Result and in an ErrNotCommitted, so a caller can always retry.
 func (c *Client) Submit(ctx context.Context, msg any, o Options) (*Result, error) {
+	if o.IdempotencyKey == "" {
+		o.IdempotencyKey = NewIdempotencyKey()
+	}
 	tx, err := c.Build(ctx, msg, o)
 	if err != nil {
 		return nil, err
 	}
-	return c.Broadcast(ctx, tx)
+	res, err := c.Broadcast(ctx, tx)
+	var nc *ErrNotCommitted
+	switch {
+	case errors.As(err, &nc):
+		nc.IdempotencyKey = o.IdempotencyKey
+	case err == nil:
+		res.IdempotencyKey = o.IdempotencyKey
+	}
+	return res, err
 }
 
 // Broadcast submits signed tx bytes and waits for their commit. A retry of
@@ -148,8 +166,15 @@ func (c *Client) Broadcast(ctx context.Context, tx []byte) (*Result, error) {
 	if err == nil && res.Code != 0 {
 		return settled(&Result{Code: types.Code(res.Code), Log: res.Log, TxHash: hash}, res.Data)
 	}
-	return c.WaitTx(ctx, hash)
+	return c.waitTx(ctx, hash, tx)
 }
+
+// rebroadcastEvery is how often a wait re-offers its transaction to the
+// node. A retry that reached the mempool while the original, with the same
+// key, was in the block being committed is evicted by the recheck after
+// that block and never committed itself; offered again, CheckTx answers
+// with the original's result.
+const rebroadcastEvery = time.Second
 
 // inMempoolCache reports CometBFT's refusal of bytes it already holds: the
 // same transaction is on its way, so waiting for it is the answer. Over
@@ -186,31 +211,51 @@ func settled(r *Result, data []byte) (*Result, error) {
 type ErrNotCommitted struct {
 	TxHash  []byte
 	Timeout time.Duration
+	// IdempotencyKey is the submission's key (set by Submit): a retry
+	// with it books at most once.
+	IdempotencyKey string
 }
 
 func (e *ErrNotCommitted) Error() string {
 	return fmt.Sprintf("tx %x was not committed within %s (it may still be; query it later)", e.TxHash, e.Timeout)
 }
 
-// WaitTx polls until the transaction is in a committed block.
+// WaitTx polls until the transaction is in a committed block. A wait
+// that ends (the timeout, or ctx) before the transaction is seen is
+// ErrNotCommitted, however far the last lookup got.
 func (c *Client) WaitTx(ctx context.Context, hash []byte) (*Result, error) {
+	return c.waitTx(ctx, hash, nil)
+}
+
+// waitTx is WaitTx, re-offering tx (when given) every rebroadcastEvery.
+func (c *Client) waitTx(ctx context.Context, hash, tx []byte) (*Result, error) {
 	timeout := c.Timeout
 	if timeout == 0 {
 		timeout = 30 * time.Second
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	wctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	delay := 50 * time.Millisecond
+	offered := time.Now()
 	for {
-		res, err := c.RPC.Tx(ctx, hash, false)
-		if err == nil {
-			return settled(&Result{Code: types.Code(res.TxResult.Code), Log: res.TxResult.Log, TxHash: hash, Height: res.Height}, res.TxResult.Data)
+		res, err := c.LookupTx(wctx, hash)
+		if err == nil && res != nil {
+			return res, nil
 		}
-		if !strings.Contains(err.Error(), "not found") {
-			return nil, fmt.Errorf("look up tx %X: %w", hash, err)
+		if wctx.Err() != nil {
+			return nil, &ErrNotCommitted{TxHash: hash, Timeout: timeout}
+		}
+		if err != nil {
+			return nil, err
+		}
+		if tx != nil && time.Since(offered) >= rebroadcastEvery {
+			offered = time.Now()
+			if r, done, err := c.reoffer(wctx, hash, tx); done || err != nil {
+				return r, err
+			}
 		}
 		select {
-		case <-ctx.Done():
+		case <-wctx.Done():
 			return nil, &ErrNotCommitted{TxHash: hash, Timeout: timeout}
 		case <-time.After(delay):
 		}
@@ -218,6 +263,41 @@ func (c *Client) WaitTx(ctx context.Context, hash []byte) (*Result, error) {
 			delay += delay / 2
 		}
 	}
+}
+
+// reoffer broadcasts tx again while waiting for it. done: CheckTx answered
+// with a final result (the original's, for a replay; a refusal, such as
+// expiry). Still in the mempool, or admitted again: keep waiting.
+func (c *Client) reoffer(ctx context.Context, hash, tx []byte) (*Result, bool, error) {
+	res, err := c.RPC.BroadcastTxSync(ctx, tx)
+	if err != nil || res.Code == 0 {
+		return nil, false, nil // in the mempool (or its cache), or a transport hiccup: the wait goes on
+	}
+	r, err := settled(&Result{Code: types.Code(res.Code), Log: res.Log, TxHash: hash}, res.Data)
+	if err != nil {
+		return nil, false, err
+	}
+	if r.Replayed && string(r.TxHash) == string(hash) {
+		// tx itself committed since the lookup: its own result, not a replay.
+		got, err := c.LookupTx(ctx, hash)
+		return got, got != nil, err
+	}
+	return r, true, nil
+}
+
+// LookupTx is the committed result of the transaction hash, or nil (and
+// no error) when no committed block holds it yet. A transaction refused
+// before a block (its submission printed the refusal) or expired past its
+// valid_until_height is never found.
+func (c *Client) LookupTx(ctx context.Context, hash []byte) (*Result, error) {
+	res, err := c.RPC.Tx(ctx, hash, false)
+	if err != nil {
+		if strings.Contains(err.Error(), "not found") {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("look up tx %X: %w", hash, err)
+	}
+	return settled(&Result{Code: types.Code(res.TxResult.Code), Log: res.TxResult.Log, TxHash: hash, Height: res.Height}, res.TxResult.Data)
 }
 
 // QueryResult is a query's answer.

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"strings"
-	"time"
 
 	"github.com/bytepoints/bytepoints/types"
 )
@@ -22,6 +21,9 @@ func Fields(r *Result) map[string]any {
 	}
 	if r.Replayed {
 		out["replayed"] = true
+	}
+	if r.IdempotencyKey != "" {
+		out["idempotency_key"] = r.IdempotencyKey
 	}
 	if !r.OK() {
 		out["log"] = r.Log
@@ -40,7 +42,8 @@ func Fields(r *Result) map[string]any {
 		out["points_issued"] = p.PointsIssued
 		out["seller_payment_paise"] = p.SellerPaymentPaise
 		out["seller_payment"] = types.FormatPaise(p.SellerPaymentPaise)
-		out["expires_at"] = p.ExpiresAt
+		out["expires_at"] = types.FormatUnix(p.ExpiresAt)
+		out["expires_at_unix"] = p.ExpiresAt
 		out["balance"] = p.Balance
 		if p.CrmsReason != "" {
 			out["crms_violation"] = p.CrmsViolation
@@ -128,8 +131,9 @@ func LotFields(l *types.Lot) map[string]any {
 	return map[string]any{
 		"issuer":          l.Issuer,
 		"points":          l.Points,
-		"issued_at":       time.Unix(l.IssuedAt, 0).UTC().Format(time.RFC3339),
-		"expires_at":      time.Unix(l.ExpiresAt, 0).UTC().Format(time.RFC3339),
+		"issued_at":       types.FormatUnix(l.IssuedAt),
+		"issued_at_unix":  l.IssuedAt,
+		"expires_at":      types.FormatUnix(l.ExpiresAt),
 		"expires_at_unix": l.ExpiresAt,
 	}
 }
@@ -154,15 +158,16 @@ func SellerFields(r *types.SellerResponse) map[string]any {
 	for _, t := range r.Terminals {
 		terms = append(terms, map[string]any{
 			"terminal_id": t.TerminalId, "pubkey": hex.EncodeToString(t.Pubkey),
-			"status":            types.StatusName(t.Status, "TERMINAL_STATUS_"),
+			"status":            types.TerminalStatuses.Name(t.Status),
 			"registered_height": t.RegisteredHeight, "revoked_height": t.RevokedHeight,
 		})
 	}
 	return map[string]any{
 		"seller_id": s.SellerId, "name": s.Name,
-		"status":         types.StatusName(s.Status, "SELLER_STATUS_"),
+		"status":         types.SellerStatuses.Name(s.Status),
 		"position_paise": s.PositionPaise,
 		"position":       types.FormatSignedPaise(s.PositionPaise),
+		"direction":      types.DirectionName(s.PositionPaise),
 		"earn_rate_bps":  s.EarnRateBps,
 		// The rate its purchases use now: its own, or the governed default.
 		"effective_earn_rate_bps": r.EffectiveEarnRateBps,
@@ -208,26 +213,19 @@ func TotalsFields(t *types.Totals) map[string]any {
 func StatementFields(s *types.Statement) map[string]any {
 	lines := make([]map[string]any, 0, len(s.Lines))
 	for _, l := range s.Lines {
-		direction := "nothing due"
-		switch {
-		case l.NetPaise < 0:
-			direction = "seller pays escrow"
-		case l.NetPaise > 0:
-			direction = "escrow pays seller"
-		}
 		m := EpochFields(l.Activity)
 		m["seller_id"] = l.SellerId
 		m["net_paise"] = l.NetPaise
 		m["net"] = types.FormatSignedPaise(l.NetPaise)
-		m["direction"] = direction
-		m["status"] = types.StatusName(l.Status, "LINE_STATUS_")
+		m["direction"] = types.DirectionName(l.NetPaise)
+		m["status"] = types.LineStatuses.Name(l.Status)
 		m["bank_reference"] = l.BankReference
 		m["confirmed_height"] = l.ConfirmedHeight
 		lines = append(lines, m)
 	}
 	return map[string]any{
-		"epoch": s.Epoch, "start": time.Unix(s.StartTime, 0).UTC().Format(time.RFC3339),
-		"end": time.Unix(s.EndTime, 0).UTC().Format(time.RFC3339), "start_height": s.StartHeight,
+		"epoch": s.Epoch, "start": types.FormatUnix(s.StartTime), "start_unix": s.StartTime,
+		"end": types.FormatUnix(s.EndTime), "end_unix": s.EndTime, "start_height": s.StartHeight,
 		"closed_height": s.ClosedHeight, "outstanding_points": s.OutstandingPoints, "escrow_paise": s.EscrowPaise,
 		"outstanding_lines": s.OutstandingLines, "lines": lines,
 	}
@@ -235,22 +233,20 @@ func StatementFields(s *types.Statement) map[string]any {
 
 // ProposalFields is the JSON of a proposal.
 func ProposalFields(p *types.Proposal, m *types.MsgPropose) map[string]any {
-	action, target := "none", ""
+	action, target := types.ProposalKindName(m), ""
 	switch a := m.Action.(type) {
 	case *types.MsgPropose_AddSeller:
-		action, target = "add-seller", a.AddSeller.SellerId
+		target = a.AddSeller.SellerId
 	case *types.MsgPropose_RemoveSeller:
-		action, target = "remove-seller", a.RemoveSeller
+		target = a.RemoveSeller
 	case *types.MsgPropose_SuspendSeller:
-		action, target = "suspend-seller", a.SuspendSeller
+		target = a.SuspendSeller
 	case *types.MsgPropose_ReinstateSeller:
-		action, target = "reinstate-seller", a.ReinstateSeller
-	case *types.MsgPropose_SetParams:
-		action = "set-params"
+		target = a.ReinstateSeller
 	}
 	return map[string]any{
 		"id": p.Id, "proposer": p.Proposer, "description": p.Description, "action": action, "target": target,
-		"status": types.StatusName(p.Status, "PROPOSAL_STATUS_"),
+		"status": types.ProposalStatuses.Name(p.Status),
 		"yes":    p.Yes, "no": p.No, "submitted_height": p.SubmittedHeight, "expires_height": p.ExpiresHeight,
 		"decided_height": p.DecidedHeight, "result": p.Result,
 	}

@@ -70,7 +70,7 @@ func CheckFlow7(eng *crms.Engine, row *Row, amount uint64, c Flow7Check, o *Outc
 		out = append(out, Mismatch{Kind: KindFlow7, Card: row.Trace.Card, Line: row.Line, Field: field, Chain: chain, Offline: off})
 	}
 	if o.Purchase == nil || !o.HasCRMS {
-		bad("crms_event", "missing", "a re-check (the flow is no_cvm_crms)")
+		bad("crms_event", "missing", "a re-check (the flow is no-cvm-crms)")
 		return out
 	}
 	d := eng.Decide(c.R, amount, c.RiskMax, 0, c.Used)

@@ -92,7 +92,7 @@ func (r *Report) WriteText(w io.Writer) error {
 	fmt.Fprintf(tw, "cards replayed\t%d\n", r.Cards)
 	fmt.Fprintf(tw, "purchases submitted\t%d in %.1f s (%.0f tx/s)\n", r.Submitted, r.Seconds, r.TxPerSecond)
 	fmt.Fprintf(tw, "purchases committed\t%d new, %d replayed (booked before), %d failed; %d points issued\n", r.Committed, r.Replayed, r.Failed, r.PointsIssued)
-	fmt.Fprintf(tw, "flow-7 re-checks matched\t%d of %d", r.Flow7Matched, r.Flow7Checked)
+	fmt.Fprintf(tw, "%s re-checks matched\t%d of %d", types.CVMs.Name(types.CVM_CVM_NO_CVM_CRMS), r.Flow7Matched, r.Flow7Checked)
 	if len(r.Flow7Reasons) > 0 {
 		var rs []string
 		for k, v := range r.Flow7Reasons {
@@ -105,7 +105,7 @@ func (r *Report) WriteText(w io.Writer) error {
 		fmt.Fprintf(tw, "; %d replayed: their budget input is gone, R, risk and verdict checked", r.Flow7BudgetUnverified)
 	}
 	fmt.Fprintln(tw)
-	fmt.Fprintf(tw, "cards whose R matched\t%d of %d (and decision for %s, payments on record)\n", r.CardsMatched, r.CardsChecked, types.FormatPaise(r.ProbePaise))
+	fmt.Fprintf(tw, "cards whose R matched\t%d of %d (and decision for ₹%s, payments on record)\n", r.CardsMatched, r.CardsChecked, types.FormatPaise(r.ProbePaise))
 	fmt.Fprintf(tw, "mismatches\t%d\n", len(r.Mismatches))
 	if err := tw.Flush(); err != nil {
 		return err
