@@ -63,6 +63,10 @@ test: build
 
 # The README's examples, run as written (internal/readmetest, tag readme).
 test-readme: build
+	@command -v jq >/dev/null && command -v curl >/dev/null || { \
+	  SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  echo "installing Debian's jq and curl (the README's examples use them)"; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq jq curl >/dev/null; }
 	BYTEPOINTSD=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout 12m -tags readme ./internal/readmetest/
 
 test-network: build
