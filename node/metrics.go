@@ -43,6 +43,19 @@ func (n *Node) registerMetrics() {
 		gauge("issued_points_total", "Points ever issued.", totals(func(t *types.Totals) float64 { return float64(t.IssuedPoints) })),
 		gauge("redeemed_points_total", "Points redeemed (net of voids).", totals(func(t *types.Totals) float64 { return float64(t.RedeemedPoints) })),
 		gauge("statements", "Settlement statements closed.", totals(func(t *types.Totals) float64 { return float64(t.Statements) })),
+		gauge("state_cache_hit_ratio", "Reads of committed state answered by the value cache (hits / reads since start).",
+			func() float64 {
+				if n.DB == nil {
+					return 0
+				}
+				return n.DB.ValueCacheStats().HitRate()
+			}),
+		gauge("state_cache_entries", "Committed state values held in the value cache.", func() float64 {
+			if n.DB == nil {
+				return 0
+			}
+			return float64(n.DB.ValueCacheStats().Entries)
+		}),
 		txs, blockSeconds, blockTxs, n.decisionSeconds,
 	}
 	for _, c := range cs {
