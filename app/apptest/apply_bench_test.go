@@ -2,8 +2,12 @@ package apptest
 
 import (
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
+	"runtime"
 	"strconv"
+	"syscall"
 	"testing"
 	"time"
 
@@ -105,6 +109,7 @@ func BenchmarkBlockApply(b *testing.B) {
 			b.ReportMetric(float64(st.BucketBytes)/n, "bucket-B/tx")
 			b.ReportMetric(float64(st.TopBytes)/n, "top-B/tx")
 		})
+		w.restart()
 	}
 }
 
@@ -115,24 +120,67 @@ type applyWorld struct {
 	customers int
 	next      int // idempotency key sequence
 	rnd       uint64
+	dir       string
+	closed    *bool // the store was closed (restart)
+}
+
+// restart closes the store and opens it again, as a node restarts, and
+// logs how long Open took, the heap it holds and the state's size on disk.
+func (w *applyWorld) restart() {
+	db := w.c.App.DB()
+	if err := db.Close(); err != nil {
+		w.b.Fatal(err)
+	}
+	*w.closed = true
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	t0 := time.Now()
+	db2, err := store.Open(store.Options{Dir: w.dir})
+	if err != nil {
+		w.b.Fatal(err)
+	}
+	took := time.Since(t0)
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	var size int64
+	filepath.WalkDir(w.dir, func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			if fi, err := d.Info(); err == nil {
+				if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+					size += st.Blocks * 512 // allocated: Badger preallocates its files sparsely
+				}
+			}
+		}
+		return nil
+	})
+	w.b.Logf("%d customers, height %d: restart (store.Open) in %s, heap after open %d MB, state on disk %d MB",
+		w.customers, w.c.Height, took.Round(time.Millisecond), int64(after.HeapAlloc)>>20, size>>20)
+	db2.Close()
 }
 
 var benchSellers = []string{"seller-a", "seller-b", "seller-c", "seller-d"}
 
 func newApplyWorld(b *testing.B, customers int) *applyWorld {
 	b.Helper()
-	db, err := store.Open(store.Options{Dir: b.TempDir()})
+	dir := b.TempDir()
+	db, err := store.Open(store.Options{Dir: dir})
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Cleanup(func() { db.Close() })
+	closed := false
+	b.Cleanup(func() {
+		if !closed {
+			db.Close()
+		}
+	})
 	p := app.DefaultParams()
 	p.MaxEpochIssuePoints = 1e11 // the benchmark issues a lot
 	// The invariant walk (a test's and --check-invariants' job) reads the
 	// whole state: a node runs without it by default, and so does this.
 	c := NewOnConfig(b, db, benchSellers, p, app.Config{ChainID: ChainID})
 	c.Check = false
-	w := &applyWorld{b: b, c: c, customers: customers, rnd: 1}
+	w := &applyWorld{b: b, c: c, customers: customers, rnd: 1, dir: dir, closed: &closed}
 	// Every customer earns once (5,000 purchases per block).
 	start := time.Now()
 	for done := 0; done < customers; {
