@@ -89,13 +89,20 @@ func (db *DB) remember(key, val []byte, h int64) {
 
 // refreshValues brings the cached entries of the keys a commit at height
 // wrote up to date. Called with db.mu held for writing, before the new
-// height is visible. Only keys already cached are updated: a block's
-// write-once keys (purchase records, history entries, idempotency records)
-// would otherwise push the hot records out.
+// height is visible. Only keys already cached are updated, and a key
+// the commit created (cached as absent, now written) is dropped instead:
+// most are write-once (purchase and redemption records, history entries,
+// lots, idempotency records, all read as absent first), and would push the
+// hot records out; one read again is cached by that read.
 func (db *DB) refreshValues(changes []Change, height int64) {
 	for _, c := range changes {
 		k := string(c.Key)
-		if db.values.lru.Contains(k) {
+		e, ok := db.values.lru.Peek(k)
+		switch {
+		case !ok:
+		case e.val == nil && c.Value != nil:
+			db.values.lru.Remove(k)
+		default:
 			db.values.lru.Add(k, cachedValue{val: c.Value, since: height})
 		}
 	}
