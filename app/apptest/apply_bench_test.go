@@ -24,7 +24,14 @@ import (
 // reports purchase-mix tx/s for each block size, split into FinalizeBlock
 // and Commit, and the cost per tx of 5,000-tx blocks as a ratio to
 // 1,000-tx blocks measured in the same run, interleaved (bigger blocks
-// must not cost more per tx).
+// must not cost more per tx). Interleaved with those, 5,000-tx blocks
+// whose state reads were prefetched (store.DB.Warm of app.PrefetchKeys)
+// as at ProcessProposal (finished before the block: tx/s-5000tx-prefetched,
+// the wait reported apart, and the value cache's hit rate during the
+// block) and as at the start of FinalizeBlock (beside the execution:
+// tx/s-5000tx-overlapped); and what a transaction writes (keys/tx,
+// state-B/tx, buckets/tx, bucket-B/tx, top-B/tx). After the run the store
+// is reopened as a restarting node would (time, heap, size on disk).
 //
 // The state sizes are 10^5 customers and, with BYTEPOINTS_BENCH_CUSTOMERS
 // set (make bench sets 1000000), that many more.
