@@ -135,17 +135,15 @@ func (db *DB) preload(b *batch, ops []op) {
 			continue
 		}
 		last = id
-		h, ok := persistedBucket(b.root, &ops[i].kh)
-		if !ok {
-			continue
-		}
 		if _, ok := b.buckets[id]; ok {
 			continue
 		}
 		if _, ok := db.cache.Peek(id); ok {
-			continue
+			continue // before the walk: a cached bucket is the common case
 		}
-		need = append(need, req{id, h})
+		if h, ok := persistedBucket(b.root, &ops[i].kh); ok {
+			need = append(need, req{id, h})
+		}
 	}
 	if len(need) < 16 {
 		return
