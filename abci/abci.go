@@ -1,6 +1,7 @@
 package abci
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"fmt"
@@ -40,6 +41,21 @@ type Application struct {
 
 	finalizeTook time.Duration // of the block being committed (consensus connection only)
 	blockTxs     int
+	warmed       []byte // hash of the last proposal whose state reads were started (prefetch)
+}
+
+// prefetch starts reading, in the store's goroutines, the state a
+// proposal's transactions will read (app.PrefetchKeys, store.DB.Warm), once
+// per proposal: at ProcessProposal, or at the start of FinalizeBlock for a
+// block this node did not process (its own proposal, or one decided
+// without it). It does not wait: execution finds in memory whatever the
+// reads have reached, and reads the rest itself.
+func (x *Application) prefetch(hash []byte, txs [][]byte) {
+	if len(txs) == 0 || (len(hash) > 0 && bytes.Equal(hash, x.warmed)) {
+		return
+	}
+	x.warmed = append(x.warmed[:0], hash...)
+	x.App.DB().Warm(x.App.PrefetchKeys(txs))
 }
 
 func (x *Application) halt(err error) error {
@@ -128,11 +144,13 @@ func (x *Application) ProcessProposal(_ context.Context, req *abcitypes.RequestP
 	if len(req.Txs) > x.App.MaxBlockTxs() {
 		return &abcitypes.ResponseProcessProposal{Status: abcitypes.ResponseProcessProposal_REJECT}, nil
 	}
+	x.prefetch(req.Hash, req.Txs)
 	return &abcitypes.ResponseProcessProposal{Status: abcitypes.ResponseProcessProposal_ACCEPT}, nil
 }
 
 func (x *Application) FinalizeBlock(_ context.Context, req *abcitypes.RequestFinalizeBlock) (*abcitypes.ResponseFinalizeBlock, error) {
 	start := time.Now()
+	x.prefetch(req.Hash, req.Txs)
 	x.preverify(req.Txs)
 	res, err := x.App.FinalizeBlock(app.Block{Height: req.Height, TimeNs: req.Time.UnixNano(), Txs: req.Txs})
 	if err != nil {

@@ -49,6 +49,19 @@ func (n *Node) registerMetrics() {
 		counter("issued_points_total", "Points ever issued (refunds claw back from balances, not from this).", totals(func(t *types.Totals) float64 { return float64(t.IssuedPoints) })),
 		gauge("redeemed_points", "Points redeemed, net of voids (a void lowers it).", totals(func(t *types.Totals) float64 { return float64(t.RedeemedPoints) })),
 		counter("statements_total", "Settlement statements closed.", totals(func(t *types.Totals) float64 { return float64(t.Statements) })),
+		gauge("state_cache_hit_ratio", "Reads of committed state answered by the value cache (hits / reads since start).",
+			func() float64 {
+				if n.DB == nil {
+					return 0
+				}
+				return n.DB.ValueCacheStats().HitRate()
+			}),
+		gauge("state_cache_entries", "Committed state values held in the value cache.", func() float64 {
+			if n.DB == nil {
+				return 0
+			}
+			return float64(n.DB.ValueCacheStats().Entries)
+		}),
 		txs, blockSeconds, blockTxs, n.decisionSeconds,
 	}
 	for _, c := range cs {

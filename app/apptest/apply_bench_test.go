@@ -2,8 +2,12 @@ package apptest
 
 import (
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
+	"runtime"
 	"strconv"
+	"syscall"
 	"testing"
 	"time"
 
@@ -20,7 +24,14 @@ import (
 // reports purchase-mix tx/s for each block size, split into FinalizeBlock
 // and Commit, and the cost per tx of 5,000-tx blocks as a ratio to
 // 1,000-tx blocks measured in the same run, interleaved (bigger blocks
-// must not cost more per tx).
+// must not cost more per tx). Interleaved with those, 5,000-tx blocks
+// whose state reads were prefetched (store.DB.Warm of app.PrefetchKeys)
+// as at ProcessProposal (finished before the block: tx/s-5000tx-prefetched,
+// the wait reported apart, and the value cache's hit rate during the
+// block) and as at the start of FinalizeBlock (beside the execution:
+// tx/s-5000tx-overlapped); and what a transaction writes (keys/tx,
+// state-B/tx, buckets/tx, bucket-B/tx, top-B/tx). After the run the store
+// is reopened as a restarting node would (time, heap, size on disk).
 //
 // The state sizes are 10^5 customers and, with BYTEPOINTS_BENCH_CUSTOMERS
 // set (make bench sets 1000000), that many more.
@@ -38,29 +49,74 @@ func BenchmarkBlockApply(b *testing.B) {
 	for _, customers := range sizes {
 		w := newApplyWorld(b, customers)
 		b.Run(fmt.Sprintf("customers=%d", customers), func(b *testing.B) {
-			// Interleaved (one 5,000-tx block, then five 1,000-tx blocks) so
-			// that both sizes meet the same background compaction.
+			// Interleaved (one 5,000-tx block, then five 1,000-tx blocks,
+			// then a 5,000-tx block whose state reads were warmed as at
+			// ProcessProposal, then one warmed concurrently as at the start
+			// of FinalizeBlock) so that every kind meets the same
+			// background compaction.
 			rounds := max(b.N, 3)
 			var fin, com [2]time.Duration
+			var warmWait, finPre, comPre, finOver, comOver time.Duration
+			var st store.CommitStats
+			var hits, reads uint64
 			sizes := [2]int{1000, 5000}
+			db := w.c.App.DB()
 			for r := 0; r < rounds; r++ {
 				f, c := w.apply(w.block(5000))
 				fin[1], com[1] = fin[1]+f, com[1]+c
+				s := db.LastCommitStats()
+				st.StateKeys += s.StateKeys
+				st.StateBytes += s.StateBytes
+				st.StateDeletes += s.StateDeletes
+				st.Buckets += s.Buckets
+				st.BucketBytes += s.BucketBytes
+				st.TopBytes += s.TopBytes
 				for i := 0; i < 5; i++ {
 					f, c := w.apply(w.block(1000))
 					fin[0], com[0] = fin[0]+f, com[0]+c
 				}
+				// ProcessProposal: the reads run (and finish) before the
+				// block is decided.
+				txs := w.block(5000)
+				t0 := time.Now()
+				db.Warm(w.c.App.PrefetchKeys(txs))()
+				warmWait += time.Since(t0)
+				s0 := db.ValueCacheStats()
+				f, c = w.apply(txs)
+				s1 := db.ValueCacheStats()
+				hits, reads = hits+s1.Hits-s0.Hits, reads+s1.Hits+s1.Misses-s0.Hits-s0.Misses
+				finPre, comPre = finPre+f, comPre+c
+				// FinalizeBlock start: the reads run beside the execution.
+				txs = w.block(5000)
+				t0 = time.Now()
+				db.Warm(w.c.App.PrefetchKeys(txs))
+				f, c = w.apply(txs)
+				finOver, comOver = finOver+time.Since(t0)-c, comOver+c
 			}
 			var perTx [2]float64
+			n := float64(rounds * 5000)
 			for i, size := range sizes {
-				n := float64(rounds * 5000)
 				perTx[i] = float64((fin[i] + com[i]).Nanoseconds()) / n
 				b.ReportMetric(1e9/perTx[i], fmt.Sprintf("tx/s-%dtx", size))
 				b.ReportMetric(float64(fin[i].Nanoseconds())/n/1e3, fmt.Sprintf("µs/tx-finalize-%dtx", size))
 				b.ReportMetric(float64(com[i].Nanoseconds())/n/1e3, fmt.Sprintf("µs/tx-commit-%dtx", size))
 			}
 			b.ReportMetric(perTx[1]/perTx[0], "x_1000tx_block")
+			b.ReportMetric(n/(finPre+comPre).Seconds(), "tx/s-5000tx-prefetched")
+			b.ReportMetric(float64(warmWait.Nanoseconds())/n/1e3, "µs/tx-prefetch-wait")
+			b.ReportMetric(n/(finOver+comOver).Seconds(), "tx/s-5000tx-overlapped")
+			b.ReportMetric(float64(hits)/float64(max(reads, 1)), "hit-rate-prefetched")
+			// What a purchase-mix transaction writes (5,000-tx blocks, not
+			// prefetched): state keys and bytes (keys + values), trie
+			// buckets rewritten and their bytes, the in-memory levels'
+			// journal and partition.
+			b.ReportMetric(float64(st.StateKeys+st.StateDeletes)/n, "keys/tx")
+			b.ReportMetric(float64(st.StateBytes)/n, "state-B/tx")
+			b.ReportMetric(float64(st.Buckets)/n, "buckets/tx")
+			b.ReportMetric(float64(st.BucketBytes)/n, "bucket-B/tx")
+			b.ReportMetric(float64(st.TopBytes)/n, "top-B/tx")
 		})
+		w.restart()
 	}
 }
 
@@ -71,24 +127,67 @@ type applyWorld struct {
 	customers int
 	next      int // idempotency key sequence
 	rnd       uint64
+	dir       string
+	closed    *bool // the store was closed (restart)
+}
+
+// restart closes the store and opens it again, as a node restarts, and
+// logs how long Open took, the heap it holds and the state's size on disk.
+func (w *applyWorld) restart() {
+	db := w.c.App.DB()
+	if err := db.Close(); err != nil {
+		w.b.Fatal(err)
+	}
+	*w.closed = true
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	t0 := time.Now()
+	db2, err := store.Open(store.Options{Dir: w.dir})
+	if err != nil {
+		w.b.Fatal(err)
+	}
+	took := time.Since(t0)
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	var size int64
+	filepath.WalkDir(w.dir, func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			if fi, err := d.Info(); err == nil {
+				if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+					size += st.Blocks * 512 // allocated: Badger preallocates its files sparsely
+				}
+			}
+		}
+		return nil
+	})
+	w.b.Logf("%d customers, height %d: restart (store.Open) in %s, heap after open %d MB, state on disk %d MB",
+		w.customers, w.c.Height, took.Round(time.Millisecond), int64(after.HeapAlloc)>>20, size>>20)
+	db2.Close()
 }
 
 var benchSellers = []string{"seller-a", "seller-b", "seller-c", "seller-d"}
 
 func newApplyWorld(b *testing.B, customers int) *applyWorld {
 	b.Helper()
-	db, err := store.Open(store.Options{Dir: b.TempDir()})
+	dir := b.TempDir()
+	db, err := store.Open(store.Options{Dir: dir})
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Cleanup(func() { db.Close() })
+	closed := false
+	b.Cleanup(func() {
+		if !closed {
+			db.Close()
+		}
+	})
 	p := app.DefaultParams()
 	p.MaxEpochIssuePoints = 1e11 // the benchmark issues a lot
 	// The invariant walk (a test's and --check-invariants' job) reads the
 	// whole state: a node runs without it by default, and so does this.
 	c := NewOnConfig(b, db, benchSellers, p, app.Config{ChainID: ChainID})
 	c.Check = false
-	w := &applyWorld{b: b, c: c, customers: customers, rnd: 1}
+	w := &applyWorld{b: b, c: c, customers: customers, rnd: 1, dir: dir, closed: &closed}
 	// Every customer earns once (5,000 purchases per block).
 	start := time.Now()
 	for done := 0; done < customers; {
@@ -101,6 +200,10 @@ func newApplyWorld(b *testing.B, customers int) *applyWorld {
 		w.apply(txs)
 	}
 	b.Logf("state of %d customers built in %s", customers, time.Since(start).Round(time.Millisecond))
+	v := db.View()
+	b.Logf("record sizes: customer %d B (key %d B), card %d B", len(v.Get(types.CustomerKey(customerID(0)))),
+		len(types.CustomerKey(customerID(0))), len(v.Get(types.CardKey(customerID(0)))))
+	v.Discard()
 	return w
 }
 

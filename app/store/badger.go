@@ -41,7 +41,11 @@ type Options struct {
 	// NodeCacheSize bounds the cache of committed trie buckets (decoded),
 	// in buckets. 0 = default.
 	NodeCacheSize int
-	Logger        badger.Logger
+	// ValueCacheEntries bounds the cache of committed state values (raw
+	// records and absences, values.go), in entries. 0 = default
+	// (DefaultValueCacheEntries).
+	ValueCacheEntries int
+	Logger            badger.Logger
 }
 
 // DB is the committed store: Badger plus the Merkle commitment (trie.go).
@@ -58,8 +62,12 @@ type Options struct {
 // Stage and Commit are called by one goroutine (the consensus connection);
 // View may be called concurrently from queries and sees only committed state.
 type DB struct {
-	bdb   *badger.DB
-	cache *lru.Cache[hash, cachedNode]
+	bdb    *badger.DB
+	cache  *lru.Cache[hash, cachedNode]
+	values *valueCache
+	// warming counts the goroutines of Warm still reading; Close waits.
+	warming sync.WaitGroup
+	stats   CommitStats // of the last commit
 
 	mu     sync.RWMutex // guards height, root, timeNs and top against View
 	height int64
@@ -105,7 +113,7 @@ func Open(o Options) (*DB, error) {
 		size = 1 << 16 // every persisted bucket at 10^6 keys; ~90 MB at 10^7
 	}
 	c, _ := lru.New[hash, cachedNode](size)
-	db := &DB{bdb: bdb, cache: c}
+	db := &DB{bdb: bdb, cache: c, values: newValueCache(o.ValueCacheEntries)}
 	if err := db.load(); err != nil {
 		bdb.Close()
 		return nil, err
@@ -213,6 +221,7 @@ func rehash(n *node) {
 
 // Close closes Badger. Uncommitted staged writes are dropped.
 func (db *DB) Close() error {
+	db.warming.Wait()
 	db.Discard()
 	return db.bdb.Close()
 }
@@ -251,7 +260,9 @@ func (db *DB) Stage(changes []Change) ([]byte, error) {
 		}
 	}
 	db.pending = append(db.pending, changes)
-	if err := db.b.apply(sortOps(ops)); err != nil {
+	ops = sortOps(ops)
+	db.preload(db.b, ops)
+	if err := db.b.apply(ops); err != nil {
 		db.failed = fmt.Errorf("stage: %w", err)
 		return nil, db.failed
 	}
@@ -315,9 +326,12 @@ func (db *DB) Commit(height, timeNs int64) error {
 	w := db.writes(b)
 	txn := db.bdb.NewTransaction(true)
 	defer txn.Discard()
-	err = w.each(txn.Set, txn.Delete)
+	var st CommitStats
+	set := func(k, v []byte) error { st.count(k, v, false); return txn.Set(k, v) }
+	del := func(k []byte) error { st.count(k, nil, true); return txn.Delete(k) }
+	err = w.each(set, del)
 	if err == nil {
-		err = writeTop(txn.Set, txn.Delete, b, height)
+		err = writeTop(set, del, b, height)
 	}
 	if err == nil {
 		err = txn.Set(metaKey, meta)
@@ -337,15 +351,11 @@ func (db *DB) Commit(height, timeNs int64) error {
 	if err := commitHook(height, "before-atomic-write"); err != nil {
 		return err
 	}
-	// Views of older heights must not find the nodes this commit replaces
-	// in the cache as if they were still current.
-	for _, id := range w.bucketIDs {
-		db.cache.Remove(id)
-	}
 	db.mu.Lock()
 	err = txn.Commit()
 	if err == nil {
-		db.height, db.root, db.timeNs, db.top = height, root, timeNs, b.root
+		db.publish(w, height, root, timeNs, b.root)
+		db.stats = st
 	}
 	db.mu.Unlock()
 	if err != nil {
@@ -390,7 +400,8 @@ func (db *DB) commitInPieces(b *batch, w *writeSet, height, timeNs int64, root, 
 		return txn.Delete(loadKey)
 	})
 	if err == nil {
-		db.height, db.root, db.timeNs, db.top = height, root, timeNs, b.root
+		db.values.lru.Purge() // a whole new state
+		db.publish(w, height, root, timeNs, b.root)
 	}
 	db.mu.Unlock()
 	if err != nil {
@@ -401,6 +412,20 @@ func (db *DB) commitInPieces(b *batch, w *writeSet, height, timeNs int64, root, 
 	}
 	db.committed(b, height)
 	return nil
+}
+
+// publish makes commit height visible: called with db.mu held for
+// writing once its writes are in Badger. Views of older heights, and warm
+// reads that lost the race with this commit, must not find the buckets it
+// replaces in the cache as if they were still current (committed caches
+// the new ones), and the cached values of the keys it wrote are updated.
+func (db *DB) publish(w *writeSet, height int64, root []byte, timeNs int64, top *node) {
+	for _, id := range w.bucketIDs {
+		db.cache.Remove(id)
+	}
+	db.refreshValues(w.state, height)
+	db.stats = CommitStats{}
+	db.height, db.root, db.timeNs, db.top = height, root, timeNs, top
 }
 
 // committed caches the nodes height wrote and starts the next block.
@@ -487,6 +512,44 @@ func (db *DB) stagedState() []Change {
 	return merged.Changes()
 }
 
+// CommitStats is what one commit wrote to Badger, by kind: state values
+// (keys with their values), trie buckets, and the journal entry and
+// checkpoint partition of the in-memory levels. Deletes count one key and
+// no bytes.
+type CommitStats struct {
+	StateKeys, StateBytes int
+	StateDeletes          int
+	Buckets, BucketBytes  int
+	TopEntries, TopBytes  int
+}
+
+func (s *CommitStats) count(k, v []byte, del bool) {
+	n := len(k) + len(v)
+	switch k[0] {
+	case nsState:
+		if del {
+			s.StateDeletes++
+		} else {
+			s.StateKeys++
+			s.StateBytes += n
+		}
+	case nsNode:
+		s.Buckets++
+		s.BucketBytes += n
+	case nsTop:
+		s.TopEntries++
+		s.TopBytes += n
+	}
+}
+
+// LastCommitStats is what the last commit through one Badger transaction
+// wrote (zero after a commit through the redo log or in pieces).
+func (db *DB) LastCommitStats() CommitStats {
+	db.mu.RLock()
+	defer db.mu.RUnlock()
+	return db.stats
+}
+
 // commitHook lets crash tests stop the process at a chosen point of a
 // commit. It is nil in production.
 var commitHook = func(height int64, point string) error { return nil }
@@ -528,7 +591,32 @@ func (v *View) loadBucket(id, h *hash) (*node, error) {
 // Discard releases the view.
 func (v *View) Discard() { v.txn.Discard() }
 
+// Get reads key from the value cache, or from Badger (one read: values
+// are stored flat under their key, the trie is not walked). The returned
+// slice is shared: callers must not modify it.
 func (v *View) Get(key []byte) []byte {
+	if val, ok := v.db.values.get(key, v.Height); ok {
+		return val
+	}
+	it, err := v.txn.Get(stateKey(key))
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		v.db.remember(key, nil, v.Height)
+		return nil
+	}
+	if err != nil {
+		panic(Fault{err})
+	}
+	val, err := it.ValueCopy(nil)
+	if err != nil {
+		panic(Fault{err})
+	}
+	v.db.remember(key, val, v.Height)
+	return val
+}
+
+// GetUncached reads key from Badger, bypassing the value cache (the
+// benchmarks' measure of a cache miss).
+func (v *View) GetUncached(key []byte) []byte {
 	it, err := v.txn.Get(stateKey(key))
 	if errors.Is(err, badger.ErrKeyNotFound) {
 		return nil
@@ -612,5 +700,3 @@ type emptyReader struct{}
 func (emptyReader) Get([]byte) []byte                       { return nil }
 func (emptyReader) Iterator([]byte, []byte) Iterator        { return &sliceIter{} }
 func (emptyReader) ReverseIterator([]byte, []byte) Iterator { return &sliceIter{} }
-
-var hits, misses int

@@ -62,6 +62,7 @@ func BenchmarkStore(b *testing.B) {
 				b.Run(fmt.Sprintf("keys-per-block=%d", per), func(b *testing.B) { benchBlocks(b, db, size.n, per) })
 			}
 			b.Run("prove", func(b *testing.B) { benchProve(b, db, size.n) })
+			b.Run("read-miss", func(b *testing.B) { benchReadMiss(b, db, size.n) })
 			// What a restart costs, and what the in-memory levels hold
 			// (last, so that the blocks above run on a warm store as a
 			// running node's do).
@@ -171,7 +172,7 @@ func benchProve(b *testing.B, db *DB, state int) {
 	prove := time.Since(t0)
 	t0 = time.Now()
 	for i := 0; i < n; i++ {
-		v.Get(key(i * 7919 % state))
+		v.GetUncached(key(i * 7919 % state)) // a Badger read, as the proof's value is
 	}
 	get := time.Since(t0)
 	b.ReportMetric(0, "ns/op")
@@ -179,4 +180,83 @@ func benchProve(b *testing.B, db *DB, state int) {
 	b.ReportMetric(float64(get.Nanoseconds())/float64(n), "ns/get")
 	b.ReportMetric(float64(size)/float64(n), "proof-bytes")
 	b.ReportMetric(float64(prove)/float64(get), "x_plain_get")
+}
+
+// benchReadMiss times a state read that misses the value cache (the
+// lookup, the Badger read and the insertion of what it read) against a
+// raw Badger get of the same key in the same view, in alternating chunks
+// so that both meet the same Badger and page caches.
+func benchReadMiss(b *testing.B, db *DB, state int) {
+	saved := db.values
+	db.values = newValueCache(1) // every read of a new key misses
+	defer func() { db.values = saved }()
+	v := db.View()
+	defer v.Discard()
+	n := max(b.N, 20_000)
+	const chunk = 500
+	var miss, raw time.Duration
+	for c := 0; c*chunk < n; c++ {
+		read := func(cached bool) time.Duration {
+			t0 := time.Now()
+			for j := 0; j < chunk; j++ {
+				k := key(((c*chunk+j)*104729 + boolInt(cached)*7) % state)
+				if cached {
+					v.Get(k)
+					continue
+				}
+				it, err := v.txn.Get(stateKey(k))
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := it.ValueCopy(nil); err != nil {
+					b.Fatal(err)
+				}
+			}
+			return time.Since(t0)
+		}
+		if c%2 == 0 {
+			miss += read(true)
+			raw += read(false)
+		} else {
+			raw += read(false)
+			miss += read(true)
+		}
+	}
+	reads := float64((n + chunk - 1) / chunk * chunk)
+	b.ReportMetric(0, "ns/op")
+	b.ReportMetric(float64(miss.Nanoseconds())/reads, "ns/get-miss")
+	b.ReportMetric(float64(raw.Nanoseconds())/reads, "ns/get-raw")
+	b.ReportMetric(float64(miss)/float64(raw), "x_raw_get")
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// BenchmarkValueCacheMemory measures the heap one value-cache entry
+// takes: a 66-byte key (a customer's) and values of the sizes of the hot
+// records, inserted as a view's reads insert them.
+func BenchmarkValueCacheMemory(b *testing.B) {
+	for _, size := range []int{64, 128, 256} {
+		b.Run(fmt.Sprintf("value=%dB", size), func(b *testing.B) {
+			const n = 200_000
+			var before, after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
+			c := newValueCache(n)
+			for i := 0; i < n; i++ {
+				k := make([]byte, 66)
+				binary.BigEndian.PutUint64(k[58:], uint64(i))
+				c.lru.Add(string(k), cachedValue{val: make([]byte, size), since: 1})
+			}
+			runtime.GC()
+			runtime.ReadMemStats(&after)
+			runtime.KeepAlive(c)
+			b.ReportMetric(0, "ns/op")
+			b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/n, "heap-B/entry")
+		})
+	}
 }

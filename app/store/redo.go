@@ -100,13 +100,10 @@ func (db *DB) commitRedo(b *batch, w *writeSet, height, timeNs int64, root, meta
 	if err := commitHook(height, "after-atomic-write"); err != nil {
 		return err
 	}
-	for _, id := range w.bucketIDs {
-		db.cache.Remove(id)
-	}
 	db.mu.Lock()
 	err = db.applyRedo(height, l.chunks)
 	if err == nil {
-		db.height, db.root, db.timeNs, db.top = height, root, timeNs, b.root
+		db.publish(w, height, root, timeNs, b.root)
 	}
 	db.mu.Unlock()
 	if err != nil {

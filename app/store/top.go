@@ -66,7 +66,10 @@ func cmpHash(a, b hash) int { return bytes.Compare(a[:], b[:]) }
 // deltaOf is the top-leaf change of a staged block.
 func deltaOf(b *batch) *topDelta {
 	t := &topDelta{}
-	for kh := range b.upper {
+	for kh, vh := range b.upper { // sorted below
+		if old, ok := b.prior[kh]; ok && vh != nil && *vh == old {
+			continue // moved within the in-memory levels, value unchanged
+		}
 		t.upperKeys = append(t.upperKeys, kh)
 	}
 	slices.SortFunc(t.upperKeys, cmpHash)

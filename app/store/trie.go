@@ -360,11 +360,25 @@ type batch struct {
 	// small bucket) this block placed (vh) or moved away from there (nil),
 	// by key hash.
 	upper map[hash]*hash
+	// prior is, for leaves held in memory in the committed state that this
+	// block took out to place again, their committed value hash: a leaf
+	// placed again with the same value hash is no change, and the journal
+	// leaves it out (deltaOf).
+	prior map[hash]hash
+}
+
+// unrecord takes the in-memory leaf l out of the top leaves, to be placed
+// again (or not) by the update.
+func (b *batch) unrecord(l *leaf) {
+	if _, seen := b.upper[l.kh]; !seen {
+		b.prior[l.kh] = l.vh
+	}
+	b.upper[l.kh] = nil
 }
 
 // newBatch starts a block's batch; hint is the number of writes expected.
 func newBatch(gen uint64, src nodeSource, root *node, hint int) *batch {
-	return &batch{gen: gen, src: src, root: root, buckets: make(map[hash]*node, hint), upper: make(map[hash]*hash, 4*hint)}
+	return &batch{gen: gen, src: src, root: root, buckets: make(map[hash]*node, hint), upper: make(map[hash]*hash, 4*hint), prior: make(map[hash]hash, 2*hint)}
 }
 
 // apply folds sorted, deduplicated ops into the trie.
@@ -397,7 +411,7 @@ func (b *batch) updateSlot(cur kid, d int, ops []op) (kid, error) {
 			// below for as long as it stays small.
 			var buf [smallBucket]*leaf
 			for _, l := range leavesOf(buf[:0], cur.n, -1) {
-				b.upper[l.kh] = nil
+				b.unrecord(l)
 			}
 		}
 		n, err := b.mutable(cur, d, &ops[0].kh)
@@ -407,7 +421,7 @@ func (b *batch) updateSlot(cur kid, d int, ops []op) (kid, error) {
 		return b.updateNode(n, d, ops, persisted)
 	case kLeaf:
 		if d <= memDepth {
-			b.upper[cur.leaf.kh] = nil // re-recorded below if it stays up here
+			b.unrecord(cur.leaf) // re-recorded below if it stays up here
 		}
 		ops = mergeLeaf(ops, cur.leaf)
 	}
