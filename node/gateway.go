@@ -3,7 +3,6 @@ package node
 import (
 	"bytes"
 	"context"
-	"crypto/ed25519"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -70,7 +69,7 @@ func (g *Gateway) Start() error {
 			}
 			return false
 		},
-		LoadKey:    func(name string) (ed25519.PrivateKey, error) { return LoadKey(n.Home, name) },
+		LoadKey:    n.LoadKey,
 		LogError:   logger.Error,
 		LogRequest: logger.Debug,
 		Registerer: reg,

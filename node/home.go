@@ -3,18 +3,15 @@ package node
 import (
 	"crypto/ed25519"
 	"crypto/rand"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 
 	"github.com/BurntSushi/toml"
 	"github.com/bytepoints/bytepoints/app"
-	"github.com/bytepoints/bytepoints/node/strictjson"
+	"github.com/bytepoints/bytepoints/node/keyring"
 	cfg "github.com/cometbft/cometbft/config"
 	"github.com/spf13/viper"
 )
@@ -30,7 +27,8 @@ import (
 //	data/app/                 Badger: the ledger state and its Merkle trie
 //	data/snapshots/           state-sync snapshots served to joining nodes
 //	config/gateway_tokens.json the gateway's per-terminal tokens, hashed (0600)
-//	keyring/<name>.json       Ed25519 signing keys (mode 0600)
+//	keyring/<name>.json       Ed25519 signing keys (mode 0600), encrypted
+//	                          or not by app.toml's keyring_backend (docs/keys.md)
 const (
 	AppConfigFile = "config/app.toml"
 	KeyringDir    = "keyring"
@@ -52,6 +50,11 @@ type AppConfig struct {
 	Snapshots SnapshotConfig `toml:"snapshots"`
 	// MemberOnlyPeers disconnects peers that are not active members' nodes.
 	MemberOnlyPeers bool `toml:"member_only_peers"`
+	// KeyringBackend stores the operator and terminal keys: "file"
+	// (encrypted, the default of `init` on a real chain), "test"
+	// (plaintext; local chains only unless forced) or "os". Homes written
+	// before it existed have none, which means test.
+	KeyringBackend string `toml:"keyring_backend"`
 }
 
 // GatewayConfig configures the REST gateway (docs/gateway.md). Zero
@@ -102,6 +105,7 @@ func DefaultAppConfig(seller string) AppConfig {
 		Gateway:         GatewayConfig{Enabled: true, Listen: "127.0.0.1:8080", TokensFile: DefaultTokensFile},
 		Snapshots:       SnapshotConfig{Interval: 50, Keep: 3},
 		MemberOnlyPeers: true,
+		KeyringBackend:  keyring.BackendTest,
 	}
 }
 
@@ -168,23 +172,129 @@ func LoadCometConfig(home string) (*cfg.Config, error) {
 
 // ---- keys ----
 
-// KeyFile is a keyring entry.
-type KeyFile struct {
-	Name    string `json:"name"`
-	Type    string `json:"type"`
-	PubKey  string `json:"pub_key"`  // hex
-	PrivKey string `json:"priv_key"` // hex of the 64-byte Ed25519 private key
+// KeyringPassphraseEnv is the environment variable a passphrase for the
+// file keyring may come from (when no --keyring-passphrase-file is given).
+// Its value is never logged.
+const KeyringPassphraseEnv = "BYTEPOINTS_KEYRING_PASSPHRASE"
+
+// KeyringOptions choose and unlock a home's keyring.
+type KeyringOptions struct {
+	// Backend overrides app.toml's keyring_backend ("" keeps it; a home
+	// whose app.toml names none uses test, what every home was before).
+	Backend string
+	// PassphraseFile holds the file keyring's passphrase (its first line).
+	PassphraseFile string
+	// Prompt asks for the passphrase interactively; set only when a
+	// terminal is attached. It is tried after the file and the environment.
+	Prompt func() (string, error)
 }
 
-func keyPath(home, name string) string { return filepath.Join(home, KeyringDir, name+".json") }
+// Passphrase is the file keyring's passphrase source: the passphrase file,
+// else BYTEPOINTS_KEYRING_PASSPHRASE, else the prompt.
+func (o KeyringOptions) Passphrase() (string, error) {
+	if o.PassphraseFile != "" {
+		bz, err := os.ReadFile(o.PassphraseFile)
+		if err != nil {
+			return "", fmt.Errorf("keyring passphrase file: %w", err)
+		}
+		line, _, _ := strings.Cut(string(bz), "\n")
+		p := strings.TrimSuffix(line, "\r")
+		if p == "" {
+			return "", fmt.Errorf("keyring passphrase file %s is empty", o.PassphraseFile)
+		}
+		return p, nil
+	}
+	if p, ok := os.LookupEnv(KeyringPassphraseEnv); ok {
+		if p == "" {
+			return "", fmt.Errorf("%s is set but empty", KeyringPassphraseEnv)
+		}
+		return p, nil
+	}
+	if o.Prompt != nil {
+		return o.Prompt()
+	}
+	return "", fmt.Errorf("the keyring is encrypted (file backend): give its passphrase with --keyring-passphrase-file or %s", KeyringPassphraseEnv)
+}
+
+// source names where the passphrase came from, for error messages (never
+// the passphrase itself).
+func (o KeyringOptions) source() string {
+	switch {
+	case o.PassphraseFile != "":
+		return "from --keyring-passphrase-file " + o.PassphraseFile
+	case os.Getenv(KeyringPassphraseEnv) != "":
+		return "from " + KeyringPassphraseEnv
+	default:
+		return "as typed"
+	}
+}
+
+// KeyringBackend is the backend o selects for home.
+func (o KeyringOptions) KeyringBackend(home string) string {
+	if o.Backend != "" {
+		return o.Backend
+	}
+	if c, err := LoadAppConfig(home); err == nil && c.KeyringBackend != "" {
+		return c.KeyringBackend
+	}
+	return keyring.BackendTest
+}
+
+// OpenKeyring opens home's keyring.
+func OpenKeyring(home string, o KeyringOptions) (keyring.Backend, error) {
+	return keyring.Open(o.KeyringBackend(home), filepath.Join(home, KeyringDir), o.Passphrase)
+}
+
+// UnlockKeys loads every key of kr (decrypting each with the passphrase):
+// what a node does at start so a wrong passphrase stops it at once.
+func UnlockKeys(kr keyring.Backend, o KeyringOptions) (map[string]ed25519.PrivateKey, error) {
+	infos, err := kr.List()
+	if err != nil {
+		return nil, err
+	}
+	keys := make(map[string]ed25519.PrivateKey, len(infos))
+	for _, in := range infos {
+		k, err := kr.Load(in.Name)
+		if err != nil {
+			if errors.Is(err, keyring.ErrWrongPassphrase) {
+				return nil, fmt.Errorf("cannot unlock the keyring: %w (passphrase %s)", err, o.source())
+			}
+			return nil, fmt.Errorf("cannot unlock the keyring: %w", err)
+		}
+		keys[in.Name] = k
+	}
+	return keys, nil
+}
+
+// LocalChainID reports whether id names a local network: its last
+// '-'-separated part (or the whole id) is local, localnet, dev, demo or
+// test, as the chain ids of `testnet` (bytepoints-local), `init`
+// (bytepoints-dev) and `demo` (bytepoints-demo) are. Only on such chains
+// may a node run with the plaintext test keyring without being forced.
+func LocalChainID(id string) bool {
+	last := id
+	if i := strings.LastIndexByte(id, '-'); i >= 0 {
+		last = id[i+1:]
+	}
+	switch last {
+	case "local", "localnet", "dev", "demo", "test":
+		return true
+	}
+	return false
+}
+
+// KeyFile is a keyring entry's public part.
+type KeyFile struct {
+	Name   string `json:"name"`
+	Type   string `json:"type"`
+	PubKey string `json:"pub_key"` // hex
+}
 
 // ValidKeyName limits key names to safe file names.
-func ValidKeyName(name string) error {
-	if name == "" || len(name) > 64 || strings.ContainsAny(name, "/\\ \t\n.") {
-		return fmt.Errorf("key name %q: use 1-64 characters without '/', '.', or spaces", name)
-	}
-	return nil
-}
+func ValidKeyName(name string) error { return keyring.ValidName(name) }
+
+// The functions below use home's configured keyring with the passphrase
+// from BYTEPOINTS_KEYRING_PASSPHRASE (test homes need none).
 
 // AddKey creates a new Ed25519 key called name; it refuses to overwrite.
 func AddKey(home, name string) (ed25519.PublicKey, error) {
@@ -198,86 +308,52 @@ func AddKey(home, name string) (ed25519.PublicKey, error) {
 	return pub, SaveKey(home, name, priv)
 }
 
-// SaveKey writes priv under name (mode 0600, directory 0700).
+// SaveKey stores priv under name (mode 0600, directory 0700).
 func SaveKey(home, name string, priv ed25519.PrivateKey) error {
-	if err := ValidKeyName(name); err != nil {
-		return err
-	}
-	dir := filepath.Join(home, KeyringDir)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
-	}
-	bz, err := json.MarshalIndent(KeyFile{
-		Name: name, Type: "ed25519",
-		PubKey: hex.EncodeToString(priv.Public().(ed25519.PublicKey)), PrivKey: hex.EncodeToString(priv),
-	}, "", "  ")
+	kr, err := OpenKeyring(home, KeyringOptions{})
 	if err != nil {
 		return err
 	}
-	f, err := os.OpenFile(keyPath(home, name), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
-	if err != nil {
-		if errors.Is(err, os.ErrExist) {
-			return fmt.Errorf("key %q already exists in %s", name, dir)
-		}
-		return err
-	}
-	if _, err := f.Write(append(bz, '\n')); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return kr.Save(name, priv)
 }
 
 // LoadKey reads the key called name.
 func LoadKey(home, name string) (ed25519.PrivateKey, error) {
-	if err := ValidKeyName(name); err != nil {
-		return nil, err
-	}
-	bz, err := os.ReadFile(keyPath(home, name))
+	return LoadKeyWith(home, name, KeyringOptions{})
+}
+
+// LoadKeyWith reads the key called name with o's backend and passphrase.
+func LoadKeyWith(home, name string, o KeyringOptions) (ed25519.PrivateKey, error) {
+	kr, err := OpenKeyring(home, o)
 	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("no key %q in %s (list keys with `bytepointsd keys list --home %s`)", name, filepath.Join(home, KeyringDir), home)
-		}
 		return nil, err
 	}
-	var k KeyFile
-	if err := strictjson.Unmarshal(bz, &k); err != nil {
-		return nil, fmt.Errorf("key file %s: %w", keyPath(home, name), err)
+	k, err := kr.Load(name)
+	if errors.Is(err, keyring.ErrNotFound) {
+		return nil, fmt.Errorf("no key %q in %s (list keys with `bytepointsd keys list --home %s`)", name, filepath.Join(home, KeyringDir), home)
 	}
-	priv, err := hex.DecodeString(k.PrivKey)
-	if err != nil || len(priv) != ed25519.PrivateKeySize {
-		return nil, fmt.Errorf("key file %s holds no valid Ed25519 private key", keyPath(home, name))
-	}
-	return ed25519.PrivateKey(priv), nil
+	return k, err
 }
 
 // HasKey reports whether a key called name exists.
 func HasKey(home, name string) bool {
-	_, err := os.Stat(keyPath(home, name))
-	return err == nil
+	kr, err := OpenKeyring(home, KeyringOptions{})
+	return err == nil && kr.Has(name)
 }
 
 // ListKeys returns the keyring's entries (public parts) by name.
 func ListKeys(home string) ([]KeyFile, error) {
-	ents, err := os.ReadDir(filepath.Join(home, KeyringDir))
+	kr, err := OpenKeyring(home, KeyringOptions{})
 	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, nil
-		}
 		return nil, err
 	}
-	var out []KeyFile
-	for _, e := range ents {
-		name, ok := strings.CutSuffix(e.Name(), ".json")
-		if !ok {
-			continue
-		}
-		priv, err := LoadKey(home, name)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, KeyFile{Name: name, Type: "ed25519", PubKey: hex.EncodeToString(priv.Public().(ed25519.PublicKey))})
+	infos, err := kr.List()
+	if err != nil {
+		return nil, err
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	out := make([]KeyFile, 0, len(infos))
+	for _, in := range infos {
+		out = append(out, KeyFile{Name: in.Name, Type: in.Type, PubKey: in.PubKeyHex()})
+	}
 	return out, nil
 }

@@ -2,6 +2,8 @@ package node
 
 import (
 	"context"
+	"crypto/ed25519"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -13,6 +15,7 @@ import (
 	"github.com/bytepoints/bytepoints/abci"
 	"github.com/bytepoints/bytepoints/app"
 	"github.com/bytepoints/bytepoints/app/store"
+	"github.com/bytepoints/bytepoints/node/keyring"
 	cfg "github.com/cometbft/cometbft/config"
 	"github.com/cometbft/cometbft/libs/log"
 	cmtnode "github.com/cometbft/cometbft/node"
@@ -37,6 +40,11 @@ type Options struct {
 	NoMetrics bool
 	// NoGateway leaves the REST gateway off whatever app.toml says.
 	NoGateway bool
+	// Keyring chooses and unlocks the keyring (backend, passphrase).
+	Keyring KeyringOptions
+	// ForceTestKeyring lets the plaintext test keyring run on a chain
+	// that is not local (LocalChainID).
+	ForceTestKeyring bool
 }
 
 // Node is one seller's running node.
@@ -51,6 +59,8 @@ type Node struct {
 	Comet   *cmtnode.Node
 	Logger  log.Logger
 
+	keyring keyring.Backend
+	keys    map[string]ed25519.PrivateKey // unlocked at start
 	gateway *Gateway
 	peers   *PeerPolicy
 	halted  chan error
@@ -106,11 +116,16 @@ func New(home string, o Options) (*Node, error) {
 	if err := installCrashHook(); err != nil {
 		return nil, err
 	}
+	kr, keys, err := unlockKeyring(home, gen.ChainID, o)
+	if err != nil {
+		return nil, err
+	}
 	db, err := store.Open(store.Options{Dir: filepath.Join(home, AppDataDir), Logger: badgerLogger{logger.With("module", "badger")}})
 	if err != nil {
 		return nil, err
 	}
-	n := &Node{Home: home, Config: conf, AppCfg: acfg, Genesis: gen, DB: db, Logger: logger, decisionSeconds: newDecisionHistogram()}
+	n := &Node{Home: home, Config: conf, AppCfg: acfg, Genesis: gen, DB: db, Logger: logger, decisionSeconds: newDecisionHistogram(),
+		keyring: kr, keys: keys}
 	n.App = app.New(db, app.Config{ChainID: gen.ChainID, CheckInvariants: acfg.CheckInvariants || o.CheckInvariants})
 	n.ABCI = abci.New(n.App)
 	n.halted = make(chan error, 1)
@@ -133,7 +148,15 @@ func New(home string, o Options) (*Node, error) {
 		db.Close()
 		return nil, fmt.Errorf("node key: %w", err)
 	}
-	pv := privval.LoadFilePV(conf.PrivValidatorKeyFile(), conf.PrivValidatorStateFile())
+	// With priv_validator_laddr set, CometBFT listens there for a remote
+	// signer (tmkms, Horcrux, privval's SignerServer) and asks it for every
+	// signature; the home then needs no validator key of its own.
+	var pv cmttypes.PrivValidator
+	if conf.PrivValidatorListenAddr == "" {
+		pv = privval.LoadFilePV(conf.PrivValidatorKeyFile(), conf.PrivValidatorStateFile())
+	} else {
+		logger.Info("validator key: waiting for a remote signer", "priv_validator_laddr", conf.PrivValidatorListenAddr)
+	}
 	// A mutex per ABCI connection: queries and CheckTx read committed state
 	// (Badger snapshots) and need not wait for a block being executed.
 	creator := proxy.NewConnSyncLocalClientCreator(n.ABCI)
@@ -157,6 +180,37 @@ func New(home string, o Options) (*Node, error) {
 		}
 	}
 	return n, nil
+}
+
+// unlockKeyring opens home's keyring and decrypts every key in it, so a
+// wrong passphrase stops the node before anything starts. The plaintext
+// test keyring is refused on a chain that is not local unless forced.
+func unlockKeyring(home, chainID string, o Options) (keyring.Backend, map[string]ed25519.PrivateKey, error) {
+	kr, err := OpenKeyring(home, o.Keyring)
+	if err != nil {
+		return nil, nil, err
+	}
+	if kr.Name() == keyring.BackendTest && !LocalChainID(chainID) && !o.ForceTestKeyring {
+		return nil, nil, fmt.Errorf("chain %q is not a local chain, and this home's keys are in plaintext (keyring backend test): encrypt them with `bytepointsd keys migrate --home %s`, or start with --force-test-keyring", chainID, home)
+	}
+	keys, err := UnlockKeys(kr, o.Keyring)
+	if err != nil {
+		return nil, nil, err
+	}
+	return kr, keys, nil
+}
+
+// LoadKey returns a key of the node's keyring: one unlocked at start, or
+// (a key added since) read from the keyring with the start's passphrase.
+func (n *Node) LoadKey(name string) (ed25519.PrivateKey, error) {
+	if k, ok := n.keys[name]; ok {
+		return k, nil
+	}
+	k, err := n.keyring.Load(name)
+	if errors.Is(err, keyring.ErrNotFound) {
+		return nil, fmt.Errorf("no key %q in %s", name, filepath.Join(n.Home, KeyringDir))
+	}
+	return k, err
 }
 
 // Halted delivers the reason when the application refuses to continue (a

@@ -72,7 +72,7 @@ gateway requests. Register the terminal first:
 			if keyName == "" {
 				keyName = terminal
 			}
-			key, err := node.LoadKey(g.home, keyName)
+			key, err := loadKey(g, keyName)
 			if err != nil {
 				return fmt.Errorf("--key: %w (create it with `bytepointsd keys add %s` and register it with `bytepointsd tx register-terminal --id %s`)", err, keyName, terminal)
 			}

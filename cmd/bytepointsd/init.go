@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 
 	"github.com/bytepoints/bytepoints/node"
+	"github.com/bytepoints/bytepoints/node/keyring"
 	"github.com/spf13/cobra"
 )
 
@@ -15,13 +16,39 @@ func newInitCmd(g *globals) *cobra.Command {
 		Use:   "init",
 		Short: "Create a single-seller development chain in --home",
 		Long: `Creates a home for a one-seller chain: keys, config, and a genesis with this
-seller as the only member and validator. Good for trying the CLI; a real
+seller as the only member and validator. On a chain id that is not local
+(see docs/keys.md) the keys are encrypted (keyring backend file) with the
+passphrase from --keyring-passphrase-file, BYTEPOINTS_KEYRING_PASSPHRASE or a
+prompt. Good for trying the CLI; a real
 coalition is generated with "testnet" (or joins by governance).`,
 		Example: "  bytepointsd init --home ./dev --seller my-shop && bytepointsd start --home ./dev",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if _, err := os.Stat(filepath.Join(g.home, "config")); err == nil {
 				return fmt.Errorf("%s already holds a node home", g.home)
+			}
+			// A local chain (node.LocalChainID) keeps plaintext keys; any
+			// other gets the encrypted file keyring unless told otherwise.
+			backend := g.keyringBackend
+			if backend == "" {
+				backend = keyring.BackendTest
+				if !node.LocalChainID(chainID) {
+					backend = keyring.BackendFile
+				}
+			}
+			var pass string
+			switch backend {
+			case keyring.BackendTest:
+			case keyring.BackendFile:
+				p, err := newPassphrase(g)()
+				if err != nil {
+					return fmt.Errorf("chain %s is not local, so its keys are encrypted: %w (or pass --keyring-backend test)", chainID, err)
+				}
+				pass = p
+			default:
+				if _, err := keyring.Open(backend, "", nil); err != nil {
+					return err
+				}
 			}
 			tmp := g.home + ".init-tmp"
 			defer os.RemoveAll(tmp)
@@ -37,6 +64,11 @@ coalition is generated with "testnet" (or joins by governance).`,
 			}
 			h := m.Homes[0]
 			h.Dir = g.home
+			if backend == keyring.BackendFile {
+				if _, err := migrateKeyring(g, func() (string, error) { return pass, nil }); err != nil {
+					return err
+				}
+			}
 			// Paths inside the home are relative to it, so the move is safe.
 			if g.output == "json" {
 				return printJSON(cmd.OutOrStdout(), h)

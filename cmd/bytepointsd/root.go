@@ -19,6 +19,9 @@ type globals struct {
 	// that retries it.
 	prog string
 	args []string
+	// keyring flags (keys.go)
+	keyringBackend string
+	passphraseFile string
 }
 
 func defaultHome() string {
@@ -58,6 +61,7 @@ Start here:
 	root.PersistentFlags().StringVar(&g.home, "home", defaultHome(), "node home directory (env BYTEPOINTS_HOME)")
 	root.PersistentFlags().StringVarP(&g.output, "output", "o", "text", "output format: text or json")
 	root.PersistentFlags().StringVar(&g.node, "node", "", "node RPC URL (default: the RPC address in the home's config)")
+	addKeyringFlags(root, g)
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
 		if g.output != "text" && g.output != "json" {
 			return usagef("--output must be text or json, not %q", g.output)

@@ -27,6 +27,7 @@ app hash as before. Ctrl-C (SIGINT) or SIGTERM stops it cleanly.`,
 		Example: "  bytepointsd start --home ./net/seller-0 --check-invariants",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			o.Keyring = g.keyringOptions()
 			n, err := node.New(g.home, o)
 			if err != nil {
 				return err
@@ -60,6 +61,7 @@ app hash as before. Ctrl-C (SIGINT) or SIGTERM stops it cleanly.`,
 		},
 	}
 	cmd.Flags().BoolVar(&o.CheckInvariants, "check-invariants", false, "check the conservation invariants after every block; halt with the broken one's name")
+	cmd.Flags().BoolVar(&o.ForceTestKeyring, "force-test-keyring", false, "run with plaintext keys (keyring backend test) on a chain that is not local")
 	cmd.Flags().StringVar(&o.LogLevel, "log-level", "info", "log level: debug, info, error or none")
 	return cmd
 }

@@ -81,7 +81,7 @@ func (f *txFlags) signer(g *globals) (ed25519.PrivateKey, error) {
 			name = f.terminal
 		}
 	}
-	return node.LoadKey(g.home, name)
+	return loadKey(g, name)
 }
 
 func dialSigner(ctx context.Context, g *globals, key ed25519.PrivateKey) (*client.Client, error) {
@@ -106,7 +106,7 @@ func submit(cmd *cobra.Command, g *globals, f *txFlags, msg any) error {
 	cl.ValidFor, cl.Timeout = f.validFor, f.timeout
 	o := client.Options{IdempotencyKey: f.idemKey}
 	if f.wallet != "" {
-		if o.WalletKey, err = node.LoadKey(g.home, f.wallet); err != nil {
+		if o.WalletKey, err = loadKey(g, f.wallet); err != nil {
 			return err
 		}
 	}
@@ -421,7 +421,7 @@ func pubKeyArg(g *globals, v string) ([]byte, error) {
 	if bz, err := hex.DecodeString(v); err == nil && len(bz) == ed25519.PublicKeySize {
 		return bz, nil
 	}
-	k, err := node.LoadKey(g.home, v)
+	k, err := loadKey(g, v)
 	if err != nil {
 		return nil, fmt.Errorf("%q is neither a 64-hex public key nor a key in the keyring: %w", v, err)
 	}
