@@ -52,6 +52,13 @@ type AppConfig struct {
 	Snapshots SnapshotConfig `toml:"snapshots"`
 	// MemberOnlyPeers disconnects peers that are not active members' nodes.
 	MemberOnlyPeers bool `toml:"member_only_peers"`
+	// Backoffice feeds the seller's PostgreSQL books (docs/backoffice.md).
+	Backoffice BackofficeConfig `toml:"backoffice"`
+}
+
+// BackofficeConfig: an empty PostgresURL (the default) writes nothing.
+type BackofficeConfig struct {
+	PostgresURL string `toml:"postgres_url"` // e.g. postgres://books@127.0.0.1:5432/books
 }
 
 // GatewayConfig configures the REST gateway (docs/gateway.md). Zero

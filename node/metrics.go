@@ -50,6 +50,12 @@ func (n *Node) registerMetrics() {
 		gauge("redeemed_points", "Points redeemed, net of voids (a void lowers it).", totals(func(t *types.Totals) float64 { return float64(t.RedeemedPoints) })),
 		counter("statements_total", "Settlement statements closed.", totals(func(t *types.Totals) float64 { return float64(t.Statements) })),
 		txs, blockSeconds, blockTxs, n.decisionSeconds,
+		gauge("backoffice_lag_blocks", "Committed blocks not yet written to the back office's PostgreSQL (0 when not configured).", func() float64 {
+			if n.Backoffice == nil {
+				return 0
+			}
+			return float64(n.Backoffice.Lag())
+		}),
 	}
 	for _, c := range cs {
 		if err := prometheus.Register(c); err != nil {
