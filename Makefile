@@ -11,7 +11,7 @@ PKGS      := ./...
 # Multi-process network suites (issue: seller network) live behind this tag.
 NETTAGS   := network
 
-.PHONY: all build install browser demo test test-readme test-network test-arm64 test-race fuzz bench bench-network proto proto-check lint localnet localnet-stop clean help
+.PHONY: all build install browser postgres demo test test-readme test-network test-arm64 test-race fuzz bench bench-network proto proto-check lint localnet localnet-stop clean help
 
 all: build
 
@@ -21,6 +21,7 @@ help:
 	@echo "make test-readme   run the README's examples as written (a 4-seller testnet on loopback, a few minutes)"
 	@echo "make install       install bytepointsd into \$$(go env GOPATH)/bin (or GOBIN)"
 	@echo "make browser       install Debian's chromium for the audit page's browser test (if missing)"
+	@echo "make postgres      install Debian's postgresql for the back-office tests (if missing)"
 	@echo "make fuzz          each fuzz target for FUZZTIME (default 30s; make test runs their corpora)"
 	@echo "make test-network  multi-validator suites with real node processes (slower)"
 	@echo "make test-arm64    golden app hash, CRMS and store tests built for arm64, run under qemu"
@@ -55,6 +56,18 @@ browser:
 	  echo "installing Debian's chromium (for the audit page's browser test)"; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null && \
 	  test -x "$(CHROMIUM)"; \
+	fi
+
+# The back-office tests (node/backoffice, report sales) start their own
+# PostgreSQL server (internal/pgtest); without one they skip. This installs
+# Debian's server when no /usr/lib/postgresql/*/bin/initdb is there.
+postgres:
+	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then echo "postgresql: $$(ls /usr/lib/postgresql/*/bin/initdb | tail -1)"; \
+	else \
+	  SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  echo "installing Debian's postgresql (for the back-office tests)"; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql >/dev/null && \
+	  ls /usr/lib/postgresql/*/bin/initdb >/dev/null; \
 	fi
 
 test: build

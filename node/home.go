@@ -55,6 +55,13 @@ type AppConfig struct {
 	// (plaintext; local chains only unless forced) or "os". Homes written
 	// before it existed have none, which means test.
 	KeyringBackend string `toml:"keyring_backend"`
+	// Backoffice feeds the seller's PostgreSQL books (docs/backoffice.md).
+	Backoffice BackofficeConfig `toml:"backoffice"`
+}
+
+// BackofficeConfig: an empty PostgresURL (the default) writes nothing.
+type BackofficeConfig struct {
+	PostgresURL string `toml:"postgres_url"` // e.g. postgres://books@127.0.0.1:5432/books
 }
 
 // GatewayConfig configures the REST gateway (docs/gateway.md). Zero

@@ -63,6 +63,12 @@ func (n *Node) registerMetrics() {
 			return float64(n.DB.ValueCacheStats().Entries)
 		}),
 		txs, blockSeconds, blockTxs, n.decisionSeconds,
+		gauge("backoffice_lag_blocks", "Committed blocks not yet written to the back office's PostgreSQL (0 when not configured).", func() float64 {
+			if n.Backoffice == nil {
+				return 0
+			}
+			return float64(n.Backoffice.Lag())
+		}),
 	}
 	for _, c := range cs {
 		if err := prometheus.Register(c); err != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/bytepoints/bytepoints/abci"
 	"github.com/bytepoints/bytepoints/app"
 	"github.com/bytepoints/bytepoints/app/store"
+	"github.com/bytepoints/bytepoints/node/backoffice"
 	"github.com/bytepoints/bytepoints/node/keyring"
 	cfg "github.com/cometbft/cometbft/config"
 	"github.com/cometbft/cometbft/libs/log"
@@ -22,6 +23,7 @@ import (
 	"github.com/cometbft/cometbft/p2p"
 	"github.com/cometbft/cometbft/privval"
 	"github.com/cometbft/cometbft/proxy"
+	rpclocal "github.com/cometbft/cometbft/rpc/client/local"
 	cmttypes "github.com/cometbft/cometbft/types"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -62,8 +64,11 @@ type Node struct {
 	keyring keyring.Backend
 	keys    map[string]ed25519.PrivateKey // unlocked at start
 	gateway *Gateway
-	peers   *PeerPolicy
-	halted  chan error
+	// Backoffice writes the chain's history to PostgreSQL ([backoffice]
+	// postgres_url in app.toml); nil when not configured.
+	Backoffice *backoffice.Follower
+	peers      *PeerPolicy
+	halted     chan error
 
 	metrics         bool                 // Prometheus collectors registered
 	decisionSeconds prometheus.Histogram // CRMS decisions answered here
@@ -167,6 +172,9 @@ func New(home string, o Options) (*Node, error) {
 		db.Close()
 		return nil, err
 	}
+	if acfg.Backoffice.PostgresURL != "" {
+		n.Backoffice = &backoffice.Follower{URL: acfg.Backoffice.PostgresURL, Logger: logger.With("module", "backoffice")}
+	}
 	if conf.Instrumentation.Prometheus {
 		n.registerMetrics()
 	}
@@ -225,6 +233,10 @@ func (n *Node) Start() error {
 	if n.peers != nil {
 		n.peers.Start()
 	}
+	if n.Backoffice != nil {
+		n.Backoffice.Chain = rpclocal.New(n.Comet)
+		n.Backoffice.Start()
+	}
 	if n.gateway != nil {
 		if err := n.gateway.Start(); err != nil {
 			n.Stop()
@@ -236,6 +248,9 @@ func (n *Node) Start() error {
 
 // Stop stops everything and closes the state; safe to call twice.
 func (n *Node) Stop() {
+	if n.Backoffice != nil {
+		n.Backoffice.Stop()
+	}
 	if n.gateway != nil {
 		n.gateway.Stop()
 	}

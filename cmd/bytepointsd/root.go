@@ -82,6 +82,7 @@ Start here:
 		newBenchCmd(g),
 		newGatewayCmd(g),
 		newAuditCmd(g),
+		newReportCmd(g),
 	)
 	strictGroups(root)
 	return root, g
