@@ -126,7 +126,8 @@ func TestSimReplay(t *testing.T) {
 		t.Fatalf("flow-7 re-checks: want %d checked and matched: %v", flow7, r)
 	}
 	reasons := r["flow7_reasons"].(map[string]any)
-	if reasons["skip"] == nil || reasons["low_reputation"] == nil || reasons["budget_exhausted"] == nil {
+	violation := reasons["new_card"] != nil || reasons["low_reputation"] != nil || reasons["risk_above_max"] != nil
+	if reasons["skip"] == nil || !violation || reasons["budget_exhausted"] == nil {
 		t.Fatalf("the flow-7 rows should include CRMS skips, violations and budget refusals: %v", reasons)
 	}
 	tm := r["time_map"].(map[string]any)
