@@ -36,7 +36,10 @@ func startNode(t *testing.T) (*node.Node, node.NetworkHome) {
 	t.Cleanup(n.Stop)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := networks.WaitHeight(ctx, n.RPCURL(), 1); err != nil {
+	// Height 2: block 1 is applied and committed by the app (at height 1
+	// the block store can be ahead of the app's commit, and a CheckTx then
+	// finds no committed chain yet).
+	if err := networks.WaitHeight(ctx, n.RPCURL(), 2); err != nil {
 		t.Fatal(err)
 	}
 	return n, m.Homes[0]
