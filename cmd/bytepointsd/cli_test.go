@@ -109,7 +109,10 @@ func startSeller(t *testing.T, dir string, epochSeconds int) (string, int, *harn
 // TestCLIContract drives the integrator-facing CLI (issue point 8) against
 // a node started from `testnet` output, as a separate process.
 func TestCLIContract(t *testing.T) {
-	home, base, p := startSeller(t, t.TempDir(), 6)
+	// One settlement epoch spans the whole test (10^9 s, epoch 1 runs to
+	// 2033): the redemption and its void land in it whatever the machine's
+	// speed. Settlement later closes it by governance, at a block.
+	home, base, p := startSeller(t, t.TempDir(), longEpoch)
 	for _, f := range []string{"config/genesis.json", "config/config.toml", "config/app.toml", "keyring/operator.json"} {
 		if _, err := os.Stat(filepath.Join(home, f)); err != nil {
 			t.Fatalf("testnet did not write %s", f)
@@ -182,8 +185,13 @@ func TestCLIContract(t *testing.T) {
 		t.Fatalf("redeem without a flow: %v", r)
 	}
 	pin := []string{"--cvm", "pin-online", "--read-type", "contact-emv"}
-	// The redemption and its void must fall in one settlement epoch.
-	awaitRoomInEpoch(t, h, 6, 3*time.Second)
+	// The redemption and its void fall in one settlement epoch (the long
+	// one of genesis): the chain names the open epoch before and after.
+	openEpoch := func() float64 {
+		sts, _ := cliJSON(t, append([]string{"query", "statements"}, h...)...)
+		return num(t, sts, "open_epoch")
+	}
+	epoch := openEpoch()
 	red, code := cliJSON(t, append(append([]string{"tx", "redeem", "--customer", "C", "--points", "60", "--bill", "250.00"}, pin...), h...)...)
 	if code != 0 || num(t, red, "points_redeemed") != 60 || num(t, red, "same_seller_points") != 60 || num(t, red, "cross_seller_points") != 0 ||
 		num(t, red, "system_payment_paise") != 6000 || num(t, red, "discount_paise") != 6000 || red["authorised_by"] != "cvm" {
@@ -192,6 +200,9 @@ func TestCLIContract(t *testing.T) {
 	void, code := cliJSON(t, append([]string{"tx", "void", "--redemption", red["redemption_id"].(string)}, h...)...)
 	if code != 0 || num(t, void, "points_restored") != 60 {
 		t.Fatalf("void: %v", void)
+	}
+	if e := openEpoch(); e != epoch {
+		t.Fatalf("epoch %v closed during the test (now %v): the genesis epoch is %d s", epoch, e, longEpoch)
 	}
 	// A rejected transaction prints its code and log and exits non-zero.
 	bad, code := cliJSON(t, append(append([]string{"tx", "redeem", "--customer", "C", "--points", "101", "--bill", "250.00"}, pin...), h...)...)
@@ -261,28 +272,15 @@ func TestCLIContract(t *testing.T) {
 		t.Fatal("query of a missing seller succeeded")
 	}
 
-	// settlement: wait for the epoch with the activity to close, then confirm
-	var epoch float64
-	deadline := time.Now().Add(40 * time.Second)
-	for {
-		sts, _ := cliJSON(t, append([]string{"query", "statements"}, h...)...)
-		list, _ := sts["statements"].([]any)
-		found := false
-		for _, s := range list {
-			st := s.(map[string]any)
-			for _, l := range st["lines"].([]any) {
-				if num(t, l.(map[string]any), "net_paise") != 0 {
-					epoch, found = num(t, st, "epoch"), true
-				}
-			}
-		}
-		if found {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no statement with activity: %v", sts)
-		}
-		time.Sleep(time.Second)
+	// settlement: governance shortens the epoch to 5 s, so the block after
+	// the one that executes the change closes epoch 1, with the activity.
+	// Wait for that statement block by block, then confirm it.
+	prop, code := cliJSON(t, append([]string{"tx", "propose", "set-params", "--set", "epoch_seconds=5"}, h...)...)
+	if code != 0 || prop["executed"] != true {
+		t.Fatalf("set-params by the only member did not execute: %v", prop)
+	}
+	if got := closedStatement(t, h, fmt.Sprintf("http://127.0.0.1:%d", base+1), int64(num(t, prop, "height"))); got != epoch {
+		t.Fatalf("the statement with the activity is epoch %v, want the open one %v", got, epoch)
 	}
 	ep := strconv.FormatFloat(epoch, 'f', 0, 64)
 	st, code := cliJSON(t, append([]string{"query", "statement", "--epoch", ep, "--prove"}, h...)...)
@@ -375,23 +373,33 @@ func TestDemo(t *testing.T) {
 	}
 }
 
-// awaitRoomInEpoch waits, if needed, for a fresh settlement epoch (of
-// epochSeconds) so that at least room remains in the open one: steps that
-// must land in one epoch then do, without depending on luck.
-func awaitRoomInEpoch(t *testing.T, h []string, epochSeconds int64, room time.Duration) {
+// longEpoch is TestCLIContract's genesis epoch length: longer than any run.
+const longEpoch = 1_000_000_000
+
+// closedStatement waits, one committed block at a time from the block
+// after height, for a statement with activity (a non-zero line), and
+// returns its epoch. It gives up after 10 blocks: the epoch closes in the
+// first block after the change, so more is a failure, not slowness.
+func closedStatement(t *testing.T, h []string, rpc string, height int64) float64 {
 	t.Helper()
-	sts, _ := cliJSON(t, append([]string{"query", "statements"}, h...)...)
-	open := int64(num(t, sts, "open_epoch"))
-	end := time.Unix((open+1)*epochSeconds, 0)
-	if time.Until(end) >= room {
-		return
-	}
-	deadline := time.Now().Add(time.Duration(epochSeconds)*time.Second + 30*time.Second)
-	for int64(num(t, sts, "open_epoch")) == open {
-		if time.Now().After(deadline) {
-			t.Fatalf("epoch %d never closed", open)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var sts map[string]any
+	for b := height + 1; b <= height+10; b++ {
+		if err := networks.WaitHeight(ctx, rpc, b+1); err != nil { // block b committed by the app
+			t.Fatal(err)
 		}
-		time.Sleep(200 * time.Millisecond)
 		sts, _ = cliJSON(t, append([]string{"query", "statements"}, h...)...)
+		list, _ := sts["statements"].([]any)
+		for _, s := range list {
+			st := s.(map[string]any)
+			for _, l := range st["lines"].([]any) {
+				if num(t, l.(map[string]any), "net_paise") != 0 {
+					return num(t, st, "epoch")
+				}
+			}
+		}
 	}
+	t.Fatalf("no statement with activity 10 blocks after the epoch change at height %d: %v", height, sts)
+	return 0
 }
