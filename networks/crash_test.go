@@ -128,7 +128,7 @@ func TestCrashRecovery(t *testing.T) {
 			}
 			cl, err := client.Dial(ctx, home.RPC, key)
 			if err != nil {
-				time.Sleep(100 * time.Millisecond)
+				time.Sleep(100 * time.Millisecond) //wallclock:ok paces redialling a node that is restarting
 				continue
 			}
 			cl.Timeout = 3 * time.Second
@@ -174,7 +174,7 @@ func TestCrashRecovery(t *testing.T) {
 		stop, done := make(chan struct{}), make(chan struct{})
 		go load(stop, done)
 		awaitCommits(before, 3)
-		time.Sleep(time.Duration(round*170) * time.Millisecond) // the kill's moment, not an assertion
+		time.Sleep(time.Duration(round*170) * time.Millisecond) //wallclock:ok the kill's moment, not an assertion
 		proc.Kill()
 		close(stop)
 		<-done

@@ -81,7 +81,7 @@ func TestRetryAfterNodeKillBooksOnce(t *testing.T) {
 		tx, err := cl.Build(ctx, buy(cust), client.Options{IdempotencyKey: k})
 		require.NoError(t, err)
 		_, _ = cl.RPC.BroadcastTxSync(ctx, tx)
-		time.Sleep(wait) // the kill's moment, not an assertion
+		time.Sleep(wait) //wallclock:ok the kill's moment, not an assertion
 		proc.Kill()
 		start()
 		var r *client.Result

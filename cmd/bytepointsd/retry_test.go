@@ -54,10 +54,10 @@ func awaitCommitted(t *testing.T, hash string, h []string) map[string]any {
 			return r
 		case code != exitNotCommitted || r["status"] != "not-found-yet":
 			t.Fatalf("query tx %s: exit %d %v", hash, code, r)
-		case time.Now().After(deadline):
+		case time.Now().After(deadline): //wallclock:ok bounds the wait for the commit; expiry fails as a timeout
 			t.Fatalf("tx %s never committed: %v", hash, r)
 		}
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(100 * time.Millisecond) //wallclock:ok paces the poll of query tx
 	}
 }
 

@@ -81,7 +81,7 @@ func TestAuditPageTrustAndLoad(t *testing.T) {
 		require.NoError(t, err)
 		// Every header the page's light client verified is at most this
 		// one; wait until it is older than the whole evidence max age.
-		for time.Since(res.Header.Time) <= evidenceAge {
+		for time.Since(res.Header.Time) <= evidenceAge { //wallclock:ok the trusting period is a clock property; the wait is bounded by ctx
 			select {
 			case <-ctx.Done():
 				t.Fatal(ctx.Err())
