@@ -3,6 +3,7 @@ package loadgen_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"os"
 	"path/filepath"
 	"testing"
@@ -10,7 +11,9 @@ import (
 
 	"github.com/bytepoints/bytepoints/networks"
 	"github.com/bytepoints/bytepoints/node"
+	"github.com/bytepoints/bytepoints/node/client"
 	"github.com/bytepoints/bytepoints/node/loadgen"
+	"github.com/bytepoints/bytepoints/types"
 	"github.com/stretchr/testify/require"
 )
 
@@ -62,6 +65,38 @@ func TestGenerateAndLoadCountEachTxOnce(t *testing.T) {
 	require.Zero(t, rep.Unused)
 	require.Positive(t, rep.Blocks)
 	require.Positive(t, rep.P50, "latency is measured from the blocks that committed the txs")
+
+	// What the report says, checked against the chain on its own: each of
+	// the 300 is found committed by its hash with code 0, and the blocks
+	// hold each exactly once (the 100 copies were never included again).
+	cl, err := client.Dial(ctx, n.RPCURL(), nil)
+	require.NoError(t, err)
+	want := map[[32]byte]int{}
+	for i, tx := range txs {
+		r, err := cl.LookupTx(ctx, types.TxHash(tx))
+		require.NoError(t, err)
+		require.NotNil(t, r, "tx %d was reported committed but is not found", i)
+		require.True(t, r.OK(), "tx %d: code %d %s", i, r.Code, r.Log)
+		want[sha256.Sum256(tx)] = 0
+	}
+	st3, err := cl.RPC.Status(ctx)
+	require.NoError(t, err)
+	included := 0
+	for h := int64(1); h <= st3.SyncInfo.LatestBlockHeight; h++ {
+		b, err := cl.RPC.Block(ctx, &h)
+		require.NoError(t, err)
+		for _, tx := range b.Block.Txs {
+			if _, ours := want[sha256.Sum256(tx)]; ours {
+				want[sha256.Sum256(tx)]++
+				included++
+			}
+		}
+	}
+	for _, c := range want {
+		require.Equal(t, 1, c, "a transaction included other than once")
+	}
+	require.Equal(t, rep.Accepted, included, "the blocks hold what load reports as accepted")
+	require.Equal(t, rep.CommittedAll, included)
 }
 
 func writeFile(path string, b []byte) error { return os.WriteFile(path, b, 0o600) }
