@@ -32,6 +32,7 @@ const (
 	RuleElapsed  = "elapsed"      // a duration measured from the clock, compared or asserted on
 	RuleDeadline = "deadline"     // time.Now() against a deadline: only a bound of a wait, so say so
 	RuleShort    = "short-timing" // timing that depends on testing.Short()
+	RuleSilence  = "silence"      // a fixed wait whose expiry is taken as a pass
 	RuleMarker   = "marker"       // a marker without a reason
 )
 
@@ -297,6 +298,14 @@ func (c *checker) walk(body ast.Node) {
 				c.report(x, RuleElapsed, "a wall-clock duration compared: a test must not pass or fail by how long something took (a bound of a wait needs "+Marker+" <why>)")
 				return false
 			}
+		case *ast.CommClause:
+			// case <-time.After(d): with an empty body paces a poll; with a
+			// failure it bounds a wait; anything else takes silence as a pass.
+			if es, ok := x.Comm.(*ast.ExprStmt); ok && len(x.Body) > 0 {
+				if u, ok := es.X.(*ast.UnaryExpr); ok && u.Op == token.ARROW && isPkgCall(u.X, c.time, "After") && !fails(x.Body) {
+					c.report(x, RuleSilence, "a fixed wait whose expiry does not fail: nothing happening for a while proves nothing; wait for the event that shows it cannot happen")
+				}
+			}
 		case *ast.IfStmt:
 			if c.testing != "" && containsCall(x.Cond, c.testing, "Short") && c.mentions(x, c.time) {
 				c.report(x, RuleShort, "timing that depends on testing.Short(): a test's verdict must not depend on the clock in either mode")
@@ -328,5 +337,38 @@ func (c *checker) mentions(n ast.Node, pkg string) bool {
 		}
 		return !found
 	})
+	return found
+}
+
+// failureCalls are the calls that end a test as failed (or skipped) or
+// hand an error up.
+var failureCalls = map[string]bool{"Fatal": true, "Fatalf": true, "Error": true, "Errorf": true, "FailNow": true, "Fail": true,
+	"Skip": true, "Skipf": true, "SkipNow": true, "panic": true}
+
+// fails reports whether the statements fail the test or return an error.
+func fails(body []ast.Stmt) bool {
+	found := false
+	for _, st := range body {
+		ast.Inspect(st, func(n ast.Node) bool {
+			switch x := n.(type) {
+			case *ast.CallExpr:
+				switch f := x.Fun.(type) {
+				case *ast.SelectorExpr:
+					if id, ok := f.X.(*ast.Ident); ok && (id.Name == "require" || id.Name == "assert") || failureCalls[f.Sel.Name] {
+						found = true
+					}
+				case *ast.Ident:
+					if failureCalls[f.Name] {
+						found = true
+					}
+				}
+			case *ast.ReturnStmt:
+				if len(x.Results) > 0 {
+					found = true // hands a result (an error) to the caller, which judges it
+				}
+			}
+			return !found
+		})
+	}
 	return found
 }

@@ -57,6 +57,13 @@ func TestCheckerFlags(t *testing.T) {
 	for !done() { if time.Now().After(deadline) { t.Fatal("timeout") } }`, []string{RuleDeadline}},
 		{"timing only outside -short", `
 	if !testing.Short() { limit = 10 * time.Second }`, []string{RuleShort}},
+		{"silence taken as a pass", `
+	select {
+	case ev := <-events:
+		t.Fatalf("unexpected %v", ev)
+	case <-time.After(2 * time.Second):
+		t.Log("nothing happened")
+	}`, []string{RuleSilence}},
 		{"a marker without a reason", `
 	time.Sleep(time.Millisecond) //wallclock:ok
 	_ = 1`, []string{RuleMarker}},
@@ -82,6 +89,19 @@ func TestCheckerFlags(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	waitHeight(ctx, 5)`, nil},
+		{"time.After paces a poll or bounds a wait", `
+	for !done() {
+		select {
+		case <-ctx.Done():
+			t.Fatal(ctx.Err())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	select {
+	case <-exited:
+	case <-time.After(time.Minute):
+		t.Fatal("did not exit")
+	}`, nil},
 		{"testing.Short only skips", `
 	if testing.Short() { t.Skip("starts a node") }`, nil},
 	} {
