@@ -348,24 +348,7 @@ func (db *DB) Commit(height, timeNs int64) error {
 	if err != nil {
 		return fmt.Errorf("commit height %d (block too large for one atomic commit?): %w", height, err)
 	}
-	if err := commitHook(height, "before-atomic-write"); err != nil {
-		return err
-	}
-	db.mu.Lock()
-	err = txn.Commit()
-	if err == nil {
-		db.publish(w, height, root, timeNs, b.root)
-		db.stats = st
-	}
-	db.mu.Unlock()
-	if err != nil {
-		return fmt.Errorf("commit height %d: %w", height, err)
-	}
-	if err := commitHook(height, "after-atomic-write"); err != nil {
-		return err
-	}
-	db.committed(b, height)
-	return nil
+	return db.land(b, w, height, timeNs, root, landing{write: txn.Commit, stats: st})
 }
 
 // commitInPieces writes a first commit too large for one transaction (a
@@ -389,26 +372,62 @@ func (db *DB) commitInPieces(b *batch, w *writeSet, height, timeNs int64, root, 
 	if err := wb.Flush(); err != nil {
 		return fmt.Errorf("commit height %d: %w", height, err)
 	}
+	return db.land(b, w, height, timeNs, root, landing{write: func() error {
+		err := db.bdb.Update(func(txn *badger.Txn) error {
+			if err := txn.Set(metaKey, meta); err != nil {
+				return err
+			}
+			return txn.Delete(loadKey)
+		})
+		if err == nil {
+			db.values.lru.Purge() // a whole new state
+		}
+		return err
+	}})
+}
+
+// landing is how one commit path reaches its commit point.
+type landing struct {
+	// mark, when set, is the commit point, written before views are held
+	// off (the redo log's mark: a crash after it is a commit that Open
+	// finishes).
+	mark func() error
+	// write makes the commit's writes readable in Badger; it runs with
+	// db.mu held, so no view sees them before the commit is published.
+	// Without mark it is the commit point itself.
+	write func() error
+	stats CommitStats // what write put in Badger, for LastCommitStats
+}
+
+// land ends every commit path the same way: the commit point between the
+// two crash hooks, the writes made readable and published under db.mu,
+// then the written buckets cached and the next block started.
+func (db *DB) land(b *batch, w *writeSet, height, timeNs int64, root []byte, l landing) error {
 	if err := commitHook(height, "before-atomic-write"); err != nil {
 		return err
 	}
-	db.mu.Lock()
-	err = db.bdb.Update(func(txn *badger.Txn) error {
-		if err := txn.Set(metaKey, meta); err != nil {
+	if l.mark != nil {
+		if err := l.mark(); err != nil {
+			return fmt.Errorf("commit height %d: %w", height, err)
+		}
+		if err := commitHook(height, "after-atomic-write"); err != nil {
 			return err
 		}
-		return txn.Delete(loadKey)
-	})
+	}
+	db.mu.Lock()
+	err := l.write()
 	if err == nil {
-		db.values.lru.Purge() // a whole new state
 		db.publish(w, height, root, timeNs, b.root)
+		db.stats = l.stats
 	}
 	db.mu.Unlock()
 	if err != nil {
 		return fmt.Errorf("commit height %d: %w", height, err)
 	}
-	if err := commitHook(height, "after-atomic-write"); err != nil {
-		return err
+	if l.mark == nil {
+		if err := commitHook(height, "after-atomic-write"); err != nil {
+			return err
+		}
 	}
 	db.committed(b, height)
 	return nil
@@ -424,7 +443,6 @@ func (db *DB) publish(w *writeSet, height int64, root []byte, timeNs int64, top 
 		db.cache.Remove(id)
 	}
 	db.refreshValues(w.state, height)
-	db.stats = CommitStats{}
 	db.height, db.root, db.timeNs, db.top = height, root, timeNs, top
 }
 
