@@ -75,7 +75,7 @@ func (db *DB) commitRedo(b *batch, w *writeSet, height, timeNs int64, root, meta
 	l := &redoLog{wb: db.bdb.NewWriteBatch(), height: height}
 	err := w.each(l.set, l.del)
 	if err == nil {
-		err = writeTop(l.set, l.del, b, height)
+		err = db.lay.writeTop(l.set, l.del, b, height)
 	}
 	if err == nil {
 		err = l.set(metaKey, meta)
