@@ -152,7 +152,7 @@ func runDemo(cmd *cobra.Command, g *globals, keep bool, epochSeconds int64, tran
 				return nil, err
 			}
 		}
-		steps = append(steps, demoStep{Step: label, Seller: seller, Result: client.Fields(r)})
+		steps = append(steps, demoStep{Step: label, Seller: seller, Result: resultFields(r)})
 		return r, nil
 	}
 	say("customer (card token): %s...\n\n", customer[:16])
@@ -291,10 +291,10 @@ func runDemo(cmd *cobra.Command, g *globals, keep bool, epochSeconds int64, tran
 	if !text {
 		st := []map[string]any{}
 		for _, s := range statements {
-			st = append(st, client.StatementFields(s))
+			st = append(st, statementFields(s))
 		}
 		return printJSON(out, map[string]any{"customer_id": customer, "steps": steps, "statements": st,
-			"totals": client.TotalsFields(totals), "positions_paise": positions, "invariants": "ok"})
+			"totals": totalsFields(totals), "positions_paise": positions, "invariants": "ok"})
 	}
 	return nil
 }

@@ -94,7 +94,7 @@ exits with code 18 (verification_failed) naming what failed.`,
 					}
 					tw.Flush()
 				}
-				return client.BalanceFields(b, q.Height), nil
+				return balanceFields(b, q.Height), nil
 			})
 		},
 	}
@@ -153,7 +153,7 @@ exits with code 18 (verification_failed) naming what failed.`,
 				if err != nil {
 					return nil, err
 				}
-				f := client.SellerFields(s)
+				f := sellerFields(s)
 				riskFrom := "its own"
 				if s.RiskMaxIsDefault {
 					riskFrom = "the governed default"
@@ -181,7 +181,7 @@ exits with code 18 (verification_failed) naming what failed.`,
 				fmt.Fprintln(tw, "SELLER\tSTATUS\tPOSITION (₹)\tPOWER\tNODE")
 				out := []map[string]any{}
 				for _, s := range r.Sellers {
-					f := client.SellerFields(&types.SellerResponse{Seller: s})
+					f := sellerFields(&types.SellerResponse{Seller: s})
 					fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", s.SellerId, f["status"], f["position"], s.ValidatorPower, s.NodeId)
 					out = append(out, f)
 				}
@@ -202,7 +202,7 @@ exits with code 18 (verification_failed) naming what failed.`,
 				fmt.Fprintf(w, "outstanding points: %d\nescrow: ₹%s\nissued %d, redeemed %d, clawed back %d, expired %d\ncustomers %d, lots %d, purchases %d, redemptions %d, statements %d\n",
 					t.OutstandingPoints, types.FormatPaise(t.EscrowPaise), t.IssuedPoints, t.RedeemedPoints, t.ClawedBackPoints, t.ExpiredPoints,
 					t.Customers, t.Lots, t.Purchases, t.Redemptions, t.Statements)
-				return client.TotalsFields(t), nil
+				return totalsFields(t), nil
 			})
 		},
 	}
@@ -222,7 +222,7 @@ exits with code 18 (verification_failed) naming what failed.`,
 					return nil, err
 				}
 				PrintStatement(w, s)
-				return client.StatementFields(s), nil
+				return statementFields(s), nil
 			})
 		},
 	}
@@ -241,7 +241,7 @@ exits with code 18 (verification_failed) naming what failed.`,
 				list := []map[string]any{}
 				for _, s := range r.Statements {
 					fmt.Fprintf(w, "epoch %d closed at height %d: %d lines, %d outstanding\n", s.Epoch, s.ClosedHeight, len(s.Lines), s.OutstandingLines)
-					list = append(list, client.StatementFields(s))
+					list = append(list, statementFields(s))
 				}
 				return map[string]any{"open_epoch": r.Open.Epoch, "statements": list}, nil
 			})
@@ -282,7 +282,7 @@ exits with code 18 (verification_failed) naming what failed.`,
 				for _, p := range r.Proposals {
 					var m types.MsgPropose
 					_ = m.Unmarshal(p.Action)
-					f := client.ProposalFields(p, &m)
+					f := proposalFields(p, &m)
 					fmt.Fprintf(w, "#%d %s by %s: %v (yes %v, no %v) %s\n", p.Id, f["action"], p.Proposer, f["status"], p.Yes, p.No, p.Result)
 					out = append(out, f)
 				}
@@ -326,7 +326,7 @@ multiplier), the largest amount that would skip now, and the reason.`,
 				if err != nil {
 					return nil, err
 				}
-				f := client.DecisionFields(d)
+				f := decisionFields(d)
 				verdict := "skip verification"
 				if d.CvmRequired {
 					verdict = "CVM REQUIRED"

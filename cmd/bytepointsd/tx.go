@@ -134,7 +134,7 @@ func submit(cmd *cobra.Command, g *globals, f *txFlags, msg any) error {
 // refused one with -o json carries "error" like every CLI error) and
 // returns exitError 1 for a refusal.
 func printTxResult(cmd *cobra.Command, g *globals, res *client.Result) error {
-	fields := client.Fields(res)
+	fields := resultFields(res)
 	fields["status"] = "committed"
 	if !res.OK() {
 		fields["status"] = "refused"
