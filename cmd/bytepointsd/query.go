@@ -16,9 +16,11 @@ import (
 	"github.com/spf13/cobra"
 )
 
+// newQueryCmd is the query command group: each subcommand has its own
+// constructor below; they share the connection, --prove and the trust
+// flags through a queryRunner.
 func newQueryCmd(g *globals) *cobra.Command {
-	var prove bool
-	var trust trustFlags
+	r := &queryRunner{g: g}
 	cmd := &cobra.Command{
 		Use:   "query",
 		Short: "Read ledger state from a node, optionally verified with Merkle proofs",
@@ -32,46 +34,65 @@ may omit them), cross-checked by --witness nodes; and it rebuilds the answer
 from the proven entries. A verified answer says so; a failed verification
 exits with code 18 (verification_failed) naming what failed.`,
 	}
-	cmd.PersistentFlags().BoolVar(&prove, "prove", false, "verify the answer with Merkle proofs against a light-client-verified header")
-	trust.register(cmd.PersistentFlags())
+	cmd.PersistentFlags().BoolVar(&r.prove, "prove", false, "verify the answer with Merkle proofs against a light-client-verified header")
+	r.trust.register(cmd.PersistentFlags())
+	cmd.AddCommand(newQueryBalanceCmd(r), newQueryHistoryCmd(r), newQuerySellerCmd(r), newQuerySellersCmd(r),
+		newQueryTotalsCmd(r), newQueryStatementCmd(r), newQueryStatementsCmd(r), newQueryParamsCmd(r),
+		newQueryProposalsCmd(r), newQueryCRMSCmd(r), newQueryHeaderCmd(g), newQueryTxCmd(r))
+	return cmd
+}
 
-	run := func(cmd *cobra.Command, path string, render func(w io.Writer, q *client.QueryResult) (any, error)) error {
-		cl, err := dialSigner(cmd.Context(), g, nil)
-		if err != nil {
-			return err
-		}
-		if prove {
-			if err := trust.apply(cmd.Context(), g, cl); err != nil {
-				return err
-			}
-			defer cl.Close()
-		}
-		q, err := cl.Query(cmd.Context(), path, prove)
-		if err != nil {
-			return err
-		}
-		var text bytes.Buffer
-		v, err := render(&text, q)
-		if err != nil {
-			return err
-		}
-		if g.output == "json" {
-			if m, ok := v.(map[string]any); ok && q.Verified != nil {
-				m["proof"] = proofJSON(q)
-			}
-			return printJSON(cmd.OutOrStdout(), v)
-		}
-		if _, err := io.Copy(cmd.OutOrStdout(), &text); err != nil {
-			return err
-		}
-		if q.Verified != nil {
-			fmt.Fprintf(cmd.OutOrStdout(), "\nproof: VERIFIED %d entries of state at height %d against app hash %x of header %d (signed by %d of %d voting power), verified by the light client from trusted header %d %x; %s\n",
-				len(q.Proofs), q.Height, q.Verified.AppHash, q.Verified.Height, q.Verified.Power, q.Verified.Total,
-				q.Verified.TrustHeight, q.Verified.TrustHash, witnessText(q.Verified))
-		}
-		return nil
+// queryRunner is what the query subcommands share: the globals, --prove
+// and the trust root flags (persistent flags of the group).
+type queryRunner struct {
+	g     *globals
+	prove bool
+	trust trustFlags
+}
+
+// run reads path (verified with --prove), lets render write the text form
+// and return the JSON form, and prints the one --output asks for, with
+// what a proven answer was checked against.
+func (r *queryRunner) run(cmd *cobra.Command, path string, render func(w io.Writer, q *client.QueryResult) (any, error)) error {
+	g := r.g
+	cl, err := dialSigner(cmd.Context(), g, nil)
+	if err != nil {
+		return err
 	}
+	if r.prove {
+		if err := r.trust.apply(cmd.Context(), g, cl); err != nil {
+			return err
+		}
+		defer cl.Close()
+	}
+	q, err := cl.Query(cmd.Context(), path, r.prove)
+	if err != nil {
+		return err
+	}
+	var text bytes.Buffer
+	v, err := render(&text, q)
+	if err != nil {
+		return err
+	}
+	if g.output == "json" {
+		if m, ok := v.(map[string]any); ok && q.Verified != nil {
+			m["proof"] = proofJSON(q)
+		}
+		return printJSON(cmd.OutOrStdout(), v)
+	}
+	if _, err := io.Copy(cmd.OutOrStdout(), &text); err != nil {
+		return err
+	}
+	if q.Verified != nil {
+		fmt.Fprintf(cmd.OutOrStdout(), "\nproof: VERIFIED %d entries of state at height %d against app hash %x of header %d (signed by %d of %d voting power), verified by the light client from trusted header %d %x; %s\n",
+			len(q.Proofs), q.Height, q.Verified.AppHash, q.Verified.Height, q.Verified.Power, q.Verified.Total,
+			q.Verified.TrustHeight, q.Verified.TrustHash, witnessText(q.Verified))
+	}
+	return nil
+}
 
+// newQueryBalanceCmd is `query balance`.
+func newQueryBalanceCmd(r *queryRunner) *cobra.Command {
 	var customer string
 	balance := &cobra.Command{
 		Use: "balance", Short: "A customer's points and lots (earliest expiry first)", Args: cobra.NoArgs,
@@ -80,7 +101,7 @@ exits with code 18 (verification_failed) naming what failed.`,
 			if err := types.ValidateCustomerID(customer); err != nil {
 				return err
 			}
-			return run(cmd, "/balance/"+customer, func(w io.Writer, q *client.QueryResult) (any, error) {
+			return r.run(cmd, "/balance/"+customer, func(w io.Writer, q *client.QueryResult) (any, error) {
 				b, err := client.Decode[types.BalanceResponse](q)
 				if err != nil {
 					return nil, err
@@ -100,7 +121,11 @@ exits with code 18 (verification_failed) naming what failed.`,
 	}
 	balance.Flags().StringVar(&customer, "customer", "", "customer id")
 	must(balance.MarkFlagRequired("customer"))
+	return balance
+}
 
+// newQueryHistoryCmd is `query history`.
+func newQueryHistoryCmd(r *queryRunner) *cobra.Command {
 	var hCustomer string
 	var page, limit uint64
 	history := &cobra.Command{
@@ -109,7 +134,7 @@ exits with code 18 (verification_failed) naming what failed.`,
 			if err := types.ValidateCustomerID(hCustomer); err != nil {
 				return err
 			}
-			return run(cmd, fmt.Sprintf("/history/%s/%d/%d", hCustomer, page, limit), func(w io.Writer, q *client.QueryResult) (any, error) {
+			return r.run(cmd, fmt.Sprintf("/history/%s/%d/%d", hCustomer, page, limit), func(w io.Writer, q *client.QueryResult) (any, error) {
 				h, err := client.Decode[types.HistoryResponse](q)
 				if err != nil {
 					return nil, err
@@ -133,7 +158,12 @@ exits with code 18 (verification_failed) naming what failed.`,
 	history.Flags().Uint64Var(&page, "page", 0, "page number, from 0 (newest)")
 	history.Flags().Uint64Var(&limit, "limit", 50, "entries per page")
 	must(history.MarkFlagRequired("customer"))
+	return history
+}
 
+// newQuerySellerCmd is `query seller`.
+func newQuerySellerCmd(r *queryRunner) *cobra.Command {
+	g := r.g
 	var sellerID string
 	seller := &cobra.Command{
 		Use: "seller", Short: "A seller: settlement position, terminals, earn rate, open-epoch activity", Args: cobra.NoArgs,
@@ -148,7 +178,7 @@ exits with code 18 (verification_failed) naming what failed.`,
 			if err := types.ValidateSellerID(sellerID); err != nil {
 				return err
 			}
-			return run(cmd, "/seller/"+sellerID, func(w io.Writer, q *client.QueryResult) (any, error) {
+			return r.run(cmd, "/seller/"+sellerID, func(w io.Writer, q *client.QueryResult) (any, error) {
 				s, err := client.Decode[types.SellerResponse](q)
 				if err != nil {
 					return nil, err
@@ -168,11 +198,15 @@ exits with code 18 (verification_failed) naming what failed.`,
 		},
 	}
 	seller.Flags().StringVar(&sellerID, "seller", "", "seller id (default: this home's seller)")
+	return seller
+}
 
+// newQuerySellersCmd is `query sellers`.
+func newQuerySellersCmd(r *queryRunner) *cobra.Command {
 	sellers := &cobra.Command{
 		Use: "sellers", Short: "Every member seller", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return run(cmd, "/sellers", func(w io.Writer, q *client.QueryResult) (any, error) {
+			return r.run(cmd, "/sellers", func(w io.Writer, q *client.QueryResult) (any, error) {
 				r, err := client.Decode[types.SellersResponse](q)
 				if err != nil {
 					return nil, err
@@ -190,11 +224,15 @@ exits with code 18 (verification_failed) naming what failed.`,
 			})
 		},
 	}
+	return sellers
+}
 
+// newQueryTotalsCmd is `query totals`.
+func newQueryTotalsCmd(r *queryRunner) *cobra.Command {
 	totals := &cobra.Command{
 		Use: "totals", Short: "Outstanding points, escrow balance and chain-wide counters", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return run(cmd, "/totals", func(w io.Writer, q *client.QueryResult) (any, error) {
+			return r.run(cmd, "/totals", func(w io.Writer, q *client.QueryResult) (any, error) {
 				t, err := client.Decode[types.Totals](q)
 				if err != nil {
 					return nil, err
@@ -206,7 +244,11 @@ exits with code 18 (verification_failed) naming what failed.`,
 			})
 		},
 	}
+	return totals
+}
 
+// newQueryStatementCmd is `query statement`.
+func newQueryStatementCmd(r *queryRunner) *cobra.Command {
 	var epoch string
 	statement := &cobra.Command{
 		Use: "statement", Short: "The settlement statement of a closed epoch", Args: cobra.NoArgs,
@@ -216,7 +258,7 @@ exits with code 18 (verification_failed) naming what failed.`,
 			if err != nil {
 				return err
 			}
-			return run(cmd, fmt.Sprintf("/statement/%d", e), func(w io.Writer, q *client.QueryResult) (any, error) {
+			return r.run(cmd, fmt.Sprintf("/statement/%d", e), func(w io.Writer, q *client.QueryResult) (any, error) {
 				s, err := client.Decode[types.Statement](q)
 				if err != nil {
 					return nil, err
@@ -228,11 +270,15 @@ exits with code 18 (verification_failed) naming what failed.`,
 	}
 	statement.Flags().StringVar(&epoch, "epoch", "", "epoch number, or a date YYYY-MM-DD for daily epochs")
 	must(statement.MarkFlagRequired("epoch"))
+	return statement
+}
 
+// newQueryStatementsCmd is `query statements`.
+func newQueryStatementsCmd(r *queryRunner) *cobra.Command {
 	statements := &cobra.Command{
 		Use: "statements", Short: "Recent settlement statements and the open epoch", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return run(cmd, "/statements", func(w io.Writer, q *client.QueryResult) (any, error) {
+			return r.run(cmd, "/statements", func(w io.Writer, q *client.QueryResult) (any, error) {
 				r, err := client.Decode[types.StatementsResponse](q)
 				if err != nil {
 					return nil, err
@@ -247,11 +293,15 @@ exits with code 18 (verification_failed) naming what failed.`,
 			})
 		},
 	}
+	return statements
+}
 
+// newQueryParamsCmd is `query params`.
+func newQueryParamsCmd(r *queryRunner) *cobra.Command {
 	params := &cobra.Command{
 		Use: "params", Short: "The chain parameters (governed)", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return run(cmd, "/params", func(w io.Writer, q *client.QueryResult) (any, error) {
+			return r.run(cmd, "/params", func(w io.Writer, q *client.QueryResult) (any, error) {
 				p, err := client.Decode[types.Params](q)
 				if err != nil {
 					return nil, err
@@ -269,11 +319,15 @@ exits with code 18 (verification_failed) naming what failed.`,
 			})
 		},
 	}
+	return params
+}
 
+// newQueryProposalsCmd is `query proposals`.
+func newQueryProposalsCmd(r *queryRunner) *cobra.Command {
 	proposals := &cobra.Command{
 		Use: "proposals", Short: "Governance proposals, newest first", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return run(cmd, "/proposals", func(w io.Writer, q *client.QueryResult) (any, error) {
+			return r.run(cmd, "/proposals", func(w io.Writer, q *client.QueryResult) (any, error) {
 				r, err := client.Decode[types.ProposalsResponse](q)
 				if err != nil {
 					return nil, err
@@ -290,7 +344,12 @@ exits with code 18 (verification_failed) naming what failed.`,
 			})
 		},
 	}
+	return proposals
+}
 
+// newQueryCRMSCmd is `query crms`.
+func newQueryCRMSCmd(r *queryRunner) *cobra.Command {
+	g := r.g
 	var cCustomer, cAmount, cSeller string
 	var cContext int64
 	crmsCmd := &cobra.Command{
@@ -321,7 +380,7 @@ multiplier), the largest amount that would skip now, and the reason.`,
 				}
 				path += fmt.Sprintf("/%s/%d", cSeller, cContext)
 			}
-			return run(cmd, path, func(w io.Writer, q *client.QueryResult) (any, error) {
+			return r.run(cmd, path, func(w io.Writer, q *client.QueryResult) (any, error) {
 				d, err := client.Decode[types.DecisionResponse](q)
 				if err != nil {
 					return nil, err
@@ -342,7 +401,11 @@ multiplier), the largest amount that would skip now, and the reason.`,
 	crmsCmd.Flags().StringVar(&cSeller, "seller", "", "seller id (default: this home's seller)")
 	crmsCmd.Flags().Int64Var(&cContext, "context", 0, "context multiplier in 1e-9 units (0 = 1.0)")
 	must(crmsCmd.MarkFlagRequired("customer"), crmsCmd.MarkFlagRequired("amount"))
+	return crmsCmd
+}
 
+// newQueryHeaderCmd is `query header` (read as the node has it, never proven).
+func newQueryHeaderCmd(g *globals) *cobra.Command {
 	var hHeight int64
 	header := &cobra.Command{
 		Use:   "header",
@@ -382,7 +445,12 @@ everything else from it (--trust-height/--trust-hash).`,
 		},
 	}
 	header.Flags().Int64Var(&hHeight, "height", 0, "header height (default: the latest)")
+	return header
+}
 
+// newQueryTxCmd is `query tx`.
+func newQueryTxCmd(r *queryRunner) *cobra.Command {
+	g := r.g
 	txCmd := &cobra.Command{
 		Use:   "tx HASH",
 		Short: "A submitted transaction's committed result, or \"not found yet\"",
@@ -400,7 +468,7 @@ printed) or an error, 75 not found yet.`,
 		Example: "  bytepointsd query tx 3f9a...c2 --home ./net/seller-0",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if prove {
+			if r.prove {
 				return usagef("query tx does not take --prove: a transaction's result is read from the node's block index")
 			}
 			hash, err := txIDFlag("HASH", args[0])
@@ -429,9 +497,7 @@ printed) or an error, 75 not found yet.`,
 			return printTxResult(cmd, g, res)
 		},
 	}
-
-	cmd.AddCommand(balance, history, seller, sellers, totals, statement, statements, params, proposals, crmsCmd, header, txCmd)
-	return cmd
+	return txCmd
 }
 
 // txNotFoundYet is query tx's status for a hash no committed block holds.
