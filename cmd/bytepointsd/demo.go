@@ -107,11 +107,9 @@ func runDemo(cmd *cobra.Command, g *globals, keep bool, epochSeconds int64, tran
 		return err
 	}
 	for _, c := range confirmations {
-		verb := "paid the escrow"
-		if c.NetPaise > 0 {
-			verb = "received from the escrow"
-		}
-		say("%s confirmed: %s ₹%s for epoch %d (bank reference %s)\n", c.Step.Seller, verb, types.FormatPaise(uint64(abs(c.NetPaise))), c.Epoch, c.Reference)
+		dir := types.DirectionOf(c.NetPaise)
+		say("%s confirmed: %s ₹%s for epoch %d (%s: it %s; bank reference %s)\n", c.Step.Seller, dir.Settled(),
+			types.FormatPaise(uint64(abs(c.NetPaise))), c.Epoch, types.Directions.Name(dir), dir.Does(), c.Reference)
 	}
 	say("\n")
 	end, err := d.Check(ctx)
