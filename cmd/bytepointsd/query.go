@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/bytepoints/bytepoints/app/settle"
 	"github.com/bytepoints/bytepoints/node/client"
 	"github.com/bytepoints/bytepoints/types"
 	"github.com/cosmos/gogoproto/jsonpb"
@@ -54,6 +56,12 @@ type queryRunner struct {
 // and return the JSON form, and prints the one --output asks for, with
 // what a proven answer was checked against.
 func (r *queryRunner) run(cmd *cobra.Command, path string, render func(w io.Writer, q *client.QueryResult) (any, error)) error {
+	return r.runPath(cmd, func(*client.Client) (string, error) { return path, nil }, render)
+}
+
+// runPath is run for a path that needs the node to be known (an epoch
+// given as a date).
+func (r *queryRunner) runPath(cmd *cobra.Command, pathOf func(*client.Client) (string, error), render func(w io.Writer, q *client.QueryResult) (any, error)) error {
 	g := r.g
 	cl, err := dialSigner(cmd.Context(), g, nil)
 	if err != nil {
@@ -64,6 +72,10 @@ func (r *queryRunner) run(cmd *cobra.Command, path string, render func(w io.Writ
 			return err
 		}
 		defer cl.Close()
+	}
+	path, err := pathOf(cl)
+	if err != nil {
+		return err
 	}
 	q, err := cl.Query(cmd.Context(), path, r.prove)
 	if err != nil {
@@ -254,11 +266,15 @@ func newQueryStatementCmd(r *queryRunner) *cobra.Command {
 		Use: "statement", Short: "The settlement statement of a closed epoch", Args: cobra.NoArgs,
 		Example: "  bytepointsd query statement --home H --epoch 20415",
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			e, err := parseEpoch(epoch)
+			arg, err := parseEpochArg("--epoch", epoch)
 			if err != nil {
 				return err
 			}
-			return r.run(cmd, fmt.Sprintf("/statement/%d", e), func(w io.Writer, q *client.QueryResult) (any, error) {
+			path := func(cl *client.Client) (string, error) {
+				e, err := arg.resolve(cmd.Context(), cl)
+				return fmt.Sprintf("/statement/%d", e), err
+			}
+			return r.runPath(cmd, path, func(w io.Writer, q *client.QueryResult) (any, error) {
 				s, err := client.Decode[types.Statement](q)
 				if err != nil {
 					return nil, err
@@ -268,7 +284,7 @@ func newQueryStatementCmd(r *queryRunner) *cobra.Command {
 			})
 		},
 	}
-	statement.Flags().StringVar(&epoch, "epoch", "", "epoch number, or a date YYYY-MM-DD for daily epochs")
+	statement.Flags().StringVar(&epoch, "epoch", "", "epoch number, or a UTC date YYYY-MM-DD on a chain of daily epochs")
 	must(statement.MarkFlagRequired("epoch"))
 	return statement
 }
@@ -503,19 +519,53 @@ printed) or an error, 75 not found yet.`,
 // txNotFoundYet is query tx's status for a hash no committed block holds.
 const txNotFoundYet = "not-found-yet"
 
-// parseEpoch accepts a number or a YYYY-MM-DD date (daily epochs).
-func parseEpoch(s string) (uint64, error) { return parseEpochFlag("--epoch", s) }
+// epochArg is an epoch flag's value: an epoch number, or a UTC date
+// YYYY-MM-DD naming a daily epoch.
+type epochArg struct {
+	flag   string
+	n      uint64
+	date   time.Time
+	isDate bool
+}
 
-// parseEpochFlag is parseEpoch for a flag of another name (in its error).
-func parseEpochFlag(flag, s string) (uint64, error) {
+// parseEpochArg reads flag's value s (syntax only: a date is resolved on
+// the chain's epoch length by resolve).
+func parseEpochArg(flag, s string) (epochArg, error) {
 	if e, err := strconv.ParseUint(s, 10, 64); err == nil {
-		return e, nil
+		return epochArg{flag: flag, n: e}, nil
 	}
 	t, err := time.Parse("2006-01-02", s)
-	if err != nil {
-		return 0, usagef("%s %q: give an epoch number or a date YYYY-MM-DD", flag, s)
+	if err != nil || t.Unix() < 0 {
+		return epochArg{}, usagef("%s %q: give an epoch number or a date YYYY-MM-DD", flag, s)
 	}
-	return uint64(t.Unix() / 86400), nil
+	return epochArg{flag: flag, date: t, isDate: true}, nil
+}
+
+// oneDay is the epoch length under which a date names an epoch.
+const oneDay = int64(24 * time.Hour / time.Second)
+
+// resolve is the epoch number. A date is the epoch holding its first
+// second on the chain's epoch length (epoch_seconds, read from the
+// node's params, settle.EpochOf as the chain computes it), and only names
+// an epoch on a chain of daily epochs, as in the gateway and the audit
+// report.
+func (e epochArg) resolve(ctx context.Context, cl *client.Client) (uint64, error) {
+	if !e.isDate {
+		return e.n, nil
+	}
+	q, err := cl.Query(ctx, "/params", false)
+	if err != nil {
+		return 0, err
+	}
+	p, err := client.Decode[types.Params](q)
+	if err != nil {
+		return 0, err
+	}
+	if p.EpochSeconds != oneDay {
+		return 0, usagef("%s %s: a date names a daily epoch, and this chain's epochs last %s: give the epoch number (see `query statements`)",
+			e.flag, e.date.Format("2006-01-02"), types.SecondsText(p.EpochSeconds))
+	}
+	return settle.EpochOf(e.date.Unix(), p.EpochSeconds), nil
 }
 
 // PrintStatement renders a statement as a table.

@@ -482,9 +482,19 @@ key signs.`,
 		Example: "  bytepointsd tx confirm-settlement --home ./net/seller-0 --epoch 2026-11-23 --bank-ref UTR123",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			e, err := parseEpoch(epoch)
+			arg, err := parseEpochArg("--epoch", epoch)
 			if err != nil {
 				return err
+			}
+			e := arg.n
+			if arg.isDate {
+				cl, err := dialSigner(cmd.Context(), g, nil)
+				if err != nil {
+					return err
+				}
+				if e, err = arg.resolve(cmd.Context(), cl); err != nil {
+					return err
+				}
 			}
 			f.from = node.OperatorKey
 			return submit(cmd, g, f, &types.MsgConfirmSettlement{Epoch: e, BankReference: ref})
