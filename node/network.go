@@ -131,6 +131,13 @@ func (o *NetworkOptions) addr(i int) (string, Ports) {
 }
 
 // GenerateNetwork writes the homes and returns them.
+//
+// It lives in node/, not networks/: it is production code (bytepointsd init
+// and testnet run it) writing node's own home layout (home.go), and node's
+// own tests, node/client's, node/loadgen's and the gateway's generate their
+// homes with it; in networks/ it would make those tests import networks,
+// which imports node, and put production code among networks/' test
+// suites and scripts.
 func GenerateNetwork(o NetworkOptions) (*Manifest, error) {
 	if err := o.defaults(); err != nil {
 		return nil, err

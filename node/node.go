@@ -118,14 +118,15 @@ func New(home string, o Options) (*Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("genesis %s: %w", conf.GenesisFile(), err)
 	}
-	if err := installCrashHook(); err != nil {
+	crashHook, err := crashHookFromEnv()
+	if err != nil {
 		return nil, err
 	}
 	kr, keys, err := unlockKeyring(home, gen.ChainID, o)
 	if err != nil {
 		return nil, err
 	}
-	db, err := store.Open(store.Options{Dir: filepath.Join(home, AppDataDir), Logger: badgerLogger{logger.With("module", "badger")}})
+	db, err := store.Open(store.Options{Dir: filepath.Join(home, AppDataDir), CommitHook: crashHook, Logger: badgerLogger{logger.With("module", "badger")}})
 	if err != nil {
 		return nil, err
 	}
@@ -288,27 +289,27 @@ func (n *Node) GatewayURL() string {
 	return n.gateway.URL()
 }
 
-// installCrashHook reads BYTEPOINTS_CRASH_AT=<height>:<point> (crash tests
-// only): the process kills itself with SIGKILL at that point of that
-// height's commit, so tests can stop a node mid-commit deterministically.
-func installCrashHook() error {
+// crashHookFromEnv reads BYTEPOINTS_CRASH_AT=<height>:<point> (crash tests
+// only) into a store commit hook: the process kills itself with SIGKILL at
+// that point of that height's commit, so tests can stop a node mid-commit
+// deterministically. Unset, there is no hook.
+func crashHookFromEnv() (func(height int64, point string) error, error) {
 	spec := os.Getenv("BYTEPOINTS_CRASH_AT")
 	if spec == "" {
-		return nil
+		return nil, nil
 	}
 	hs, point, ok := strings.Cut(spec, ":")
 	h, err := strconv.ParseInt(hs, 10, 64)
 	if !ok || err != nil {
-		return fmt.Errorf("BYTEPOINTS_CRASH_AT=%q: want <height>:<point>", spec)
+		return nil, fmt.Errorf("BYTEPOINTS_CRASH_AT=%q: want <height>:<point>", spec)
 	}
-	store.SetCommitHook(func(height int64, p string) error {
+	return func(height int64, p string) error {
 		if height == h && p == point {
 			syscall.Kill(os.Getpid(), syscall.SIGKILL)
 			select {} // never returns
 		}
 		return nil
-	})
-	return nil
+	}, nil
 }
 
 // badgerLogger routes Badger's logs into the node's, dropping its chatter.

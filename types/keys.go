@@ -172,18 +172,5 @@ func ParsePropExpiryKey(k []byte) (uint64, error) {
 	return binary.BigEndian.Uint64(k[9:]), nil
 }
 
-// PrefixEnd returns the smallest key greater than every key with prefix p
-// (nil when p is all 0xff: iterate to the end).
-func PrefixEnd(p []byte) []byte {
-	end := append([]byte(nil), p...)
-	for i := len(end) - 1; i >= 0; i-- {
-		if end[i] < 0xff {
-			end[i]++
-			return end[:i+1]
-		}
-	}
-	return nil
-}
-
 func ValUpdateKey(pub []byte) []byte { return append([]byte{PrefixValUpdate}, pub...) }
 func ValUpdatePrefix() []byte        { return []byte{PrefixValUpdate} }

@@ -183,6 +183,34 @@ func DirectionOf(netPaise int64) Direction {
 // DirectionName is the name of the direction of netPaise.
 func DirectionName(netPaise int64) string { return Directions.Name(DirectionOf(netPaise)) }
 
+// The words every surface uses for a direction in a sentence, defined here
+// once beside its name: what the seller does at settlement, and what a
+// confirmed line says it did. "" for DirectionNone.
+
+// Does is what the seller does at settlement: "pays the escrow" (payable)
+// or "receives from the escrow" (receivable).
+func (d Direction) Does() string {
+	switch d {
+	case DirectionPayable:
+		return "pays the escrow"
+	case DirectionReceivable:
+		return "receives from the escrow"
+	}
+	return ""
+}
+
+// Settled is a confirmed line's word: "paid" (payable) or "received"
+// (receivable).
+func (d Direction) Settled() string {
+	switch d {
+	case DirectionPayable:
+		return "paid"
+	case DirectionReceivable:
+		return "received"
+	}
+	return ""
+}
+
 // ProposalKind is what a proposal would do, derived from its action.
 type ProposalKind int
 

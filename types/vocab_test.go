@@ -77,8 +77,9 @@ func TestProposalKinds(t *testing.T) {
 	if n := ProposalKindName(&MsgPropose{}); n != "none" {
 		t.Errorf("empty proposal: %q", n)
 	}
-	for net, want := range map[int64]string{-1: "payable", 0: "none", 5: "receivable"} {
-		if got := DirectionName(net); got != want {
+	for net, want := range map[int64][3]string{-1: {"payable", "pays the escrow", "paid"}, 0: {"none", "", ""}, 5: {"receivable", "receives from the escrow", "received"}} {
+		d := DirectionOf(net)
+		if got := [3]string{DirectionName(net), d.Does(), d.Settled()}; got != want {
 			t.Errorf("direction of %d: %q, want %q", net, got, want)
 		}
 	}

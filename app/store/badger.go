@@ -45,7 +45,21 @@ type Options struct {
 	// records and absences, values.go), in entries. 0 = default
 	// (DefaultValueCacheEntries).
 	ValueCacheEntries int
-	Logger            badger.Logger
+	// MemTableSize is Badger's memtable size in bytes. One atomic commit
+	// holds about 15% of it; a larger one goes through the redo log
+	// (redo.go). 0 = 128 MB.
+	MemTableSize int64
+	// CommitHook, when set, is called at the named points of every commit
+	// ("before-atomic-write", "after-atomic-write"); an error it returns
+	// fails the commit there. Crash tests stop the process at these points.
+	CommitHook func(height int64, point string) error
+	Logger     badger.Logger
+
+	// memDepth and topParts choose the trie's storage layout (layout,
+	// trie.go); 0 = the default. Unexported: only the store's own tests
+	// change them, since a store must be reopened with the layout it was
+	// written with.
+	memDepth, topParts int
 }
 
 // DB is the committed store: Badger plus the Merkle commitment (trie.go).
@@ -63,6 +77,8 @@ type Options struct {
 // View may be called concurrently from queries and sees only committed state.
 type DB struct {
 	bdb    *badger.DB
+	lay    layout
+	hook   func(height int64, point string) error // Options.CommitHook, never nil
 	cache  *lru.Cache[hash, cachedNode]
 	values *valueCache
 	// warming counts the goroutines of Warm still reading; Close waits.
@@ -89,9 +105,7 @@ type cachedNode struct {
 	height int64
 }
 
-// memTableSize is Badger's memtable size; a variable only so that tests can
-// reach the one-transaction limit with few keys.
-var memTableSize int64 = 128 << 20
+const defaultMemTableSize int64 = 128 << 20
 
 // Open opens (or creates) the store.
 func Open(o Options) (*DB, error) {
@@ -102,8 +116,12 @@ func Open(o Options) (*DB, error) {
 	// One writer (the consensus connection) and read-only views: no need
 	// for Badger's write-conflict tracking. The memtable bounds one atomic
 	// commit to 15% of its size (about 19 MB).
+	mts := o.MemTableSize
+	if mts <= 0 {
+		mts = defaultMemTableSize
+	}
 	bo = bo.WithSyncWrites(true).WithLogger(o.Logger).WithDetectConflicts(false).
-		WithNumVersionsToKeep(1).WithMemTableSize(memTableSize).WithCompression(options.None)
+		WithNumVersionsToKeep(1).WithMemTableSize(mts).WithCompression(options.None)
 	bdb, err := badger.Open(bo)
 	if err != nil {
 		return nil, fmt.Errorf("open badger at %q: %w", o.Dir, err)
@@ -113,7 +131,18 @@ func Open(o Options) (*DB, error) {
 		size = 1 << 16 // every persisted bucket at 10^6 keys; ~90 MB at 10^7
 	}
 	c, _ := lru.New[hash, cachedNode](size)
-	db := &DB{bdb: bdb, cache: c, values: newValueCache(o.ValueCacheEntries)}
+	lay := layout{memDepth: defaultMemDepth, topParts: fullParts}
+	if o.memDepth > 0 {
+		lay.memDepth = o.memDepth
+	}
+	if o.topParts > 0 {
+		lay.topParts = o.topParts
+	}
+	hook := o.CommitHook
+	if hook == nil {
+		hook = func(int64, string) error { return nil }
+	}
+	db := &DB{bdb: bdb, lay: lay, hook: hook, cache: c, values: newValueCache(o.ValueCacheEntries)}
 	if err := db.load(); err != nil {
 		bdb.Close()
 		return nil, err
@@ -166,8 +195,8 @@ func (db *DB) load() error {
 
 // placeNode hangs the bucket root with hash h at depth memDepth on kh's
 // path, creating the in-memory nodes above it.
-func placeNode(n *node, kh *hash, h hash) error {
-	for d := 0; d < memDepth-1; d++ {
+func (l layout) placeNode(n *node, kh *hash, h hash) error {
+	for d := 0; d < l.memDepth-1; d++ {
 		s := nibble(kh, d)
 		k := n.get(s)
 		switch k.kind() {
@@ -175,13 +204,13 @@ func placeNode(n *node, kh *hash, h hash) error {
 			k = kid{n: newNode(0, 16)}
 			n.set(s, k)
 		case kLeaf:
-			return fmt.Errorf("rebuild trie: %w: leaf above node %x", errCorruptNode, kh[:(memDepth+1)/2])
+			return fmt.Errorf("rebuild trie: %w: leaf above node %x", errCorruptNode, kh[:l.prefixLen()])
 		}
 		n = k.n
 	}
-	s := nibble(kh, memDepth-1)
+	s := nibble(kh, l.memDepth-1)
 	if k := n.get(s); k.kind() != kEmpty {
-		return fmt.Errorf("rebuild trie: %w: slot of node %x taken", errCorruptNode, kh[:(memDepth+1)/2])
+		return fmt.Errorf("rebuild trie: %w: slot of node %x taken", errCorruptNode, kh[:l.prefixLen()])
 	}
 	n.set(s, kid{hash: h})
 	return nil
@@ -246,7 +275,7 @@ func (db *DB) Stage(changes []Change) ([]byte, error) {
 	}
 	if db.b == nil {
 		db.gen++
-		db.b = newBatch(db.gen, db, db.top, len(changes))
+		db.b = newBatch(db.gen, db.lay, db, db.top, len(changes))
 		db.rtxn = db.bdb.NewTransaction(false)
 	}
 	ops := make([]op, len(changes))
@@ -275,7 +304,7 @@ func (db *DB) loadBucket(id, h *hash) (*node, error) {
 	if c, ok := db.cache.Get(*id); ok {
 		return c.n, nil
 	}
-	n, err := readBucket(db.rtxn, id, h)
+	n, err := db.lay.readBucket(db.rtxn, id, h)
 	if err != nil {
 		return nil, err
 	}
@@ -285,8 +314,8 @@ func (db *DB) loadBucket(id, h *hash) (*node, error) {
 
 // readBucket reads a bucket from Badger and checks it against the hash
 // its parent holds.
-func readBucket(txn *badger.Txn, id, h *hash) (*node, error) {
-	key := bucketKey(id)
+func (l layout) readBucket(txn *badger.Txn, id, h *hash) (*node, error) {
+	key := l.bucketKey(id)
 	it, err := txn.Get(key)
 	if errors.Is(err, badger.ErrKeyNotFound) {
 		return nil, fmt.Errorf("trie bucket %x: missing", key)
@@ -315,7 +344,7 @@ func (db *DB) Commit(height, timeNs int64) error {
 	}
 	b := db.b
 	if b == nil {
-		b = newBatch(db.gen, db, db.top, 0) // a block that wrote nothing
+		b = newBatch(db.gen, db.lay, db, db.top, 0) // a block that wrote nothing
 	}
 	rootHash := b.rootHash()
 	root := rootHash[:]
@@ -331,7 +360,7 @@ func (db *DB) Commit(height, timeNs int64) error {
 	del := func(k []byte) error { st.count(k, nil, true); return txn.Delete(k) }
 	err = w.each(set, del)
 	if err == nil {
-		err = writeTop(set, del, b, height)
+		err = db.lay.writeTop(set, del, b, height)
 	}
 	if err == nil {
 		err = txn.Set(metaKey, meta)
@@ -348,24 +377,7 @@ func (db *DB) Commit(height, timeNs int64) error {
 	if err != nil {
 		return fmt.Errorf("commit height %d (block too large for one atomic commit?): %w", height, err)
 	}
-	if err := commitHook(height, "before-atomic-write"); err != nil {
-		return err
-	}
-	db.mu.Lock()
-	err = txn.Commit()
-	if err == nil {
-		db.publish(w, height, root, timeNs, b.root)
-		db.stats = st
-	}
-	db.mu.Unlock()
-	if err != nil {
-		return fmt.Errorf("commit height %d: %w", height, err)
-	}
-	if err := commitHook(height, "after-atomic-write"); err != nil {
-		return err
-	}
-	db.committed(b, height)
-	return nil
+	return db.land(b, w, height, timeNs, root, landing{write: txn.Commit, stats: st})
 }
 
 // commitInPieces writes a first commit too large for one transaction (a
@@ -380,7 +392,7 @@ func (db *DB) commitInPieces(b *batch, w *writeSet, height, timeNs int64, root, 
 	wb := db.bdb.NewWriteBatch()
 	err := w.each(wb.Set, wb.Delete)
 	if err == nil {
-		err = writeAllParts(wb.Set, b.root, height)
+		err = db.lay.writeAllParts(wb.Set, b.root, height)
 	}
 	if err != nil {
 		wb.Cancel()
@@ -389,26 +401,62 @@ func (db *DB) commitInPieces(b *batch, w *writeSet, height, timeNs int64, root, 
 	if err := wb.Flush(); err != nil {
 		return fmt.Errorf("commit height %d: %w", height, err)
 	}
-	if err := commitHook(height, "before-atomic-write"); err != nil {
+	return db.land(b, w, height, timeNs, root, landing{write: func() error {
+		err := db.bdb.Update(func(txn *badger.Txn) error {
+			if err := txn.Set(metaKey, meta); err != nil {
+				return err
+			}
+			return txn.Delete(loadKey)
+		})
+		if err == nil {
+			db.values.lru.Purge() // a whole new state
+		}
+		return err
+	}})
+}
+
+// landing is how one commit path reaches its commit point.
+type landing struct {
+	// mark, when set, is the commit point, written before views are held
+	// off (the redo log's mark: a crash after it is a commit that Open
+	// finishes).
+	mark func() error
+	// write makes the commit's writes readable in Badger; it runs with
+	// db.mu held, so no view sees them before the commit is published.
+	// Without mark it is the commit point itself.
+	write func() error
+	stats CommitStats // what write put in Badger, for LastCommitStats
+}
+
+// land ends every commit path the same way: the commit point between the
+// two crash hooks, the writes made readable and published under db.mu,
+// then the written buckets cached and the next block started.
+func (db *DB) land(b *batch, w *writeSet, height, timeNs int64, root []byte, l landing) error {
+	if err := db.hook(height, "before-atomic-write"); err != nil {
 		return err
 	}
-	db.mu.Lock()
-	err = db.bdb.Update(func(txn *badger.Txn) error {
-		if err := txn.Set(metaKey, meta); err != nil {
+	if l.mark != nil {
+		if err := l.mark(); err != nil {
+			return fmt.Errorf("commit height %d: %w", height, err)
+		}
+		if err := db.hook(height, "after-atomic-write"); err != nil {
 			return err
 		}
-		return txn.Delete(loadKey)
-	})
+	}
+	db.mu.Lock()
+	err := l.write()
 	if err == nil {
-		db.values.lru.Purge() // a whole new state
 		db.publish(w, height, root, timeNs, b.root)
+		db.stats = l.stats
 	}
 	db.mu.Unlock()
 	if err != nil {
 		return fmt.Errorf("commit height %d: %w", height, err)
 	}
-	if err := commitHook(height, "after-atomic-write"); err != nil {
-		return err
+	if l.mark == nil {
+		if err := db.hook(height, "after-atomic-write"); err != nil {
+			return err
+		}
 	}
 	db.committed(b, height)
 	return nil
@@ -424,7 +472,6 @@ func (db *DB) publish(w *writeSet, height int64, root []byte, timeNs int64, top 
 		db.cache.Remove(id)
 	}
 	db.refreshValues(w.state, height)
-	db.stats = CommitStats{}
 	db.height, db.root, db.timeNs, db.top = height, root, timeNs, top
 }
 
@@ -440,13 +487,14 @@ func (db *DB) committed(b *batch, height int64) {
 
 // writeSet is a block's state and bucket writes in key order.
 type writeSet struct {
+	lay       layout
 	state     []Change
 	bucketIDs []hash
 	buckets   []*node
 }
 
 func (db *DB) writes(b *batch) *writeSet {
-	w := &writeSet{state: db.stagedState()}
+	w := &writeSet{lay: db.lay, state: db.stagedState()}
 	for id := range b.buckets {
 		w.bucketIDs = append(w.bucketIDs, id)
 	}
@@ -469,7 +517,7 @@ func (w *writeSet) each(set func(k, v []byte) error, del func(k []byte) error) e
 		}
 	}
 	for i := range w.bucketIDs {
-		k := bucketKey(&w.bucketIDs[i])
+		k := w.lay.bucketKey(&w.bucketIDs[i])
 		if w.buckets[i] == nil {
 			if err := del(k); err != nil {
 				return err
@@ -550,13 +598,6 @@ func (db *DB) LastCommitStats() CommitStats {
 	return db.stats
 }
 
-// commitHook lets crash tests stop the process at a chosen point of a
-// commit. It is nil in production.
-var commitHook = func(height int64, point string) error { return nil }
-
-// SetCommitHook installs a test hook called at named points of Commit.
-func SetCommitHook(h func(height int64, point string) error) { commitHook = h }
-
 func stateKey(k []byte) []byte { return append([]byte{nsState}, k...) }
 
 // ---- committed reads ----
@@ -585,7 +626,7 @@ func (v *View) loadBucket(id, h *hash) (*node, error) {
 	if c, ok := v.db.cache.Get(*id); ok && c.height <= v.Height {
 		return c.n, nil
 	}
-	return readBucket(v.txn, id, h)
+	return v.db.lay.readBucket(v.txn, id, h)
 }
 
 // Discard releases the view.

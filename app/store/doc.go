@@ -7,7 +7,12 @@
 // membership and absence of a key (proof.go). docs/state.md says why this
 // structure and what it costs.
 //
-// Only badger.go imports Badger; the rest of app/ sees KV and Reader.
+// Badger is imported only here, in the files of the committed store:
+// badger.go (DB, View, the commit), top.go (the journal and checkpoint of
+// the trie's in-memory levels) and redo.go (commits too large for one
+// Badger transaction). The rest of app/ sees KV and Reader. Open takes
+// every setting as Options (cache sizes, memtable size, the crash tests'
+// commit hook); the package has no mutable package-level state.
 //
 // A storage failure inside a read (disk error, corruption) is not a property
 // of the transaction, so it must not turn into a deterministic-looking tx

@@ -64,6 +64,9 @@ func Each(r Reader, prefix []byte, fn func(key, value []byte) bool) {
 	}
 }
 
+// prefixEnd returns the smallest key greater than every key with prefix p
+// (nil when p is all 0xff: iterate to the end). Callers outside the store
+// iterate a prefix with Each.
 func prefixEnd(p []byte) []byte {
 	end := append([]byte(nil), p...)
 	for i := len(end) - 1; i >= 0; i-- {

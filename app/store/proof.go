@@ -29,7 +29,7 @@ const proofVersion = 1
 func (v *View) Prove(key []byte) (*types.ProvenEntry, error) {
 	val := v.Get(key)
 	kh := sha256.Sum256(key)
-	steps, end, err := walk(v.top, &kh, v)
+	steps, end, err := v.db.lay.walk(v.top, &kh, v)
 	if err != nil {
 		return nil, fmt.Errorf("prove %x: %w", key, err)
 	}

@@ -75,7 +75,7 @@ func (db *DB) commitRedo(b *batch, w *writeSet, height, timeNs int64, root, meta
 	l := &redoLog{wb: db.bdb.NewWriteBatch(), height: height}
 	err := w.each(l.set, l.del)
 	if err == nil {
-		err = writeTop(l.set, l.del, b, height)
+		err = db.lay.writeTop(l.set, l.del, b, height)
 	}
 	if err == nil {
 		err = l.set(metaKey, meta)
@@ -90,27 +90,18 @@ func (db *DB) commitRedo(b *batch, w *writeSet, height, timeNs int64, root, meta
 	if err := l.wb.Flush(); err != nil {
 		return fmt.Errorf("commit height %d: redo log: %w", height, err)
 	}
-	if err := commitHook(height, "before-atomic-write"); err != nil {
-		return err
-	}
 	mark := binary.BigEndian.AppendUint32(binary.BigEndian.AppendUint64(nil, uint64(height)), l.chunks)
-	if err := db.bdb.Update(func(txn *badger.Txn) error { return txn.Set(redoKey, mark) }); err != nil {
-		return fmt.Errorf("commit height %d: %w", height, err)
-	}
-	if err := commitHook(height, "after-atomic-write"); err != nil {
-		return err
-	}
-	db.mu.Lock()
-	err = db.applyRedo(height, l.chunks)
-	if err == nil {
-		db.publish(w, height, root, timeNs, b.root)
-	}
-	db.mu.Unlock()
-	if err != nil {
-		return fmt.Errorf("commit height %d: apply the redo log: %w", height, err)
-	}
-	db.committed(b, height)
-	return nil
+	return db.land(b, w, height, timeNs, root, landing{
+		mark: func() error {
+			return db.bdb.Update(func(txn *badger.Txn) error { return txn.Set(redoKey, mark) })
+		},
+		write: func() error {
+			if err := db.applyRedo(height, l.chunks); err != nil {
+				return fmt.Errorf("apply the redo log: %w", err)
+			}
+			return nil
+		},
+	})
 }
 
 // applyRedo writes a marked log's writes to their keys, then removes the

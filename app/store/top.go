@@ -36,10 +36,7 @@ const nsTop byte = 't'
 // partitions as a block's journal entry is smaller than the whole top, a
 // commit writes about as much checkpoint as journal, and Open reads about
 // as much journal as checkpoint: 1,024 for 10^6 keys and 1,000-key blocks.
-// A variable only so that tests can roll through all of them in a few
-// commits.
-var topParts = fullParts
-
+// Tests use fewer (layout) to roll through all of them in a few commits.
 const fullParts = 1 << 10
 
 func journalKey(h int64) []byte {
@@ -48,7 +45,7 @@ func journalKey(h int64) []byte {
 
 func partKey(p int) []byte { return binary.BigEndian.AppendUint16([]byte{nsTop, 'p'}, uint16(p)) }
 
-func partOf(h *hash) int { return int(binary.BigEndian.Uint16(h[:2])>>6) % topParts }
+func (l layout) partOf(h *hash) int { return int(binary.BigEndian.Uint16(h[:2])>>6) % l.topParts }
 
 // topDelta is a set of top-leaf changes: upper leaves (key hash -> value
 // hash, nil = gone) and bucket roots (prefix -> root hash, nil = gone).
@@ -94,7 +91,7 @@ func deltaOf(b *batch) *topDelta {
 // encoding: uvarint count, then per upper leaf key hash, 0 | 1 and the value
 // hash; uvarint count, then per bucket its packed prefix, 0 | 1 and the root
 // hash.
-func (t *topDelta) encode() []byte {
+func (t *topDelta) encode(l layout) []byte {
 	out := binary.AppendUvarint(nil, uint64(len(t.upperKeys)))
 	for i := range t.upperKeys {
 		out = append(out, t.upperKeys[i][:]...)
@@ -102,7 +99,7 @@ func (t *topDelta) encode() []byte {
 	}
 	out = binary.AppendUvarint(out, uint64(len(t.bucketIDs)))
 	for i := range t.bucketIDs {
-		out = append(out, t.bucketIDs[i][:(memDepth+1)/2]...)
+		out = append(out, t.bucketIDs[i][:l.prefixLen()]...)
 		out = appendOptHash(out, t.bucketRoot[i])
 	}
 	return out
@@ -119,7 +116,7 @@ var errCorruptTop = errors.New("corrupt trie journal or checkpoint partition")
 
 // applyDelta decodes an encoded delta into the top leaves, keeping only
 // the records for which keep(partition) holds.
-func applyDelta(b []byte, upper, buckets map[hash]hash, keep func(p int) bool) error {
+func (l layout) applyDelta(b []byte, upper, buckets map[hash]hash, keep func(p int) bool) error {
 	optHash := func() (*hash, bool) {
 		if len(b) < 1 {
 			return nil, false
@@ -153,7 +150,7 @@ func applyDelta(b []byte, upper, buckets map[hash]hash, keep func(p int) bool) e
 			return errCorruptTop
 		}
 		switch {
-		case !keep(partOf(&kh)):
+		case !keep(l.partOf(&kh)):
 		case vh == nil:
 			delete(upper, kh)
 		default:
@@ -166,14 +163,14 @@ func applyDelta(b []byte, upper, buckets map[hash]hash, keep func(p int) bool) e
 	}
 	b = b[k:]
 	for ; n > 0; n-- {
-		plen := (memDepth + 1) / 2
+		plen := l.prefixLen()
 		if len(b) < plen {
 			return errCorruptTop
 		}
 		var id hash
 		copy(id[:], b[:plen])
 		b = b[plen:]
-		if bucketOf(&id) != id {
+		if l.bucketOf(&id) != id {
 			return errCorruptTop
 		}
 		h, ok := optHash()
@@ -181,7 +178,7 @@ func applyDelta(b []byte, upper, buckets map[hash]hash, keep func(p int) bool) e
 			return errCorruptTop
 		}
 		switch {
-		case !keep(partOf(&id)):
+		case !keep(l.partOf(&id)):
 		case h == nil:
 			delete(buckets, id)
 		default:
@@ -196,7 +193,7 @@ func applyDelta(b []byte, upper, buckets map[hash]hash, keep func(p int) bool) e
 
 // topLeaves lists the top leaves of partition p (all of them if p < 0)
 // under root, in key order (the walk goes through slots in order).
-func topLeaves(root *node, p int) *topDelta {
+func (l layout) topLeaves(root *node, p int) *topDelta {
 	t := &topDelta{}
 	var walk func(n *node, d int, prefix hash)
 	walk = func(n *node, d int, prefix hash) {
@@ -213,17 +210,17 @@ func topLeaves(root *node, p int) *topDelta {
 			k := n.at(n.index(s))
 			switch {
 			case k.leaf != nil:
-				if p < 0 || partOf(&k.leaf.kh) == p {
+				if p < 0 || l.partOf(&k.leaf.kh) == p {
 					t.upperKeys = append(t.upperKeys, k.leaf.kh)
 					t.upper = append(t.upper, &k.leaf.vh)
 				}
 			case k.n == nil: // a persisted bucket, at depth memDepth
-				if p < 0 || partOf(&pre) == p {
+				if p < 0 || l.partOf(&pre) == p {
 					h := k.hash
 					t.bucketIDs = append(t.bucketIDs, pre)
 					t.bucketRoot = append(t.bucketRoot, &h)
 				}
-			case p >= 0 && topParts == fullParts && !canReach(&pre, d+1, p):
+			case p >= 0 && l.topParts == fullParts && !canReach(&pre, d+1, p):
 			default:
 				walk(k.n, d+1, pre)
 			}
@@ -244,22 +241,22 @@ func canReach(pre *hash, d, p int) bool {
 }
 
 // encodePart is partition p as of commit h.
-func encodePart(root *node, p int, h int64) []byte {
-	return append(binary.BigEndian.AppendUint64(nil, uint64(h)), topLeaves(root, p).encode()...)
+func (l layout) encodePart(root *node, p int, h int64) []byte {
+	return append(binary.BigEndian.AppendUint64(nil, uint64(h)), l.topLeaves(root, p).encode(l)...)
 }
 
 // writeTop writes the top's share of commit h: its journal entry,
 // partition h mod topParts of the new top, and the deletion of the journal
 // entry no partition needs any more.
-func writeTop(set func(k, v []byte) error, del func(k []byte) error, b *batch, h int64) error {
-	if err := set(journalKey(h), deltaOf(b).encode()); err != nil {
+func (l layout) writeTop(set func(k, v []byte) error, del func(k []byte) error, b *batch, h int64) error {
+	if err := set(journalKey(h), deltaOf(b).encode(l)); err != nil {
 		return err
 	}
-	p := int(h % int64(topParts))
-	if err := set(partKey(p), encodePart(b.root, p, h)); err != nil {
+	p := int(h % int64(l.topParts))
+	if err := set(partKey(p), l.encodePart(b.root, p, h)); err != nil {
 		return err
 	}
-	if old := h - int64(topParts) + 1; old > 0 {
+	if old := h - int64(l.topParts) + 1; old > 0 {
 		return del(journalKey(old))
 	}
 	return nil
@@ -267,9 +264,9 @@ func writeTop(set func(k, v []byte) error, del func(k []byte) error, b *batch, h
 
 // writeAllParts writes every partition as of commit h, for a first commit
 // written in pieces (it has no journal entry).
-func writeAllParts(set func(k, v []byte) error, root *node, h int64) error {
-	for p := 0; p < topParts; p++ {
-		if err := set(partKey(p), encodePart(root, p, h)); err != nil {
+func (l layout) writeAllParts(set func(k, v []byte) error, root *node, h int64) error {
+	for p := 0; p < l.topParts; p++ {
+		if err := set(partKey(p), l.encodePart(root, p, h)); err != nil {
 			return err
 		}
 	}
@@ -280,7 +277,8 @@ func writeAllParts(set func(k, v []byte) error, root *node, h int64) error {
 // rebuilds the in-memory levels.
 func (db *DB) loadTop(height int64) (*node, error) {
 	upper, buckets := map[hash]hash{}, map[hash]hash{}
-	partAt := make([]int64, topParts) // height of each partition (0: none yet)
+	l := db.lay
+	partAt := make([]int64, l.topParts) // height of each partition (0: none yet)
 	txn := db.bdb.NewTransaction(false)
 	defer txn.Discard()
 	scan := func(prefix []byte, fn func(k, v []byte) error) error {
@@ -297,12 +295,12 @@ func (db *DB) loadTop(height int64) (*node, error) {
 		return nil
 	}
 	err := scan([]byte{nsTop, 'p'}, func(k, v []byte) error {
-		if len(k) != 4 || int(binary.BigEndian.Uint16(k[2:])) >= topParts || len(v) < 8 {
+		if len(k) != 4 || int(binary.BigEndian.Uint16(k[2:])) >= l.topParts || len(v) < 8 {
 			return errCorruptTop
 		}
 		p := int(binary.BigEndian.Uint16(k[2:]))
 		partAt[p] = int64(binary.BigEndian.Uint64(v))
-		return applyDelta(v[8:], upper, buckets, func(q int) bool { return q == p })
+		return l.applyDelta(v[8:], upper, buckets, func(q int) bool { return q == p })
 	})
 	if err != nil {
 		return nil, err
@@ -315,14 +313,14 @@ func (db *DB) loadTop(height int64) (*node, error) {
 		if h > height {
 			return fmt.Errorf("%w: journal entry %d above the committed height %d", errCorruptTop, h, height)
 		}
-		return applyDelta(v, upper, buckets, func(p int) bool { return h > partAt[p] })
+		return l.applyDelta(v, upper, buckets, func(p int) bool { return h > partAt[p] })
 	})
 	if err != nil {
 		return nil, err
 	}
 	root := newNode(0, 16)
 	for _, id := range slices.SortedFunc(mapKeys(buckets), cmpHash) {
-		if err := placeNode(root, &id, buckets[id]); err != nil {
+		if err := l.placeNode(root, &id, buckets[id]); err != nil {
 			return nil, err
 		}
 	}

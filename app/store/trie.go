@@ -42,11 +42,19 @@ import (
 // bounded: at most 16^memDepth small buckets.
 const smallBucket = 3
 
-// memDepth is the depth of the buckets. Changing it (or smallBucket, or
-// topParts) changes the storage layout, not the root: a store written with
-// one value must be opened with the same. A variable only so that tests can
-// move the boundary up and exercise persisted buckets with few keys.
-var memDepth = 5
+// layout is where the trie meets Badger: memDepth is the depth of the
+// buckets, topParts the number of checkpoint partitions of the in-memory
+// levels (top.go). Changing either (or smallBucket) changes the storage
+// layout, not the root: a store written with one layout must be opened
+// with the same. Production stores use defaultMemDepth and fullParts; tests pick others
+// (Options) to exercise persisted buckets and the partitions' roll with
+// few keys.
+type layout struct {
+	memDepth int
+	topParts int
+}
+
+const defaultMemDepth = 5
 
 type hash = [32]byte
 
@@ -209,19 +217,22 @@ func nibble(kh *hash, d int) int {
 
 // bucketOf is the prefix naming kh's bucket: its first memDepth nibbles,
 // the rest zero.
-func bucketOf(kh *hash) hash {
+func (l layout) bucketOf(kh *hash) hash {
 	var b hash
-	copy(b[:memDepth/2], kh[:])
-	if memDepth%2 == 1 {
-		b[memDepth/2] = kh[memDepth/2] & 0xf0
+	copy(b[:l.memDepth/2], kh[:])
+	if l.memDepth%2 == 1 {
+		b[l.memDepth/2] = kh[l.memDepth/2] & 0xf0
 	}
 	return b
 }
 
+// prefixLen is the length of a bucket prefix packed two nibbles to a byte.
+func (l layout) prefixLen() int { return (l.memDepth + 1) / 2 }
+
 // bucketKey is the Badger key of a bucket: the namespace, the depth, then
 // the prefix's nibbles packed two to a byte.
-func bucketKey(b *hash) []byte {
-	return append([]byte{nsNode, byte(memDepth)}, b[:(memDepth+1)/2]...)
+func (l layout) bucketKey(b *hash) []byte {
+	return append([]byte{nsNode, byte(l.memDepth)}, b[:l.prefixLen()]...)
 }
 
 var emptyRoot = (&node{}).hash()
@@ -351,6 +362,7 @@ type nodeSource interface {
 // committed root. It never modifies a committed node.
 type batch struct {
 	gen  uint64
+	lay  layout
 	src  nodeSource
 	root *node
 	// buckets are the roots of the buckets this block rewrote (nil:
@@ -377,8 +389,8 @@ func (b *batch) unrecord(l *leaf) {
 }
 
 // newBatch starts a block's batch; hint is the number of writes expected.
-func newBatch(gen uint64, src nodeSource, root *node, hint int) *batch {
-	return &batch{gen: gen, src: src, root: root, buckets: make(map[hash]*node, hint), upper: make(map[hash]*hash, 4*hint), prior: make(map[hash]hash, 2*hint)}
+func newBatch(gen uint64, lay layout, src nodeSource, root *node, hint int) *batch {
+	return &batch{gen: gen, lay: lay, src: src, root: root, buckets: make(map[hash]*node, hint), upper: make(map[hash]*hash, 4*hint), prior: make(map[hash]hash, 2*hint)}
 }
 
 // apply folds sorted, deduplicated ops into the trie.
@@ -405,8 +417,8 @@ func (b *batch) rootHash() hash { return b.root.hash() }
 func (b *batch) updateSlot(cur kid, d int, ops []op) (kid, error) {
 	switch cur.kind() {
 	case kNode:
-		persisted := d == memDepth && cur.n == nil
-		if d == memDepth && !persisted {
+		persisted := d == b.lay.memDepth && cur.n == nil
+		if d == b.lay.memDepth && !persisted {
 			// A small bucket held in memory: its leaves are re-recorded
 			// below for as long as it stays small.
 			var buf [smallBucket]*leaf
@@ -420,7 +432,7 @@ func (b *batch) updateSlot(cur kid, d int, ops []op) (kid, error) {
 		}
 		return b.updateNode(n, d, ops, persisted)
 	case kLeaf:
-		if d <= memDepth {
+		if d <= b.lay.memDepth {
 			b.unrecord(cur.leaf) // re-recorded below if it stays up here
 		}
 		ops = mergeLeaf(ops, cur.leaf)
@@ -473,7 +485,7 @@ func mergeLeaf(ops []op, l *leaf) []op {
 }
 
 func (b *batch) leafKid(d int, l *leaf) kid {
-	if d <= memDepth {
+	if d <= b.lay.memDepth {
 		b.upper[l.kh] = &l.vh
 	}
 	return kid{hash: leafHash(&l.kh, &l.vh), leaf: l}
@@ -484,7 +496,7 @@ func (b *batch) leafKid(d int, l *leaf) kid {
 func (b *batch) mutable(cur kid, d int, kh *hash) (*node, error) {
 	n := cur.n
 	if n == nil { // a persisted bucket, at depth memDepth
-		id := bucketOf(kh)
+		id := b.lay.bucketOf(kh)
 		if n = b.buckets[id]; n != nil {
 			return n, nil
 		}
@@ -518,7 +530,7 @@ func (b *batch) updateNode(n *node, d int, ops []op, persisted bool) (kid, error
 	}
 	if d > 0 && (n.count() == 0 || n.count() == 1 && n.refs[0].leaf != nil) {
 		if persisted {
-			b.buckets[bucketOf(&ops[0].kh)] = nil
+			b.buckets[b.lay.bucketOf(&ops[0].kh)] = nil
 		}
 		if n.count() == 0 {
 			return kid{}, nil
@@ -526,19 +538,19 @@ func (b *batch) updateNode(n *node, d int, ops []op, persisted bool) (kid, error
 		return b.leafKid(d, n.refs[0].leaf), nil
 	}
 	k := kid{hash: n.hash(), n: n}
-	if d == memDepth {
+	if d == b.lay.memDepth {
 		var buf [smallBucket + 1]*leaf
 		if small := leavesOf(buf[:0], n, smallBucket); small != nil {
 			// Small enough to keep in memory with the levels above, its
 			// leaves journaled like theirs.
 			if persisted {
-				b.buckets[bucketOf(&ops[0].kh)] = nil
+				b.buckets[b.lay.bucketOf(&ops[0].kh)] = nil
 			}
 			for _, l := range small {
 				b.upper[l.kh] = &l.vh
 			}
 		} else {
-			b.buckets[bucketOf(&ops[0].kh)] = n
+			b.buckets[b.lay.bucketOf(&ops[0].kh)] = n
 			k.n = nil // seen from above by hash only
 		}
 	}
@@ -556,7 +568,7 @@ type proofStep struct {
 
 // walk follows kh from root to the slot where its path ends and returns
 // the steps and that slot's content (empty or a leaf).
-func walk(root *node, kh *hash, src nodeSource) ([]proofStep, kid, error) {
+func (l layout) walk(root *node, kh *hash, src nodeSource) ([]proofStep, kid, error) {
 	var steps []proofStep
 	n := root
 	for d := 0; ; d++ {
@@ -576,10 +588,10 @@ func walk(root *node, kh *hash, src nodeSource) ([]proofStep, kid, error) {
 			n = k.n
 			continue
 		}
-		if d+1 != memDepth {
+		if d+1 != l.memDepth {
 			return nil, kid{}, fmt.Errorf("trie node at depth %d on %x: %w: not loaded", d+1, kh, errCorruptNode)
 		}
-		id := bucketOf(kh)
+		id := l.bucketOf(kh)
 		next, err := src.loadBucket(&id, &k.hash)
 		if err != nil {
 			return nil, kid{}, err

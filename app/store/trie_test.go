@@ -63,33 +63,20 @@ type tb interface {
 	Cleanup(func())
 }
 
-// withMemDepth runs f with the persisted levels starting at depth d, so
-// that a few hundred keys reach them.
-func withMemDepth(t tb, d int) {
-	old := memDepth
-	memDepth = d
-	t.Cleanup(func() { memDepth = old })
-}
+// Test layouts and sizes (Options): a small memDepth puts the persisted
+// levels where a few hundred keys reach them; few topParts let a few
+// commits roll through every checkpoint partition.
 
-// withTopParts splits the checkpoint of the in-memory levels into n
-// partitions, so that a few commits roll through all of them.
-func withTopParts(t tb, n int) {
-	old := topParts
-	topParts = n
-	t.Cleanup(func() { topParts = old })
-}
+// smallMemTable is an 8 MB memtable: quicker to open and close in property
+// tests that open many, and one transaction then holds about 1.2 MB, so
+// that a test reaches the one-transaction limit with few keys.
+const smallMemTable = 8 << 20
 
-// withSmallMemtable opens stores with an 8 MB memtable (quicker to open
-// and close in property tests that open many).
-func withSmallMemtable(t tb) {
-	old := memTableSize
-	memTableSize = 8 << 20
-	t.Cleanup(func() { memTableSize = old })
-}
-
-func openDir(t tb, dir string) *DB {
+// openDir opens the store at dir with options o.
+func openDir(t tb, o Options, dir string) *DB {
 	t.Helper()
-	db, err := Open(Options{Dir: dir})
+	o.Dir = dir
+	db, err := Open(o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,15 +125,17 @@ func checkProofs(t tb, v *View, m map[string][]byte, keys [][]byte) {
 // keys) is right; a reopen gives the same root and values.
 func TestRootMatchesReference(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
-		withMemDepth(t, rapid.SampledFrom([]int{1, 2, 5}).Draw(t, "memDepth"))
-		withTopParts(t, rapid.SampledFrom([]int{1, 3, topParts}).Draw(t, "topParts"))
-		withSmallMemtable(t)
+		o := Options{
+			memDepth:     rapid.SampledFrom([]int{1, 2, 5}).Draw(t, "memDepth"),
+			topParts:     rapid.SampledFrom([]int{1, 3, fullParts}).Draw(t, "topParts"),
+			MemTableSize: smallMemTable,
+		}
 		dir, err := os.MkdirTemp("", "store-prop")
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer os.RemoveAll(dir)
-		db := openDir(t, dir)
+		db := openDir(t, o, dir)
 		defer func() { db.Close() }()
 		m := map[string][]byte{}
 		space := rapid.IntRange(1, 400).Draw(t, "keySpace")
@@ -183,7 +172,7 @@ func TestRootMatchesReference(t *testing.T) {
 			mustCommit(t, db, h)
 			if rapid.Bool().Draw(t, "reopen") {
 				db.Close()
-				db = openDir(t, dir)
+				db = openDir(t, o, dir)
 			}
 			gotH, gotRoot := db.LastCommit()
 			if gotH != h || !bytes.Equal(gotRoot, root) {
@@ -212,19 +201,22 @@ func TestRootMatchesReference(t *testing.T) {
 // app hash of a chain that built the state block by block.
 func TestRootIndependentOfOrderAndBatching(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
-		withSmallMemtable(t)
-		withMemDepth(t, rapid.SampledFrom([]int{1, 2, 5}).Draw(t, "memDepth"))
+		o := Options{
+			InMemory:     true,
+			MemTableSize: smallMemTable,
+			memDepth:     rapid.SampledFrom([]int{1, 2, 5}).Draw(t, "memDepth"),
+		}
 		n := rapid.IntRange(0, 500).Draw(t, "n")
 		final := make([]Change, n)
 		for i := range final {
 			final[i] = Change{Key: []byte(fmt.Sprintf("key-%d", i)), Value: []byte(fmt.Sprintf("val-%d", i*i))}
 		}
-		one, _ := Open(Options{InMemory: true})
+		one, _ := Open(o)
 		defer one.Close()
 		want := mustStage(t, one, final)
 		mustCommit(t, one, 1)
 
-		db, _ := Open(Options{InMemory: true})
+		db, _ := Open(o)
 		defer db.Close()
 		perm := rapid.Permutation(final).Draw(t, "order")
 		var h int64
@@ -298,8 +290,7 @@ func TestEmptyRoot(t *testing.T) {
 // provenFixture is a committed on-disk store whose persisted levels hold
 // most keys, and proofs of a present and an absent key from it.
 func provenFixture(t *testing.T) (db *DB, present, absent *View) {
-	withMemDepth(t, 2)
-	db = openDir(t, t.TempDir())
+	db = openDir(t, Options{memDepth: 2}, t.TempDir())
 	t.Cleanup(func() { db.Close() })
 	var ch []Change
 	for i := 0; i < 2000; i++ {
@@ -382,8 +373,7 @@ func TestTamperedProofsFail(t *testing.T) {
 // (Badger's snapshot for the nodes and values, its own copy of the upper
 // levels), whether or not the node cache holds the newer nodes.
 func TestOldViewsKeepProving(t *testing.T) {
-	withMemDepth(t, 1)
-	db := openDir(t, t.TempDir())
+	db := openDir(t, Options{memDepth: 1}, t.TempDir())
 	defer db.Close()
 	m := map[string][]byte{}
 	var keys [][]byte
@@ -487,11 +477,17 @@ func copySparse(src, dst string) error {
 // proofs. The hooks are the same points networks/crash_test.go kills a
 // node at.
 func TestCrashAtCommitPoints(t *testing.T) {
-	withMemDepth(t, 2)
 	for _, point := range []string{"before-atomic-write", "after-atomic-write"} {
 		t.Run(point, func(t *testing.T) {
 			dir := t.TempDir()
-			db := openDir(t, dir)
+			var image string
+			db := openDir(t, Options{memDepth: 2, CommitHook: func(h int64, p string) error {
+				if h == 2 && p == point {
+					image = copyDir(t, dir)
+					return errCrash
+				}
+				return nil
+			}}, dir)
 			m1 := map[string][]byte{}
 			var ch []Change
 			var keys [][]byte
@@ -521,26 +517,16 @@ func TestCrashAtCommitPoints(t *testing.T) {
 				m2[string(k)] = []byte("two")
 			}
 			root2 := mustStage(t, db, ch)
-			var image string
-			SetCommitHook(func(h int64, p string) error {
-				if h == 2 && p == point {
-					image = copyDir(t, dir)
-					return errCrash
-				}
-				return nil
-			})
-			defer SetCommitHook(func(int64, string) error { return nil })
 			if err := db.Commit(2, 2000); !errors.Is(err, errCrash) {
 				t.Fatalf("commit: %v", err)
 			}
-			SetCommitHook(func(int64, string) error { return nil })
 			db.Close()
 			wantH, wantRoot, want := int64(1), root1, m1
 			if point == "after-atomic-write" {
 				wantH, wantRoot, want = 2, root2, m2
 			}
 			for _, d := range []string{image, dir} {
-				re := openDir(t, d)
+				re := openDir(t, Options{memDepth: 2}, d)
 				h, root := re.LastCommit()
 				if h != wantH || !bytes.Equal(root, wantRoot) {
 					t.Fatalf("reopened at %d %X, want %d %X", h, root, wantH, wantRoot)
@@ -571,10 +557,10 @@ func TestCrashAtCommitPoints(t *testing.T) {
 // reference, and the journal never holds more than one entry per
 // partition (each commit deletes the one no partition needs any more).
 func TestJournalRollsOver(t *testing.T) {
-	withMemDepth(t, 2)
-	withTopParts(t, 5)
+	const parts = 5
+	o := Options{memDepth: 2, topParts: parts}
 	dir := t.TempDir()
-	db := openDir(t, dir)
+	db := openDir(t, o, dir)
 	defer func() { db.Close() }()
 	m := map[string][]byte{}
 	for h := int64(1); h <= 40; h++ {
@@ -594,7 +580,7 @@ func TestJournalRollsOver(t *testing.T) {
 		mustCommit(t, db, h)
 		if h%6 == 0 {
 			db.Close()
-			db = openDir(t, dir)
+			db = openDir(t, o, dir)
 		}
 		if _, root := db.LastCommit(); !bytes.Equal(root, refRoot(m)) {
 			t.Fatalf("height %d: root %X, reference %X", h, root, refRoot(m))
@@ -603,14 +589,14 @@ func TestJournalRollsOver(t *testing.T) {
 		n := 0
 		it := v.txn.NewIterator(badger.IteratorOptions{Prefix: []byte{nsTop, 'j'}})
 		for it.Rewind(); it.Valid(); it.Next() {
-			if jh := int64(binary.BigEndian.Uint64(it.Item().Key()[2:])); jh <= h-int64(topParts)+1 {
+			if jh := int64(binary.BigEndian.Uint64(it.Item().Key()[2:])); jh <= h-parts+1 {
 				t.Fatalf("height %d: journal entry %d outlived every partition", h, jh)
 			}
 			n++
 		}
 		it.Close()
 		v.Discard()
-		if n > topParts-1 {
+		if n > parts-1 {
 			t.Fatalf("height %d: %d journal entries", h, n)
 		}
 	}
@@ -621,9 +607,7 @@ func TestJournalRollsOver(t *testing.T) {
 // it is written in pieces, and a crash before its commit record leaves an
 // empty store, not a partial one.
 func TestLargeFirstCommit(t *testing.T) {
-	old := memTableSize
-	memTableSize = 8 << 20 // one transaction holds about 1.2 MB
-	defer func() { memTableSize = old }()
+	o := Options{MemTableSize: smallMemTable}
 	var ch []Change
 	m := map[string][]byte{}
 	for i := 0; i < 30000; i++ {
@@ -633,18 +617,18 @@ func TestLargeFirstCommit(t *testing.T) {
 	}
 	for _, crash := range []bool{true, false} {
 		dir := t.TempDir()
-		db := openDir(t, dir)
-		root := mustStage(t, db, ch)
+		oc := o
 		if crash {
-			SetCommitHook(func(int64, string) error { return errCrash })
+			oc.CommitHook = func(int64, string) error { return errCrash }
 		}
+		db := openDir(t, oc, dir)
+		root := mustStage(t, db, ch)
 		err := db.Commit(9, 0)
-		SetCommitHook(func(int64, string) error { return nil })
 		if crash != (err != nil) {
 			t.Fatalf("crash=%v: commit: %v", crash, err)
 		}
 		db.Close()
-		db = openDir(t, dir)
+		db = openDir(t, o, dir)
 		h, got := db.LastCommit()
 		v := db.View()
 		n := 0
@@ -672,8 +656,7 @@ func TestLargeFirstCommit(t *testing.T) {
 // block starts from the committed trie (no node of the discarded batch
 // leaks into it), and committed views never saw them.
 func TestDiscardLeavesCommitted(t *testing.T) {
-	withMemDepth(t, 1)
-	db, _ := Open(Options{InMemory: true})
+	db, _ := Open(Options{InMemory: true, memDepth: 1})
 	defer db.Close()
 	var ch []Change
 	for i := 0; i < 500; i++ {
@@ -700,18 +683,17 @@ func TestDiscardLeavesCommitted(t *testing.T) {
 // with their pruning, together list every top leaf exactly once.
 func TestPartitionsCoverTheTop(t *testing.T) {
 	for _, md := range []int{1, 2, 3, 5} {
-		withMemDepth(t, md)
-		db, _ := Open(Options{InMemory: true})
+		db, _ := Open(Options{InMemory: true, memDepth: md})
 		var ch []Change
 		for i := 0; i < 5000; i++ {
 			ch = append(ch, Change{Key: []byte(fmt.Sprintf("k%d", i)), Value: []byte("v")})
 		}
 		mustStage(t, db, ch)
 		mustCommit(t, db, 1)
-		all := topLeaves(db.top, -1)
+		all := db.lay.topLeaves(db.top, -1)
 		seen := map[hash]int{}
-		for p := 0; p < topParts; p++ {
-			part := topLeaves(db.top, p)
+		for p := 0; p < db.lay.topParts; p++ {
+			part := db.lay.topLeaves(db.top, p)
 			for _, kh := range part.upperKeys {
 				seen[kh]++
 			}
@@ -741,9 +723,7 @@ func TestPartitionsCoverTheTop(t *testing.T) {
 // it reopens at the new commit (the log applied at Open); and the commit
 // that runs to the end leaves no log behind.
 func TestLargeCommitThroughRedoLog(t *testing.T) {
-	old := memTableSize
-	memTableSize = 8 << 20 // one transaction holds about 1.2 MB
-	defer func() { memTableSize = old }()
+	o := Options{MemTableSize: smallMemTable}
 	small := []Change{{Key: []byte("a"), Value: []byte("1")}, {Key: []byte("b"), Value: []byte("1")}}
 	m1 := map[string][]byte{"a": []byte("1"), "b": []byte("1")}
 	var big []Change
@@ -758,23 +738,23 @@ func TestLargeCommitThroughRedoLog(t *testing.T) {
 	for _, point := range []string{"before-atomic-write", "after-atomic-write", ""} {
 		t.Run("crash at "+point, func(t *testing.T) {
 			dir := t.TempDir()
-			db := openDir(t, dir)
+			var image string
+			oc := o
+			oc.CommitHook = func(h int64, p string) error {
+				if h == 2 && p == point {
+					image = copyDir(t, dir)
+					return errCrash
+				}
+				return nil
+			}
+			db := openDir(t, oc, dir)
 			mustStage(t, db, small)
 			mustCommit(t, db, 1)
 			root2 := mustStage(t, db, big)
 			if !bytes.Equal(root2, refRoot(m2)) {
 				t.Fatal("staged root differs from the reference")
 			}
-			var image string
-			SetCommitHook(func(h int64, p string) error {
-				if h == 2 && p == point {
-					image = copyDir(t, dir)
-					return errCrash
-				}
-				return nil
-			})
 			err := db.Commit(2, 0)
-			SetCommitHook(func(int64, string) error { return nil })
 			if (point != "") != errors.Is(err, errCrash) || (point == "" && err != nil) {
 				t.Fatalf("commit: %v", err)
 			}
@@ -784,7 +764,7 @@ func TestLargeCommitThroughRedoLog(t *testing.T) {
 				dirs = append(dirs, image)
 			}
 			for _, d := range dirs {
-				re := openDir(t, d)
+				re := openDir(t, o, d)
 				h, root := re.LastCommit()
 				want, wantH := m2, int64(2)
 				if point == "before-atomic-write" {

@@ -37,9 +37,9 @@ func cloneModel(m map[string][]byte) map[string][]byte {
 // fresh views' proofs must verify.
 func TestValueCacheMatchesBadger(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
-		withSmallMemtable(t)
-		withMemDepth(t, rapid.IntRange(1, 2).Draw(t, "memDepth"))
 		db := openMem(t, Options{
+			MemTableSize:      smallMemTable,
+			memDepth:          rapid.IntRange(1, 2).Draw(t, "memDepth"),
 			ValueCacheEntries: rapid.IntRange(1, 64).Draw(t, "valueCache"),
 			NodeCacheSize:     rapid.IntRange(1, 64).Draw(t, "nodeCache"),
 		})
@@ -109,8 +109,7 @@ func TestValueCacheMatchesBadger(t *testing.T) {
 // pause, while blocks rewrite them: no stale value or bucket may survive a
 // commit, so reads and proofs of the new height are always right.
 func TestWarmRacesCommits(t *testing.T) {
-	withMemDepth(t, 1)
-	db := openMem(t, Options{NodeCacheSize: 8})
+	db := openMem(t, Options{NodeCacheSize: 8, memDepth: 1})
 	defer db.Close()
 	var keys [][]byte
 	m := map[string][]byte{}

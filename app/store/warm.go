@@ -69,15 +69,16 @@ func (v *View) warmKey(key []byte) {
 	defer func() { recover() }() // a storage fault is reported by the real read
 	v.Get(key)
 	kh := sha256.Sum256(key)
-	h, ok := persistedBucket(v.top, &kh)
+	lay := v.db.lay
+	h, ok := lay.persistedBucket(v.top, &kh)
 	if !ok {
 		return
 	}
-	id := bucketOf(&kh)
+	id := lay.bucketOf(&kh)
 	if _, ok := v.db.cache.Peek(id); ok {
 		return
 	}
-	n, err := readBucket(v.txn, &id, &h)
+	n, err := lay.readBucket(v.txn, &id, &h)
 	if err != nil {
 		return
 	}
@@ -106,15 +107,15 @@ func (db *DB) rememberBucket(id hash, n *node, h int64) {
 
 // persistedBucket returns the hash of the persisted bucket kh falls in
 // under root, if it falls in one.
-func persistedBucket(root *node, kh *hash) (hash, bool) {
+func (l layout) persistedBucket(root *node, kh *hash) (hash, bool) {
 	n := root
-	for d := 0; d < memDepth; d++ {
+	for d := 0; d < l.memDepth; d++ {
 		k := n.get(nibble(kh, d))
 		if k.kind() != kNode {
 			return hash{}, false
 		}
 		if k.n == nil {
-			return k.hash, d == memDepth-1
+			return k.hash, d == l.memDepth-1
 		}
 		n = k.n
 	}
@@ -130,7 +131,7 @@ func (db *DB) preload(b *batch, ops []op) {
 	var need []req
 	var last hash
 	for i := range ops {
-		id := bucketOf(&ops[i].kh)
+		id := db.lay.bucketOf(&ops[i].kh)
 		if i > 0 && id == last {
 			continue
 		}
@@ -141,7 +142,7 @@ func (db *DB) preload(b *batch, ops []op) {
 		if _, ok := db.cache.Peek(id); ok {
 			continue // before the walk: a cached bucket is the common case
 		}
-		if h, ok := persistedBucket(b.root, &ops[i].kh); ok {
+		if h, ok := db.lay.persistedBucket(b.root, &ops[i].kh); ok {
 			need = append(need, req{id, h})
 		}
 	}
@@ -165,7 +166,7 @@ func (db *DB) preload(b *batch, ops []op) {
 				if i >= len(need) {
 					return
 				}
-				if n, err := readBucket(txn, &need[i].id, &need[i].h); err == nil {
+				if n, err := db.lay.readBucket(txn, &need[i].id, &need[i].h); err == nil {
 					got[i] = n
 				}
 			}

@@ -39,11 +39,28 @@ were checked against. See docs/audit.md.`,
 			"  bytepointsd audit report --home ./net/seller-0 --from-epoch 2025-11-01 --to-epoch 2025-11-30 --out ./nov --png",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			a, err := parseEpochFlag("--from-epoch", from)
+			fromArg, err := parseEpochArg("--from-epoch", from)
 			if err != nil {
 				return err
 			}
-			b, err := parseEpochFlag("--to-epoch", to)
+			toArg, err := parseEpochArg("--to-epoch", to)
+			if err != nil {
+				return err
+			}
+			if !fromArg.isDate && !toArg.isDate && fromArg.n > toArg.n {
+				return usagef("--from-epoch %d is after --to-epoch %d", fromArg.n, toArg.n)
+			}
+			ctx := cmd.Context()
+			cl, url, err := src.dial(ctx, g)
+			if err != nil {
+				return err
+			}
+			defer cl.Close()
+			a, err := fromArg.resolve(ctx, cl)
+			if err != nil {
+				return err
+			}
+			b, err := toArg.resolve(ctx, cl)
 			if err != nil {
 				return err
 			}
@@ -53,15 +70,9 @@ were checked against. See docs/audit.md.`,
 			if err := audit.PrepareDir(out); err != nil {
 				return err
 			}
-			ctx := cmd.Context()
-			cl, url, err := src.dial(ctx, g)
-			if err != nil {
-				return err
-			}
-			defer cl.Close()
 			stderr := cmd.ErrOrStderr()
 			r, err := audit.Collect(ctx, cl, audit.Options{
-				ChainID: cl.ChainID, RPC: url, From: a, To: b, Dates: isDate(from) || isDate(to),
+				ChainID: cl.ChainID, RPC: url, From: a, To: b, Dates: fromArg.isDate || toArg.isDate,
 				Progress: func(done, total int, e uint64, p *audit.Proof) {
 					if total < 10 {
 						return
@@ -103,9 +114,6 @@ were checked against. See docs/audit.md.`,
 	must(cmd.MarkFlagRequired("from-epoch"), cmd.MarkFlagRequired("to-epoch"), cmd.MarkFlagRequired("out"))
 	return cmd
 }
-
-// isDate tells an epoch given as a date from one given as a number.
-func isDate(s string) bool { _, err := strconv.ParseUint(s, 10, 64); return err != nil }
 
 func printReport(cmd *cobra.Command, g *globals, out string, x *audit.Export, files []audit.FileEntry) error {
 	m := x.Manifest

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/bytepoints/bytepoints/networks"
+	"github.com/bytepoints/bytepoints/node"
 	"github.com/spf13/cobra"
 )
 
@@ -24,7 +24,7 @@ waiting for a snapshot" every few seconds.`,
 		Example: "  bytepointsd join --home ./net/seller-4 --rpc http://127.0.0.1:26657,http://127.0.0.1:26667",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			h, hash, err := networks.ConfigureStateSync(cmd.Context(), g.home, strings.Split(rpcs, ","))
+			h, hash, err := node.ConfigureStateSync(cmd.Context(), g.home, strings.Split(rpcs, ","))
 			if err != nil {
 				return err
 			}

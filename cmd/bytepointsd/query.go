@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -10,15 +11,18 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/bytepoints/bytepoints/app/settle"
 	"github.com/bytepoints/bytepoints/node/client"
 	"github.com/bytepoints/bytepoints/types"
 	"github.com/cosmos/gogoproto/jsonpb"
 	"github.com/spf13/cobra"
 )
 
+// newQueryCmd is the query command group: each subcommand has its own
+// constructor below; they share the connection, --prove and the trust
+// flags through a queryRunner.
 func newQueryCmd(g *globals) *cobra.Command {
-	var prove bool
-	var trust trustFlags
+	r := &queryRunner{g: g}
 	cmd := &cobra.Command{
 		Use:   "query",
 		Short: "Read ledger state from a node, optionally verified with Merkle proofs",
@@ -32,46 +36,75 @@ may omit them), cross-checked by --witness nodes; and it rebuilds the answer
 from the proven entries. A verified answer says so; a failed verification
 exits with code 18 (verification_failed) naming what failed.`,
 	}
-	cmd.PersistentFlags().BoolVar(&prove, "prove", false, "verify the answer with Merkle proofs against a light-client-verified header")
-	trust.register(cmd.PersistentFlags())
+	cmd.PersistentFlags().BoolVar(&r.prove, "prove", false, "verify the answer with Merkle proofs against a light-client-verified header")
+	r.trust.register(cmd.PersistentFlags())
+	cmd.AddCommand(newQueryBalanceCmd(r), newQueryHistoryCmd(r), newQuerySellerCmd(r), newQuerySellersCmd(r),
+		newQueryTotalsCmd(r), newQueryStatementCmd(r), newQueryStatementsCmd(r), newQueryParamsCmd(r),
+		newQueryProposalsCmd(r), newQueryCRMSCmd(r), newQueryHeaderCmd(g), newQueryTxCmd(r))
+	return cmd
+}
 
-	run := func(cmd *cobra.Command, path string, render func(w io.Writer, q *client.QueryResult) (any, error)) error {
-		cl, err := dialSigner(cmd.Context(), g, nil)
-		if err != nil {
-			return err
-		}
-		if prove {
-			if err := trust.apply(cmd.Context(), g, cl); err != nil {
-				return err
-			}
-			defer cl.Close()
-		}
-		q, err := cl.Query(cmd.Context(), path, prove)
-		if err != nil {
-			return err
-		}
-		var text bytes.Buffer
-		v, err := render(&text, q)
-		if err != nil {
-			return err
-		}
-		if g.output == "json" {
-			if m, ok := v.(map[string]any); ok && q.Verified != nil {
-				m["proof"] = proofJSON(q)
-			}
-			return printJSON(cmd.OutOrStdout(), v)
-		}
-		if _, err := io.Copy(cmd.OutOrStdout(), &text); err != nil {
-			return err
-		}
-		if q.Verified != nil {
-			fmt.Fprintf(cmd.OutOrStdout(), "\nproof: VERIFIED %d entries of state at height %d against app hash %x of header %d (signed by %d of %d voting power), verified by the light client from trusted header %d %x; %s\n",
-				len(q.Proofs), q.Height, q.Verified.AppHash, q.Verified.Height, q.Verified.Power, q.Verified.Total,
-				q.Verified.TrustHeight, q.Verified.TrustHash, witnessText(q.Verified))
-		}
-		return nil
+// queryRunner is what the query subcommands share: the globals, --prove
+// and the trust root flags (persistent flags of the group).
+type queryRunner struct {
+	g     *globals
+	prove bool
+	trust trustFlags
+}
+
+// run reads path (verified with --prove), lets render write the text form
+// and return the JSON form, and prints the one --output asks for, with
+// what a proven answer was checked against.
+func (r *queryRunner) run(cmd *cobra.Command, path string, render func(w io.Writer, q *client.QueryResult) (any, error)) error {
+	return r.runPath(cmd, func(*client.Client) (string, error) { return path, nil }, render)
+}
+
+// runPath is run for a path that needs the node to be known (an epoch
+// given as a date).
+func (r *queryRunner) runPath(cmd *cobra.Command, pathOf func(*client.Client) (string, error), render func(w io.Writer, q *client.QueryResult) (any, error)) error {
+	g := r.g
+	cl, err := dialSigner(cmd.Context(), g, nil)
+	if err != nil {
+		return err
 	}
+	if r.prove {
+		if err := r.trust.apply(cmd.Context(), g, cl); err != nil {
+			return err
+		}
+		defer cl.Close()
+	}
+	path, err := pathOf(cl)
+	if err != nil {
+		return err
+	}
+	q, err := cl.Query(cmd.Context(), path, r.prove)
+	if err != nil {
+		return err
+	}
+	var text bytes.Buffer
+	v, err := render(&text, q)
+	if err != nil {
+		return err
+	}
+	if g.output == "json" {
+		if m, ok := v.(map[string]any); ok && q.Verified != nil {
+			m["proof"] = proofJSON(q)
+		}
+		return printJSON(cmd.OutOrStdout(), v)
+	}
+	if _, err := io.Copy(cmd.OutOrStdout(), &text); err != nil {
+		return err
+	}
+	if q.Verified != nil {
+		fmt.Fprintf(cmd.OutOrStdout(), "\nproof: VERIFIED %d entries of state at height %d against app hash %x of header %d (signed by %d of %d voting power), verified by the light client from trusted header %d %x; %s\n",
+			len(q.Proofs), q.Height, q.Verified.AppHash, q.Verified.Height, q.Verified.Power, q.Verified.Total,
+			q.Verified.TrustHeight, q.Verified.TrustHash, witnessText(q.Verified))
+	}
+	return nil
+}
 
+// newQueryBalanceCmd is `query balance`.
+func newQueryBalanceCmd(r *queryRunner) *cobra.Command {
 	var customer string
 	balance := &cobra.Command{
 		Use: "balance", Short: "A customer's points and lots (earliest expiry first)", Args: cobra.NoArgs,
@@ -80,7 +113,7 @@ exits with code 18 (verification_failed) naming what failed.`,
 			if err := types.ValidateCustomerID(customer); err != nil {
 				return err
 			}
-			return run(cmd, "/balance/"+customer, func(w io.Writer, q *client.QueryResult) (any, error) {
+			return r.run(cmd, "/balance/"+customer, func(w io.Writer, q *client.QueryResult) (any, error) {
 				b, err := client.Decode[types.BalanceResponse](q)
 				if err != nil {
 					return nil, err
@@ -94,13 +127,17 @@ exits with code 18 (verification_failed) naming what failed.`,
 					}
 					tw.Flush()
 				}
-				return client.BalanceFields(b, q.Height), nil
+				return balanceFields(b, q.Height), nil
 			})
 		},
 	}
 	balance.Flags().StringVar(&customer, "customer", "", "customer id")
 	must(balance.MarkFlagRequired("customer"))
+	return balance
+}
 
+// newQueryHistoryCmd is `query history`.
+func newQueryHistoryCmd(r *queryRunner) *cobra.Command {
 	var hCustomer string
 	var page, limit uint64
 	history := &cobra.Command{
@@ -109,7 +146,7 @@ exits with code 18 (verification_failed) naming what failed.`,
 			if err := types.ValidateCustomerID(hCustomer); err != nil {
 				return err
 			}
-			return run(cmd, fmt.Sprintf("/history/%s/%d/%d", hCustomer, page, limit), func(w io.Writer, q *client.QueryResult) (any, error) {
+			return r.run(cmd, fmt.Sprintf("/history/%s/%d/%d", hCustomer, page, limit), func(w io.Writer, q *client.QueryResult) (any, error) {
 				h, err := client.Decode[types.HistoryResponse](q)
 				if err != nil {
 					return nil, err
@@ -133,7 +170,12 @@ exits with code 18 (verification_failed) naming what failed.`,
 	history.Flags().Uint64Var(&page, "page", 0, "page number, from 0 (newest)")
 	history.Flags().Uint64Var(&limit, "limit", 50, "entries per page")
 	must(history.MarkFlagRequired("customer"))
+	return history
+}
 
+// newQuerySellerCmd is `query seller`.
+func newQuerySellerCmd(r *queryRunner) *cobra.Command {
+	g := r.g
 	var sellerID string
 	seller := &cobra.Command{
 		Use: "seller", Short: "A seller: settlement position, terminals, earn rate, open-epoch activity", Args: cobra.NoArgs,
@@ -148,12 +190,12 @@ exits with code 18 (verification_failed) naming what failed.`,
 			if err := types.ValidateSellerID(sellerID); err != nil {
 				return err
 			}
-			return run(cmd, "/seller/"+sellerID, func(w io.Writer, q *client.QueryResult) (any, error) {
+			return r.run(cmd, "/seller/"+sellerID, func(w io.Writer, q *client.QueryResult) (any, error) {
 				s, err := client.Decode[types.SellerResponse](q)
 				if err != nil {
 					return nil, err
 				}
-				f := client.SellerFields(s)
+				f := sellerFields(s)
 				riskFrom := "its own"
 				if s.RiskMaxIsDefault {
 					riskFrom = "the governed default"
@@ -168,11 +210,15 @@ exits with code 18 (verification_failed) naming what failed.`,
 		},
 	}
 	seller.Flags().StringVar(&sellerID, "seller", "", "seller id (default: this home's seller)")
+	return seller
+}
 
+// newQuerySellersCmd is `query sellers`.
+func newQuerySellersCmd(r *queryRunner) *cobra.Command {
 	sellers := &cobra.Command{
 		Use: "sellers", Short: "Every member seller", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return run(cmd, "/sellers", func(w io.Writer, q *client.QueryResult) (any, error) {
+			return r.run(cmd, "/sellers", func(w io.Writer, q *client.QueryResult) (any, error) {
 				r, err := client.Decode[types.SellersResponse](q)
 				if err != nil {
 					return nil, err
@@ -181,7 +227,7 @@ exits with code 18 (verification_failed) naming what failed.`,
 				fmt.Fprintln(tw, "SELLER\tSTATUS\tPOSITION (₹)\tPOWER\tNODE")
 				out := []map[string]any{}
 				for _, s := range r.Sellers {
-					f := client.SellerFields(&types.SellerResponse{Seller: s})
+					f := sellerFields(&types.SellerResponse{Seller: s})
 					fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", s.SellerId, f["status"], f["position"], s.ValidatorPower, s.NodeId)
 					out = append(out, f)
 				}
@@ -190,11 +236,15 @@ exits with code 18 (verification_failed) naming what failed.`,
 			})
 		},
 	}
+	return sellers
+}
 
+// newQueryTotalsCmd is `query totals`.
+func newQueryTotalsCmd(r *queryRunner) *cobra.Command {
 	totals := &cobra.Command{
 		Use: "totals", Short: "Outstanding points, escrow balance and chain-wide counters", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return run(cmd, "/totals", func(w io.Writer, q *client.QueryResult) (any, error) {
+			return r.run(cmd, "/totals", func(w io.Writer, q *client.QueryResult) (any, error) {
 				t, err := client.Decode[types.Totals](q)
 				if err != nil {
 					return nil, err
@@ -202,37 +252,49 @@ exits with code 18 (verification_failed) naming what failed.`,
 				fmt.Fprintf(w, "outstanding points: %d\nescrow: ₹%s\nissued %d, redeemed %d, clawed back %d, expired %d\ncustomers %d, lots %d, purchases %d, redemptions %d, statements %d\n",
 					t.OutstandingPoints, types.FormatPaise(t.EscrowPaise), t.IssuedPoints, t.RedeemedPoints, t.ClawedBackPoints, t.ExpiredPoints,
 					t.Customers, t.Lots, t.Purchases, t.Redemptions, t.Statements)
-				return client.TotalsFields(t), nil
+				return totalsFields(t), nil
 			})
 		},
 	}
+	return totals
+}
 
+// newQueryStatementCmd is `query statement`.
+func newQueryStatementCmd(r *queryRunner) *cobra.Command {
 	var epoch string
 	statement := &cobra.Command{
 		Use: "statement", Short: "The settlement statement of a closed epoch", Args: cobra.NoArgs,
 		Example: "  bytepointsd query statement --home H --epoch 20415",
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			e, err := parseEpoch(epoch)
+			arg, err := parseEpochArg("--epoch", epoch)
 			if err != nil {
 				return err
 			}
-			return run(cmd, fmt.Sprintf("/statement/%d", e), func(w io.Writer, q *client.QueryResult) (any, error) {
+			path := func(cl *client.Client) (string, error) {
+				e, err := arg.resolve(cmd.Context(), cl)
+				return fmt.Sprintf("/statement/%d", e), err
+			}
+			return r.runPath(cmd, path, func(w io.Writer, q *client.QueryResult) (any, error) {
 				s, err := client.Decode[types.Statement](q)
 				if err != nil {
 					return nil, err
 				}
 				PrintStatement(w, s)
-				return client.StatementFields(s), nil
+				return statementFields(s), nil
 			})
 		},
 	}
-	statement.Flags().StringVar(&epoch, "epoch", "", "epoch number, or a date YYYY-MM-DD for daily epochs")
+	statement.Flags().StringVar(&epoch, "epoch", "", "epoch number, or a UTC date YYYY-MM-DD on a chain of daily epochs")
 	must(statement.MarkFlagRequired("epoch"))
+	return statement
+}
 
+// newQueryStatementsCmd is `query statements`.
+func newQueryStatementsCmd(r *queryRunner) *cobra.Command {
 	statements := &cobra.Command{
 		Use: "statements", Short: "Recent settlement statements and the open epoch", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return run(cmd, "/statements", func(w io.Writer, q *client.QueryResult) (any, error) {
+			return r.run(cmd, "/statements", func(w io.Writer, q *client.QueryResult) (any, error) {
 				r, err := client.Decode[types.StatementsResponse](q)
 				if err != nil {
 					return nil, err
@@ -241,17 +303,21 @@ exits with code 18 (verification_failed) naming what failed.`,
 				list := []map[string]any{}
 				for _, s := range r.Statements {
 					fmt.Fprintf(w, "epoch %d closed at height %d: %d lines, %d outstanding\n", s.Epoch, s.ClosedHeight, len(s.Lines), s.OutstandingLines)
-					list = append(list, client.StatementFields(s))
+					list = append(list, statementFields(s))
 				}
 				return map[string]any{"open_epoch": r.Open.Epoch, "statements": list}, nil
 			})
 		},
 	}
+	return statements
+}
 
+// newQueryParamsCmd is `query params`.
+func newQueryParamsCmd(r *queryRunner) *cobra.Command {
 	params := &cobra.Command{
 		Use: "params", Short: "The chain parameters (governed)", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return run(cmd, "/params", func(w io.Writer, q *client.QueryResult) (any, error) {
+			return r.run(cmd, "/params", func(w io.Writer, q *client.QueryResult) (any, error) {
 				p, err := client.Decode[types.Params](q)
 				if err != nil {
 					return nil, err
@@ -269,11 +335,15 @@ exits with code 18 (verification_failed) naming what failed.`,
 			})
 		},
 	}
+	return params
+}
 
+// newQueryProposalsCmd is `query proposals`.
+func newQueryProposalsCmd(r *queryRunner) *cobra.Command {
 	proposals := &cobra.Command{
 		Use: "proposals", Short: "Governance proposals, newest first", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return run(cmd, "/proposals", func(w io.Writer, q *client.QueryResult) (any, error) {
+			return r.run(cmd, "/proposals", func(w io.Writer, q *client.QueryResult) (any, error) {
 				r, err := client.Decode[types.ProposalsResponse](q)
 				if err != nil {
 					return nil, err
@@ -282,7 +352,7 @@ exits with code 18 (verification_failed) naming what failed.`,
 				for _, p := range r.Proposals {
 					var m types.MsgPropose
 					_ = m.Unmarshal(p.Action)
-					f := client.ProposalFields(p, &m)
+					f := proposalFields(p, &m)
 					fmt.Fprintf(w, "#%d %s by %s: %v (yes %v, no %v) %s\n", p.Id, f["action"], p.Proposer, f["status"], p.Yes, p.No, p.Result)
 					out = append(out, f)
 				}
@@ -290,7 +360,12 @@ exits with code 18 (verification_failed) naming what failed.`,
 			})
 		},
 	}
+	return proposals
+}
 
+// newQueryCRMSCmd is `query crms`.
+func newQueryCRMSCmd(r *queryRunner) *cobra.Command {
+	g := r.g
 	var cCustomer, cAmount, cSeller string
 	var cContext int64
 	crmsCmd := &cobra.Command{
@@ -321,12 +396,12 @@ multiplier), the largest amount that would skip now, and the reason.`,
 				}
 				path += fmt.Sprintf("/%s/%d", cSeller, cContext)
 			}
-			return run(cmd, path, func(w io.Writer, q *client.QueryResult) (any, error) {
+			return r.run(cmd, path, func(w io.Writer, q *client.QueryResult) (any, error) {
 				d, err := client.Decode[types.DecisionResponse](q)
 				if err != nil {
 					return nil, err
 				}
-				f := client.DecisionFields(d)
+				f := decisionFields(d)
 				verdict := "skip verification"
 				if d.CvmRequired {
 					verdict = "CVM REQUIRED"
@@ -342,7 +417,11 @@ multiplier), the largest amount that would skip now, and the reason.`,
 	crmsCmd.Flags().StringVar(&cSeller, "seller", "", "seller id (default: this home's seller)")
 	crmsCmd.Flags().Int64Var(&cContext, "context", 0, "context multiplier in 1e-9 units (0 = 1.0)")
 	must(crmsCmd.MarkFlagRequired("customer"), crmsCmd.MarkFlagRequired("amount"))
+	return crmsCmd
+}
 
+// newQueryHeaderCmd is `query header` (read as the node has it, never proven).
+func newQueryHeaderCmd(g *globals) *cobra.Command {
 	var hHeight int64
 	header := &cobra.Command{
 		Use:   "header",
@@ -382,7 +461,12 @@ everything else from it (--trust-height/--trust-hash).`,
 		},
 	}
 	header.Flags().Int64Var(&hHeight, "height", 0, "header height (default: the latest)")
+	return header
+}
 
+// newQueryTxCmd is `query tx`.
+func newQueryTxCmd(r *queryRunner) *cobra.Command {
+	g := r.g
 	txCmd := &cobra.Command{
 		Use:   "tx HASH",
 		Short: "A submitted transaction's committed result, or \"not found yet\"",
@@ -400,7 +484,7 @@ printed) or an error, 75 not found yet.`,
 		Example: "  bytepointsd query tx 3f9a...c2 --home ./net/seller-0",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if prove {
+			if r.prove {
 				return usagef("query tx does not take --prove: a transaction's result is read from the node's block index")
 			}
 			hash, err := txIDFlag("HASH", args[0])
@@ -429,27 +513,59 @@ printed) or an error, 75 not found yet.`,
 			return printTxResult(cmd, g, res)
 		},
 	}
-
-	cmd.AddCommand(balance, history, seller, sellers, totals, statement, statements, params, proposals, crmsCmd, header, txCmd)
-	return cmd
+	return txCmd
 }
 
 // txNotFoundYet is query tx's status for a hash no committed block holds.
 const txNotFoundYet = "not-found-yet"
 
-// parseEpoch accepts a number or a YYYY-MM-DD date (daily epochs).
-func parseEpoch(s string) (uint64, error) { return parseEpochFlag("--epoch", s) }
+// epochArg is an epoch flag's value: an epoch number, or a UTC date
+// YYYY-MM-DD naming a daily epoch.
+type epochArg struct {
+	flag   string
+	n      uint64
+	date   time.Time
+	isDate bool
+}
 
-// parseEpochFlag is parseEpoch for a flag of another name (in its error).
-func parseEpochFlag(flag, s string) (uint64, error) {
+// parseEpochArg reads flag's value s (syntax only: a date is resolved on
+// the chain's epoch length by resolve).
+func parseEpochArg(flag, s string) (epochArg, error) {
 	if e, err := strconv.ParseUint(s, 10, 64); err == nil {
-		return e, nil
+		return epochArg{flag: flag, n: e}, nil
 	}
 	t, err := time.Parse("2006-01-02", s)
-	if err != nil {
-		return 0, usagef("%s %q: give an epoch number or a date YYYY-MM-DD", flag, s)
+	if err != nil || t.Unix() < 0 {
+		return epochArg{}, usagef("%s %q: give an epoch number or a date YYYY-MM-DD", flag, s)
 	}
-	return uint64(t.Unix() / 86400), nil
+	return epochArg{flag: flag, date: t, isDate: true}, nil
+}
+
+// oneDay is the epoch length under which a date names an epoch.
+const oneDay = int64(24 * time.Hour / time.Second)
+
+// resolve is the epoch number. A date is the epoch holding its first
+// second on the chain's epoch length (epoch_seconds, read from the
+// node's params, settle.EpochOf as the chain computes it), and only names
+// an epoch on a chain of daily epochs, as in the gateway and the audit
+// report.
+func (e epochArg) resolve(ctx context.Context, cl *client.Client) (uint64, error) {
+	if !e.isDate {
+		return e.n, nil
+	}
+	q, err := cl.Query(ctx, "/params", false)
+	if err != nil {
+		return 0, err
+	}
+	p, err := client.Decode[types.Params](q)
+	if err != nil {
+		return 0, err
+	}
+	if p.EpochSeconds != oneDay {
+		return 0, usagef("%s %s: a date names a daily epoch, and this chain's epochs last %s: give the epoch number (see `query statements`)",
+			e.flag, e.date.Format("2006-01-02"), types.SecondsText(p.EpochSeconds))
+	}
+	return settle.EpochOf(e.date.Unix(), p.EpochSeconds), nil
 }
 
 // PrintStatement renders a statement as a table.

@@ -283,7 +283,7 @@ func TestTextSpeaksRupees(t *testing.T) {
 	var out bytes.Buffer
 	cmd := &cobraCommand{}
 	cmd.SetOut(&out)
-	printFields(cmd, res, client.Fields(res))
+	printFields(cmd, res, resultFields(res))
 	for _, want := range []string{"refunded:              ₹20.00", "seller credit:         ₹20.50", "idempotency key:       k"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("no %q in:\n%s", want, out.String())

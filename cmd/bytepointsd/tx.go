@@ -134,7 +134,7 @@ func submit(cmd *cobra.Command, g *globals, f *txFlags, msg any) error {
 // refused one with -o json carries "error" like every CLI error) and
 // returns exitError 1 for a refusal.
 func printTxResult(cmd *cobra.Command, g *globals, res *client.Result) error {
-	fields := client.Fields(res)
+	fields := resultFields(res)
 	fields["status"] = "committed"
 	if !res.OK() {
 		fields["status"] = "refused"
@@ -482,9 +482,19 @@ key signs.`,
 		Example: "  bytepointsd tx confirm-settlement --home ./net/seller-0 --epoch 2026-11-23 --bank-ref UTR123",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			e, err := parseEpoch(epoch)
+			arg, err := parseEpochArg("--epoch", epoch)
 			if err != nil {
 				return err
+			}
+			e := arg.n
+			if arg.isDate {
+				cl, err := dialSigner(cmd.Context(), g, nil)
+				if err != nil {
+					return err
+				}
+				if e, err = arg.resolve(cmd.Context(), cl); err != nil {
+					return err
+				}
 			}
 			f.from = node.OperatorKey
 			return submit(cmd, g, f, &types.MsgConfirmSettlement{Epoch: e, BankReference: ref})

@@ -7,7 +7,8 @@ import (
 	"math"
 	"sort"
 
-	"github.com/bytepoints/bytepoints/internal/chartstyle"
+	"github.com/bytepoints/bytepoints/node/chartstyle"
+	"github.com/bytepoints/bytepoints/types"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
@@ -57,7 +58,7 @@ func Chart(rows []StatementRow, from, to uint64, format string) ([]byte, error) 
 	p.Title.TextStyle.Font = chartstyle.Sans(15)
 	p.Title.Padding = vg.Points(8)
 	p.X.Label.Text = "epoch"
-	p.Y.Label.Text = "net (Rs): + the escrow pays the seller, - the seller pays it"
+	p.Y.Label.Text = fmt.Sprintf("net (Rs): + the seller %s, - it %s", types.DirectionReceivable.Does(), types.DirectionPayable.Does())
 	for _, ax := range []*plot.Axis{&p.X, &p.Y} {
 		ax.Label.TextStyle.Font = chartstyle.Sans(12)
 		ax.Tick.Label.Font = chartstyle.Sans(10.5)

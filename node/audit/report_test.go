@@ -29,15 +29,6 @@ func line(seller string, net int64, st types.LineStatus, ref string) *types.Stat
 			ClawedBackPoints: 3, RefundShortfallPoints: 4, ExpiredPoints: 5, VoidedPoints: 6}}
 }
 
-func TestDirection(t *testing.T) {
-	for _, c := range []struct {
-		net  int64
-		want string
-	}{{-1, "payable"}, {0, "none"}, {1, "receivable"}, {-10000, "payable"}} {
-		require.Equal(t, c.want, Direction(c.net), "net %d", c.net)
-	}
-}
-
 func TestStatementRows(t *testing.T) {
 	day := int64(20415 * 86400) // 2025-11-23
 	cases := []struct {

@@ -6,10 +6,6 @@ import (
 	"github.com/bytepoints/bytepoints/types"
 )
 
-// Direction names the way a net amount in paise moves, from the seller's
-// side, in the one vocabulary (types.Directions): payable, receivable, none.
-func Direction(netPaise int64) string { return types.DirectionName(netPaise) }
-
 // Line statuses as the rows spell them (types.LineStatuses).
 var (
 	statusNothingDue  = types.LineStatuses.Name(types.LineStatus_LINE_STATUS_NOTHING_DUE)
@@ -67,7 +63,7 @@ func EscrowRow(s *types.Statement, change int64, p Proof) StatementRow {
 	}
 	return StatementRow{Party: PartyEscrow, Epoch: s.Epoch, EpochStart: utcDate(s.StartTime), EpochEnd: utcDate(end),
 		EpochStartTime: utcTime(s.StartTime), EpochEndTime: utcTime(s.EndTime), StartHeight: s.StartHeight, ClosedHeight: s.ClosedHeight,
-		Net: types.FormatSignedPaise(change), NetPaise: change, Direction: Direction(change), Status: statusNothingDue, Proof: p}
+		Net: types.FormatSignedPaise(change), NetPaise: change, Direction: types.DirectionName(change), Status: statusNothingDue, Proof: p}
 }
 
 // StatementRows are a proven statement's lines, in the statement's order.
@@ -86,7 +82,7 @@ func StatementRows(s *types.Statement, p Proof) []StatementRow {
 			Party: PartySeller, Epoch: s.Epoch, EpochStart: utcDate(s.StartTime), EpochEnd: utcDate(end),
 			EpochStartTime: utcTime(s.StartTime), EpochEndTime: utcTime(s.EndTime),
 			StartHeight: s.StartHeight, ClosedHeight: s.ClosedHeight,
-			SellerID: l.SellerId, Net: types.FormatSignedPaise(l.NetPaise), NetPaise: l.NetPaise, Direction: Direction(l.NetPaise),
+			SellerID: l.SellerId, Net: types.FormatSignedPaise(l.NetPaise), NetPaise: l.NetPaise, Direction: types.DirectionName(l.NetPaise),
 			Issued: a.IssuedPoints, RedeemedSame: a.RedeemedSamePoints, RedeemedCross: a.RedeemedCrossPoints,
 			Refunded: a.ClawedBackPoints, Shortfall: a.RefundShortfallPoints, Expired: a.ExpiredPoints, Voided: a.VoidedPoints,
 			Status: types.LineStatuses.Name(l.Status), Proof: p,
@@ -184,7 +180,7 @@ func Liabilities(sellers []ProvenSeller, rows []StatementRow) []LiabilityRow {
 		}
 		out = append(out, LiabilityRow{
 			SellerID: s.SellerId, Status: types.SellerStatuses.Name(s.Status),
-			Position: types.FormatSignedPaise(s.PositionPaise), PositionPaise: s.PositionPaise, Direction: Direction(s.PositionPaise),
+			Position: types.FormatSignedPaise(s.PositionPaise), PositionPaise: s.PositionPaise, Direction: types.DirectionName(s.PositionPaise),
 			OpenNet: types.FormatSignedPaise(open.NetPaise), OpenNetPaise: open.NetPaise,
 			OutstandingLines: d.lines, Outstanding: types.FormatSignedPaise(d.paise), OutstandingPaise: d.paise,
 			ConfirmedLines: d.confirmed, Proof: ps.Proof,

@@ -134,8 +134,8 @@ type Line struct {
 	Direction string `json:"direction"`
 	// Status (types.LineStatuses): "confirmed", "outstanding" or "nothing-due".
 	Status string `json:"status"`
-	// Confirmation, the page's words for a confirmed line: "paid"
-	// (payable) or "received" (receivable); "" otherwise.
+	// Confirmation, a confirmed line's word (types.Direction.Settled):
+	// "paid" (payable) or "received" (receivable); "" otherwise.
 	Confirmation    string `json:"confirmation,omitempty"`
 	BankReference   string `json:"bank_reference,omitempty"`
 	ConfirmedHeight int64  `json:"confirmed_height,omitempty"`
@@ -426,12 +426,7 @@ func line(l *types.StatementLine) Line {
 		Direction: types.DirectionName(l.NetPaise), Status: types.LineStatuses.Name(l.Status),
 		BankReference: l.BankReference, ConfirmedHeight: l.ConfirmedHeight}
 	if l.Status == types.LineStatus_LINE_STATUS_CONFIRMED {
-		switch types.DirectionOf(l.NetPaise) {
-		case types.DirectionPayable:
-			out.Confirmation = "paid"
-		case types.DirectionReceivable:
-			out.Confirmation = "received"
-		}
+		out.Confirmation = types.DirectionOf(l.NetPaise).Settled()
 	}
 	return out
 }

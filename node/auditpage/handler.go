@@ -43,6 +43,7 @@ var (
 		"pct":    func(a, b int64) string { return percent(a, b) },
 		"rupees": types.FormatPaise,
 		"signed": types.FormatSignedPaise,
+		"does":   func(netPaise int64) string { return types.DirectionOf(netPaise).Does() },
 		"script": func() template.JS { return template.JS(verifyScript) },
 		"dict": func(kv ...any) map[string]any {
 			m := map[string]any{}

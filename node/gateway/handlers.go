@@ -432,7 +432,7 @@ func (s *Server) decision(ctx context.Context, in *DecisionRequest) (*out[Decisi
 	return &out[Decision]{Body: o}, nil
 }
 
-func nano(v int64) string { return client.Nano(v).String() }
+func nano(v int64) string { return types.DecimalText(v) }
 
 func statementOf(st *types.Statement) Statement {
 	o := Statement{Epoch: st.Epoch, Start: unixTime(st.StartTime), StartUnix: st.StartTime, End: unixTime(st.EndTime), EndUnix: st.EndTime,

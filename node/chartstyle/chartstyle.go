@@ -1,6 +1,8 @@
 // Package chartstyle is the one look of the project's charts (the CRMS
 // simulator's and the audit report's): size, resolution, font, palette,
-// and encoding a gonum plot as SVG or PNG.
+// and encoding a gonum plot as SVG or PNG. It is product code (node/audit
+// and sim import it), so it lives under node/, not internal/, which holds
+// test support only. Reporting code: floats are fine here.
 package chartstyle
 
 import (

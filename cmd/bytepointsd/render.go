@@ -1,18 +1,20 @@
-package client
+package main
 
 import (
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"math"
-	"strings"
 
+	"github.com/bytepoints/bytepoints/node/client"
 	"github.com/bytepoints/bytepoints/types"
 )
 
-// Fields flattens a result into the JSON object the CLI and the gateway
-// print. Field names are a contract with integrators: add, never rename.
-func Fields(r *Result) map[string]any {
+// The CLI's JSON output: what the commands print, flattened from results
+// and query answers. Field names are a contract with integrators: add,
+// never rename.
+
+// resultFields flattens a transaction result.
+func resultFields(r *client.Result) map[string]any {
 	out := map[string]any{
 		"code":      uint32(r.Code),
 		"code_name": r.Code.Name(),
@@ -85,49 +87,34 @@ func Fields(r *Result) map[string]any {
 	return out
 }
 
-// Nano renders a 1e-9 fixed-point value as an exact JSON decimal.
-func Nano(v int64) json.Number {
-	if v == math.MaxInt64 {
-		return json.Number("1e999") // unreachable for JSON consumers: documented as infinite
-	}
-	neg := v < 0
-	u := uint64(v)
-	if neg {
-		u = uint64(-v)
-	}
-	s := fmt.Sprintf("%d.%09d", u/1e9, u%1e9)
-	s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
-	if neg {
-		s = "-" + s
-	}
-	return json.Number(s)
-}
+// nano renders a 1e-9 fixed-point value as an exact JSON decimal.
+func nano(v int64) json.Number { return json.Number(types.DecimalText(v)) }
 
-// DecisionFields is the JSON of a CRMS decision.
-func DecisionFields(d *types.DecisionResponse) map[string]any {
+// decisionFields is the JSON of a CRMS decision.
+func decisionFields(d *types.DecisionResponse) map[string]any {
 	out := map[string]any{
 		"customer_id":        d.CustomerId,
 		"seller_id":          d.SellerId,
 		"amount_paise":       d.AmountPaise,
 		"cvm_required":       d.CvmRequired,
-		"reputation":         Nano(d.ReputationNano),
-		"risk_max":           Nano(d.RiskMaxNano),
+		"reputation":         nano(d.ReputationNano),
+		"risk_max":           nano(d.RiskMaxNano),
 		"skip_limit_paise":   d.SkipLimitPaise,
 		"skip_limit":         types.FormatPaise(d.SkipLimitPaise),
 		"reason":             d.Reason,
-		"epoch_risk_used":    Nano(d.EpochRiskUsedNano),
+		"epoch_risk_used":    nano(d.EpochRiskUsedNano),
 		"payments_on_record": d.Payments,
 	}
 	if d.RiskNano == math.MaxInt64 {
 		out["risk"] = "infinite"
 	} else {
-		out["risk"] = Nano(d.RiskNano)
+		out["risk"] = nano(d.RiskNano)
 	}
 	return out
 }
 
-// LotFields is the JSON of one lot.
-func LotFields(l *types.Lot) map[string]any {
+// lotFields is the JSON of one lot.
+func lotFields(l *types.Lot) map[string]any {
 	return map[string]any{
 		"issuer":          l.Issuer,
 		"points":          l.Points,
@@ -138,11 +125,11 @@ func LotFields(l *types.Lot) map[string]any {
 	}
 }
 
-// BalanceFields is the JSON of a balance answer.
-func BalanceFields(b *types.BalanceResponse, height int64) map[string]any {
+// balanceFields is the JSON of a balance answer.
+func balanceFields(b *types.BalanceResponse, height int64) map[string]any {
 	lots := make([]map[string]any, 0, len(b.Lots))
 	for _, l := range b.Lots {
-		lots = append(lots, LotFields(l))
+		lots = append(lots, lotFields(l))
 	}
 	out := map[string]any{"customer_id": b.CustomerId, "points": b.Points, "lots": lots, "height": height}
 	if len(b.WalletPubkey) > 0 {
@@ -151,8 +138,8 @@ func BalanceFields(b *types.BalanceResponse, height int64) map[string]any {
 	return out
 }
 
-// SellerFields is the JSON of a seller answer.
-func SellerFields(r *types.SellerResponse) map[string]any {
+// sellerFields is the JSON of a seller answer.
+func sellerFields(r *types.SellerResponse) map[string]any {
 	s := r.Seller
 	terms := make([]map[string]any, 0, len(r.Terminals))
 	for _, t := range r.Terminals {
@@ -171,22 +158,22 @@ func SellerFields(r *types.SellerResponse) map[string]any {
 		"earn_rate_bps":  s.EarnRateBps,
 		// The rate its purchases use now: its own, or the governed default.
 		"effective_earn_rate_bps": r.EffectiveEarnRateBps,
-		"risk_max":                Nano(s.RiskMaxNano),
+		"risk_max":                nano(s.RiskMaxNano),
 		// What its decisions use now: its own Risk_max (clamped into the
 		// governed bounds), or the governed default.
-		"effective_risk_max":  Nano(r.EffectiveRiskMaxNano),
+		"effective_risk_max":  nano(r.EffectiveRiskMaxNano),
 		"risk_max_is_default": r.RiskMaxIsDefault,
 		"risk_max_clamped":    r.RiskMaxClamped,
 		"operator_pubkey":     hex.EncodeToString(s.OperatorPubkey), "validator_pubkey": hex.EncodeToString(s.ValidatorPubkey),
 		"node_id": s.NodeId, "peer_id": s.PeerId, "p2p_address": s.P2PAddress,
 		"validator_power": s.ValidatorPower, "joined_height": s.JoinedHeight,
 		"terminals":  terms,
-		"open_epoch": EpochFields(r.OpenEpoch),
+		"open_epoch": epochFields(r.OpenEpoch),
 	}
 }
 
-// EpochFields is the JSON of a seller's epoch activity.
-func EpochFields(e *types.SellerEpoch) map[string]any {
+// epochFields is the JSON of a seller's epoch activity.
+func epochFields(e *types.SellerEpoch) map[string]any {
 	if e == nil {
 		e = &types.SellerEpoch{}
 	}
@@ -195,12 +182,12 @@ func EpochFields(e *types.SellerEpoch) map[string]any {
 		"redeemed_same_points": e.RedeemedSamePoints, "redeemed_cross_points": e.RedeemedCrossPoints,
 		"clawed_back_points": e.ClawedBackPoints, "refund_shortfall_points": e.RefundShortfallPoints,
 		"expired_points": e.ExpiredPoints, "voided_points": e.VoidedPoints,
-		"crms_risk_used": Nano(e.RiskUsedNano), "crms_skips": e.CrmsSkips, "crms_violations": e.CrmsViolations,
+		"crms_risk_used": nano(e.RiskUsedNano), "crms_skips": e.CrmsSkips, "crms_violations": e.CrmsViolations,
 	}
 }
 
-// TotalsFields is the JSON of the chain totals.
-func TotalsFields(t *types.Totals) map[string]any {
+// totalsFields is the JSON of the chain totals.
+func totalsFields(t *types.Totals) map[string]any {
 	return map[string]any{
 		"outstanding_points": t.OutstandingPoints, "escrow_paise": t.EscrowPaise, "escrow": types.FormatPaise(t.EscrowPaise),
 		"issued_points": t.IssuedPoints, "redeemed_points": t.RedeemedPoints, "clawed_back_points": t.ClawedBackPoints,
@@ -209,11 +196,11 @@ func TotalsFields(t *types.Totals) map[string]any {
 	}
 }
 
-// StatementFields is the JSON of a settlement statement.
-func StatementFields(s *types.Statement) map[string]any {
+// statementFields is the JSON of a settlement statement.
+func statementFields(s *types.Statement) map[string]any {
 	lines := make([]map[string]any, 0, len(s.Lines))
 	for _, l := range s.Lines {
-		m := EpochFields(l.Activity)
+		m := epochFields(l.Activity)
 		m["seller_id"] = l.SellerId
 		m["net_paise"] = l.NetPaise
 		m["net"] = types.FormatSignedPaise(l.NetPaise)
@@ -231,8 +218,8 @@ func StatementFields(s *types.Statement) map[string]any {
 	}
 }
 
-// ProposalFields is the JSON of a proposal.
-func ProposalFields(p *types.Proposal, m *types.MsgPropose) map[string]any {
+// proposalFields is the JSON of a proposal.
+func proposalFields(p *types.Proposal, m *types.MsgPropose) map[string]any {
 	action, target := types.ProposalKindName(m), ""
 	switch a := m.Action.(type) {
 	case *types.MsgPropose_AddSeller:

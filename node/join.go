@@ -1,11 +1,10 @@
-package networks
+package node
 
 import (
 	"context"
 	"fmt"
 	"path/filepath"
 
-	"github.com/bytepoints/bytepoints/node"
 	cfg "github.com/cometbft/cometbft/config"
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
 )
@@ -36,7 +35,7 @@ func ConfigureStateSync(ctx context.Context, home string, rpcs []string) (int64,
 		return 0, "", err
 	}
 	hash := commit.SignedHeader.Header.Hash().String()
-	conf, err := node.LoadCometConfig(home)
+	conf, err := LoadCometConfig(home)
 	if err != nil {
 		return 0, "", err
 	}
