@@ -11,6 +11,7 @@ import (
 	"github.com/bytepoints/bytepoints/app/ledger"
 	"github.com/bytepoints/bytepoints/app/members"
 	"github.com/bytepoints/bytepoints/app/risk"
+	"github.com/bytepoints/bytepoints/app/settle"
 	"github.com/bytepoints/bytepoints/app/state"
 	"github.com/bytepoints/bytepoints/app/store"
 	"github.com/bytepoints/bytepoints/types"
@@ -316,14 +317,14 @@ func qBalance(r store.Reader, args []string) (state.Msg, error) {
 	if err := types.ValidateCustomerID(args[0]); err != nil {
 		return nil, err
 	}
-	c, ok := state.Customer(r, args[0])
+	c, ok := ledger.Customer(r, args[0])
 	out := &types.BalanceResponse{CustomerId: args[0], Exists: ok}
 	if !ok {
 		return out, nil
 	}
 	out.Points, out.WalletPubkey = c.Points, c.WalletPubkey
 	var sum uint64
-	for _, l := range state.Lots(r, args[0]) {
+	for _, l := range ledger.Lots(r, args[0]) {
 		out.Lots = append(out.Lots, l)
 		sum += l.Points
 	}
@@ -370,7 +371,7 @@ func qHistory(r store.Reader, args []string) (state.Msg, error) {
 	if limit == 0 || limit > uint64(p.MaxHistoryPage) {
 		return nil, types.Errorf(types.CodeInvalidArgument, "limit must be 1 to %d", p.MaxHistoryPage)
 	}
-	c, _ := state.Customer(r, args[0])
+	c, _ := ledger.Customer(r, args[0])
 	out := &types.HistoryResponse{CustomerId: args[0], Total: c.HistoryCount, Page: page, Limit: limit}
 	// Newest first; entries are fetched by sequence number (point reads), so
 	// a proven page is complete by construction.
@@ -395,7 +396,7 @@ func qSeller(r store.Reader, args []string) (state.Msg, error) {
 	if err := types.ValidateSellerID(args[0]); err != nil {
 		return nil, err
 	}
-	s, ok := state.Seller(r, args[0])
+	s, ok := members.Seller(r, args[0])
 	if !ok {
 		return nil, types.Errorf(types.CodeNotFound, "seller %s does not exist", args[0])
 	}
@@ -403,7 +404,7 @@ func qSeller(r store.Reader, args []string) (state.Msg, error) {
 	if p == nil {
 		return nil, types.Errorf(types.CodeNotFound, "chain not initialised")
 	}
-	out := &types.SellerResponse{Seller: s, Terminals: state.Terminals(r, args[0]), OpenEpoch: state.SellerEpoch(r, args[0])}
+	out := &types.SellerResponse{Seller: s, Terminals: members.Terminals(r, args[0]), OpenEpoch: settle.SellerEpoch(r, args[0])}
 	// The record counts its terminals: a proof cannot show that no key was
 	// left out of a range, but a missing terminal shows here.
 	if uint32(len(out.Terminals)) != s.TerminalCount {
@@ -415,7 +416,7 @@ func qSeller(r store.Reader, args []string) (state.Msg, error) {
 }
 
 func qSellers(r store.Reader, _ []string) (state.Msg, error) {
-	out := &types.SellersResponse{Sellers: state.Sellers(r)}
+	out := &types.SellersResponse{Sellers: members.Sellers(r)}
 	// Complete by the proven count of seller records.
 	if n := state.Totals(r).Sellers; uint64(len(out.Sellers)) != n {
 		return nil, types.Errorf(types.CodeInternal, "%d sellers listed, the totals count %d", len(out.Sellers), n)
@@ -431,9 +432,9 @@ func qStatement(r store.Reader, args []string) (state.Msg, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, ok := state.Statement(r, e)
+	st, ok := settle.Statement(r, e)
 	if !ok {
-		open := state.Epoch(r)
+		open := settle.Epoch(r)
 		if e >= open.Epoch {
 			return nil, types.Errorf(types.CodeNotFound, "epoch %d is not closed yet (open epoch is %d)", e, open.Epoch)
 		}
@@ -446,7 +447,7 @@ func qStatement(r store.Reader, args []string) (state.Msg, error) {
 const maxStatements = 31
 
 func qStatements(r store.Reader, args []string) (state.Msg, error) {
-	out := &types.StatementsResponse{Open: state.Epoch(r)}
+	out := &types.StatementsResponse{Open: settle.Epoch(r)}
 	// Statements are read through the closing-order index from the proven
 	// count down: the newest maxStatements, none left out. With {before},
 	// the page of those closed before the before-th statement (0-based
@@ -464,11 +465,11 @@ func qStatements(r store.Reader, args []string) (state.Msg, error) {
 	}
 	for i := uint64(0); i < maxStatements && i < n; i++ {
 		seq := n - 1 - i
-		e, ok := state.StatementEpoch(r, seq)
+		e, ok := settle.StatementEpoch(r, seq)
 		if !ok {
 			return nil, types.Errorf(types.CodeInternal, "statement index entry %d is missing", seq)
 		}
-		st, ok := state.Statement(r, e)
+		st, ok := settle.Statement(r, e)
 		if !ok {
 			return nil, types.Errorf(types.CodeInternal, "statement %d (epoch %d) is missing", seq, e)
 		}
@@ -501,7 +502,7 @@ func qPurchase(r store.Reader, args []string) (state.Msg, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, ok := state.Purchase(r, id)
+	p, ok := ledger.PurchaseRecord(r, id)
 	if !ok {
 		return nil, types.Errorf(types.CodeNotFound, "purchase %s does not exist", args[0])
 	}
@@ -516,7 +517,7 @@ func qRedemption(r store.Reader, args []string) (state.Msg, error) {
 	if err != nil {
 		return nil, err
 	}
-	x, ok := state.Redemption(r, id)
+	x, ok := ledger.RedemptionRecord(r, id)
 	if !ok {
 		return nil, types.Errorf(types.CodeNotFound, "redemption %s does not exist", args[0])
 	}
@@ -531,7 +532,7 @@ func qProposal(r store.Reader, args []string) (state.Msg, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, ok := state.Proposal(r, id)
+	p, ok := members.Proposal(r, id)
 	if !ok {
 		return nil, types.Errorf(types.CodeNotFound, "proposal %d does not exist", id)
 	}
@@ -547,7 +548,7 @@ func qProposals(r store.Reader, _ []string) (state.Msg, error) {
 	// the proven counter down make the list complete.
 	next := state.Totals(r).NextProposalId
 	for id := next - 1; next > 0 && id >= 1 && len(out.Proposals) < maxProposals; id-- {
-		p, ok := state.Proposal(r, id)
+		p, ok := members.Proposal(r, id)
 		if !ok {
 			return nil, types.Errorf(types.CodeInternal, "proposal %d is missing", id)
 		}

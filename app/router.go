@@ -51,11 +51,11 @@ func (r *router) route(c *state.Ctx, s *members.Signer, p *Parsed) (*types.TxRes
 	case *types.TxBody_Purchase:
 		return r.ledger.Purchase(c, s, m.Purchase)
 	case *types.TxBody_Redeem:
-		return r.ledger.Redeem(c, s, m.Redeem, &p.Tx, state.Epoch(c.KV).Epoch)
+		return r.ledger.Redeem(c, s, m.Redeem, &p.Tx, settle.Epoch(c.KV).Epoch)
 	case *types.TxBody_Refund:
 		return r.ledger.Refund(c, s, m.Refund)
 	case *types.TxBody_VoidRedemption:
-		return r.ledger.VoidRedemption(c, s, m.VoidRedemption, state.Epoch(c.KV).Epoch)
+		return r.ledger.VoidRedemption(c, s, m.VoidRedemption, settle.Epoch(c.KV).Epoch)
 	case *types.TxBody_BindWallet:
 		return r.ledger.BindWallet(c, s, m.BindWallet)
 	case *types.TxBody_RegisterTerminal:

@@ -79,7 +79,7 @@ func TestRouterDispatchesEachMessageToItsHandler(t *testing.T) {
 		{&types.MsgConfirmSettlement{Epoch: 1}, "ConfirmSettlement", "confirm_settlement"},
 	}
 	kv := store.NewMemKV()
-	state.PutEpoch(kv, &types.EpochState{Epoch: 20415})
+	state.Put(kv, types.EpochStateKey(), &types.EpochState{Epoch: 20415})
 	for _, tc := range cases {
 		t.Run(tc.handler, func(t *testing.T) {
 			rec := &handlerSpy{}

@@ -84,7 +84,7 @@ func (x MsgServer) Redeem(c *state.Ctx, s *members.Signer, m *types.MsgRedeem, t
 	if err := CheckRedeemAmount(c.Params, m.Points, m.BillPaise); err != nil {
 		return nil, err
 	}
-	by, err := x.Risk.AuthoriseRedeem(c, till.Seller, m, tx)
+	by, err := x.Risk.AuthoriseRedeem(c, till.Seller, m, tx, WalletKey)
 	if err != nil {
 		return nil, err
 	}
@@ -153,14 +153,14 @@ func (MsgServer) BindWallet(c *state.Ctx, s *members.Signer, m *types.MsgBindWal
 	if !risk.PinVerified(m.Flow) {
 		return nil, types.Errorf(types.CodeCVMRequired, "binding a wallet needs a PIN-verified, approved payment flow at the terminal")
 	}
-	cust, existed := state.Customer(c.KV, m.CustomerId)
+	cust, existed := Customer(c.KV, m.CustomerId)
 	if !existed {
 		t := state.Totals(c.KV)
 		t.Customers++
 		state.PutTotals(c.KV, t)
 	}
 	cust.WalletPubkey = append([]byte(nil), m.WalletPubkey[:ed25519.PublicKeySize]...)
-	state.PutCustomer(c.KV, cust)
+	putCustomer(c.KV, cust)
 	c.Emit(types.EventWalletBound, "customer", m.CustomerId, "seller", till.Seller.SellerId, "actor", c.Actor)
 	return nil, nil
 }

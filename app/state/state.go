@@ -49,6 +49,9 @@ func Put(kv store.KV, key []byte, m Msg) {
 	kv.Set(key, bz)
 }
 
+// Mark sets an index entry: a key whose presence is all it says.
+func Mark(kv store.KV, key []byte) { kv.Set(key, marker) }
+
 // The store keeps no empty values (the trie cannot tell them from absence):
 // index entries hold marker, and a record whose protobuf encoding is empty
 // is stored as emptyRecord, a byte that is never a valid protobuf encoding.

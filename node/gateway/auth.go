@@ -14,7 +14,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/bytepoints/bytepoints/app/state"
+	"github.com/bytepoints/bytepoints/app/members"
 	"github.com/bytepoints/bytepoints/app/store"
 	"github.com/bytepoints/bytepoints/types"
 )
@@ -175,7 +175,7 @@ func (s *tokenSet) authenticate(header, seller string, db *store.DB) (*Principal
 func terminalActive(db *store.DB, seller, terminal string, pub []byte) *Error {
 	v := db.View()
 	defer v.Discard()
-	t, ok := state.Terminal(v, seller, terminal)
+	t, ok := members.Terminal(v, seller, terminal)
 	switch {
 	case !ok:
 		return &Error{Status: http.StatusUnauthorized, Code: types.CodeUnknownSigner,

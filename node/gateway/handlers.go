@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/bytepoints/bytepoints/app"
+	"github.com/bytepoints/bytepoints/app/members"
 	"github.com/bytepoints/bytepoints/app/risk"
 	"github.com/bytepoints/bytepoints/app/state"
 	"github.com/bytepoints/bytepoints/node/client"
@@ -587,7 +588,7 @@ func (s *Server) tx(ctx context.Context, in *TxRequest) (*out[TxStatus], error) 
 func (s *Server) signerOf(pub []byte) *types.SignerRef {
 	v := s.d.App.DB().View()
 	defer v.Discard()
-	ref, ok := state.Signer(v, pub)
+	ref, ok := members.SignerRef(v, pub)
 	if !ok {
 		return nil
 	}
