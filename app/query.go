@@ -596,7 +596,7 @@ func qCRMS(r store.Reader, args []string) (state.Msg, error) {
 	if p == nil {
 		return nil, types.Errorf(types.CodeNotFound, "chain not initialised")
 	}
-	return decisionRisk.Decide(r, p, floorDiv(state.Clock(r).TimeNs, 1e6), q)
+	return decisionRisk.Decide(r, p, types.FloorDiv(state.Clock(r).TimeNs, 1e6), q)
 }
 
 func parseCRMS(args []string) (risk.Question, error) {

@@ -469,7 +469,7 @@ func reputation(a *app.App, maxCards int, out *ReputationChart) (err error) {
 	if err != nil {
 		return err
 	}
-	nowMs := view.TimeNs / 1e6
+	nowMs := types.FloorDiv(view.TimeNs, 1e6)
 	*out = ReputationChart{MaxCards: maxCards, RminNano: p.Crms.RminNano, AtTime: types.FormatUnixMs(nowMs), AtTimeMs: nowMs,
 		Source: Provenance{Height: view.Height, Note: "computed by this node from its committed state (card windows, the chain's CRMS engine)"}}
 	for i := 0; i < NumBuckets; i++ {
