@@ -8,6 +8,7 @@ import (
 
 	"github.com/bytepoints/bytepoints/app/ledger"
 	"github.com/bytepoints/bytepoints/app/members"
+	"github.com/bytepoints/bytepoints/app/query"
 	"github.com/bytepoints/bytepoints/app/risk"
 	"github.com/bytepoints/bytepoints/app/settle"
 	"github.com/bytepoints/bytepoints/app/state"
@@ -72,16 +73,17 @@ type App struct {
 	height int64 // height being built (0 while only InitChain is staged)
 	timeNs int64 // its block time
 
-	risk   *risk.Keeper
-	router router
-	params paramsCache
-	sigs   *verifiedTxs
+	risk    *risk.Keeper
+	router  router
+	queries map[string]query.Assembler
+	params  paramsCache
+	sigs    *verifiedTxs
 }
 
 // New returns an App over db.
 func New(db *store.DB, cfg Config) *App {
 	k := &risk.Keeper{}
-	return &App{db: db, cfg: cfg, risk: k, sigs: newVerifiedTxs(verifiedTxsSize), router: router{
+	return &App{db: db, cfg: cfg, risk: k, queries: assemblers(k), sigs: newVerifiedTxs(verifiedTxsSize), router: router{
 		ledger:  ledger.MsgServer{Risk: k},
 		members: members.MsgServer{ValidateParams: ValidateParams},
 		settle:  settle.MsgServer{},
