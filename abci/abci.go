@@ -251,31 +251,12 @@ func (x *Application) Query(_ context.Context, req *abcitypes.RequestQuery) (*ab
 	if len(r.Proofs) > 0 {
 		out.ProofOps = &cmtcrypto.ProofOps{}
 		for _, e := range r.Proofs {
-			bz, err := e.Marshal()
+			op, err := encodeProofOp(e)
 			if err != nil {
 				return nil, err
 			}
-			out.ProofOps.Ops = append(out.ProofOps.Ops, cmtcrypto.ProofOp{Type: ProofOpType, Key: e.Key, Data: bz})
+			out.ProofOps.Ops = append(out.ProofOps.Ops, op)
 		}
-	}
-	return out, nil
-}
-
-// ProvenEntries decodes the proof ops of a query answer.
-func ProvenEntries(ops *cmtcrypto.ProofOps) ([]*types.ProvenEntry, error) {
-	if ops == nil {
-		return nil, nil
-	}
-	var out []*types.ProvenEntry
-	for _, op := range ops.Ops {
-		if op.Type != ProofOpType {
-			return nil, fmt.Errorf("unexpected proof op type %q", op.Type)
-		}
-		var e types.ProvenEntry
-		if err := e.Unmarshal(op.Data); err != nil {
-			return nil, err
-		}
-		out = append(out, &e)
 	}
 	return out, nil
 }
