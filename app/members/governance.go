@@ -126,7 +126,7 @@ func tally(c *state.Ctx, p *types.Proposal, m *types.MsgPropose, validate Params
 		p.DecidedHeight = c.Height
 		p.Result = "cannot reach two thirds"
 		c.KV.Delete(types.PropExpiryKey(p.ExpiresHeight, p.Id))
-		c.Emit(types.EventProposal, "proposal_id", state.U(p.Id), "status", "rejected", "actor", c.Actor)
+		c.Emit(types.EventProposal, "proposal_id", state.U(p.Id), "status", types.ProposalStatuses.Name(p.Status), "actor", c.Actor)
 	}
 	putProposal(c.KV, p)
 	return executed, nil
@@ -274,7 +274,7 @@ func EndBlock(c *state.Ctx) []ValidatorUpdate {
 		p.Status = types.ProposalStatus_PROPOSAL_STATUS_EXPIRED
 		p.DecidedHeight = c.Height
 		putProposal(c.KV, p)
-		c.Emit(types.EventProposal, "proposal_id", state.U(id), "status", "expired", "actor", types.ActorChain)
+		c.Emit(types.EventProposal, "proposal_id", state.U(id), "status", types.ProposalStatuses.Name(p.Status), "actor", types.ActorChain)
 	}
 	var ups []ValidatorUpdate
 	var keys [][]byte
