@@ -31,16 +31,7 @@ func WalletKey(r store.Reader, customer string) []byte {
 
 // Lots returns a customer's lots, earliest expiry first.
 func Lots(r store.Reader, customer string) []*types.Lot {
-	var out []*types.Lot
-	store.Each(r, types.LotPrefix(customer), func(_, v []byte) bool {
-		l := &types.Lot{}
-		if err := l.Unmarshal(v); err != nil {
-			panic(store.Fault{Err: err})
-		}
-		out = append(out, l)
-		return true
-	})
-	return out
+	return state.List(r, types.LotPrefix(customer), func() *types.Lot { return &types.Lot{} })
 }
 
 // putLot writes a lot and its expiry-index entry.

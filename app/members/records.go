@@ -21,16 +21,7 @@ func PutSeller(kv store.KV, s *types.SellerRecord) { state.Put(kv, types.SellerK
 
 // Sellers returns every seller record in id order.
 func Sellers(r store.Reader) []*types.SellerRecord {
-	var out []*types.SellerRecord
-	store.Each(r, types.SellerPrefix(), func(_, v []byte) bool {
-		s := &types.SellerRecord{}
-		if err := s.Unmarshal(v); err != nil {
-			panic(store.Fault{Err: err})
-		}
-		out = append(out, s)
-		return true
-	})
-	return out
+	return state.List(r, types.SellerPrefix(), func() *types.SellerRecord { return &types.SellerRecord{} })
 }
 
 // Terminal reads one terminal of a seller.
@@ -45,16 +36,7 @@ func putTerminal(kv store.KV, t *types.Terminal) {
 
 // Terminals lists a seller's terminals in id order.
 func Terminals(r store.Reader, seller string) []*types.Terminal {
-	var out []*types.Terminal
-	store.Each(r, types.TerminalPrefix(seller), func(_, v []byte) bool {
-		t := &types.Terminal{}
-		if err := t.Unmarshal(v); err != nil {
-			panic(store.Fault{Err: err})
-		}
-		out = append(out, t)
-		return true
-	})
-	return out
+	return state.List(r, types.TerminalPrefix(seller), func() *types.Terminal { return &types.Terminal{} })
 }
 
 // SignerRef reads what a signing key belongs to.

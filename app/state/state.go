@@ -37,6 +37,19 @@ func Decode(key, bz []byte, m Msg) {
 	}
 }
 
+// List decodes every record under prefix, in key order, each into a new
+// M from newM.
+func List[M Msg](r store.Reader, prefix []byte, newM func() M) []M {
+	var out []M
+	store.Each(r, prefix, func(k, v []byte) bool {
+		m := newM()
+		Decode(k, v, m)
+		out = append(out, m)
+		return true
+	})
+	return out
+}
+
 // Put encodes m under key.
 func Put(kv store.KV, key []byte, m Msg) {
 	bz, err := m.Marshal()
