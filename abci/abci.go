@@ -10,6 +10,7 @@ import (
 	"github.com/bytepoints/bytepoints/app"
 	"github.com/bytepoints/bytepoints/types"
 	abcitypes "github.com/cometbft/cometbft/abci/types"
+	"github.com/cometbft/cometbft/libs/log"
 	cmtcrypto "github.com/cometbft/cometbft/proto/tendermint/crypto"
 )
 
@@ -25,7 +26,9 @@ const (
 type Application struct {
 	abcitypes.BaseApplication
 	App       *app.App
-	Snapshots *SnapshotStore // nil: no state sync serving
+	Snapshots SnapshotStore // nil: no state sync serving
+	// Logger, when set, gets the state-sync restore's messages.
+	Logger log.Logger
 	// OnCommit, when set, runs after every commit with the new height
 	// (metrics, snapshot scheduling, membership refresh).
 	OnCommit func(height int64)
@@ -42,6 +45,7 @@ type Application struct {
 	finalizeTook time.Duration // of the block being committed (consensus connection only)
 	blockTxs     int
 	warmed       []byte // hash of the last proposal whose state reads were started (prefetch)
+	restore      restoring
 }
 
 // prefetch starts reading, in the store's goroutines, the state a
@@ -226,7 +230,7 @@ func (x *Application) Commit(context.Context, *abcitypes.RequestCommit) (*abcity
 	}
 	h, _ := x.App.Info()
 	if x.Snapshots != nil {
-		x.Snapshots.MaybeTake(x.App.DB(), h)
+		x.Snapshots.Committed(h)
 	}
 	if x.OnCommit != nil {
 		x.OnCommit(h)
@@ -247,31 +251,12 @@ func (x *Application) Query(_ context.Context, req *abcitypes.RequestQuery) (*ab
 	if len(r.Proofs) > 0 {
 		out.ProofOps = &cmtcrypto.ProofOps{}
 		for _, e := range r.Proofs {
-			bz, err := e.Marshal()
+			op, err := encodeProofOp(e)
 			if err != nil {
 				return nil, err
 			}
-			out.ProofOps.Ops = append(out.ProofOps.Ops, cmtcrypto.ProofOp{Type: ProofOpType, Key: e.Key, Data: bz})
+			out.ProofOps.Ops = append(out.ProofOps.Ops, op)
 		}
-	}
-	return out, nil
-}
-
-// ProvenEntries decodes the proof ops of a query answer.
-func ProvenEntries(ops *cmtcrypto.ProofOps) ([]*types.ProvenEntry, error) {
-	if ops == nil {
-		return nil, nil
-	}
-	var out []*types.ProvenEntry
-	for _, op := range ops.Ops {
-		if op.Type != ProofOpType {
-			return nil, fmt.Errorf("unexpected proof op type %q", op.Type)
-		}
-		var e types.ProvenEntry
-		if err := e.Unmarshal(op.Data); err != nil {
-			return nil, err
-		}
-		out = append(out, &e)
 	}
 	return out, nil
 }

@@ -49,17 +49,54 @@ func (op SMTOp) Run(args [][]byte) ([][]byte, error) {
 // GetKey is the state key proven.
 func (op SMTOp) GetKey() []byte { return op.Entry.Key }
 
+// The proof op codec: a ProvenEntry travels as a ProofOp of type
+// ProofOpType, its key the entry's key, its data the entry's encoding.
+// encodeProofOp and decodeProofOp are the only two places that know it.
+
 // ProofOp encodes the operator as it travels in ResponseQuery.ProofOps.
 func (op SMTOp) ProofOp() cmtcrypto.ProofOp {
-	bz, err := op.Entry.Marshal()
+	p, err := encodeProofOp(op.Entry)
 	if err != nil {
 		panic(err) // a ProvenEntry always marshals
 	}
-	return cmtcrypto.ProofOp{Type: ProofOpType, Key: op.Entry.Key, Data: bz}
+	return p
+}
+
+func encodeProofOp(e *types.ProvenEntry) (cmtcrypto.ProofOp, error) {
+	bz, err := e.Marshal()
+	if err != nil {
+		return cmtcrypto.ProofOp{}, err
+	}
+	return cmtcrypto.ProofOp{Type: ProofOpType, Key: e.Key, Data: bz}, nil
 }
 
 // DecodeSMTOp decodes a ProofOp of type ProofOpType.
 func DecodeSMTOp(p cmtcrypto.ProofOp) (merkle.ProofOperator, error) {
+	e, err := decodeProofOp(p)
+	if err != nil {
+		return nil, err
+	}
+	return SMTOp{Entry: e}, nil
+}
+
+// ProvenEntries decodes the proof ops of a query answer (without checking
+// them: VerifyProofOps does).
+func ProvenEntries(ops *cmtcrypto.ProofOps) ([]*types.ProvenEntry, error) {
+	if ops == nil {
+		return nil, nil
+	}
+	var out []*types.ProvenEntry
+	for _, op := range ops.Ops {
+		e, err := decodeProofOp(op)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+func decodeProofOp(p cmtcrypto.ProofOp) (*types.ProvenEntry, error) {
 	if p.Type != ProofOpType {
 		return nil, fmt.Errorf("unexpected proof op type %q, want %q", p.Type, ProofOpType)
 	}
@@ -70,7 +107,7 @@ func DecodeSMTOp(p cmtcrypto.ProofOp) (merkle.ProofOperator, error) {
 	if string(e.Key) != string(p.Key) {
 		return nil, fmt.Errorf("%s proof op: key %x does not match its entry's key %x", ProofOpType, p.Key, e.Key)
 	}
-	return SMTOp{Entry: &e}, nil
+	return &e, nil
 }
 
 // ProofRuntime is CometBFT's proof runtime with the app's operator

@@ -8,7 +8,6 @@ import (
 	"github.com/bytepoints/bytepoints/abci"
 	"github.com/bytepoints/bytepoints/types"
 	abcitypes "github.com/cometbft/cometbft/abci/types"
-	"github.com/cometbft/cometbft/libs/log"
 )
 
 func TestSnapshotRestore(t *testing.T) {
@@ -23,16 +22,9 @@ func TestSnapshotRestore(t *testing.T) {
 		}
 		last = block(t, src, h, txs...)
 	}
-	snaps, err := abci.OpenSnapshotStore(t.TempDir(), 5, 2, log.NewNopLogger())
-	if err != nil {
-		t.Fatal(err)
-	}
+	snaps := &memSnapshots{}
+	snaps.take(t, src)
 	src.Snapshots = snaps
-	v := srcDB.View()
-	if err := snaps.Take(v); err != nil {
-		t.Fatal(err)
-	}
-	v.Discard()
 	list, _ := src.ListSnapshots(ctx, &abcitypes.RequestListSnapshots{})
 	if len(list.Snapshots) != 1 || list.Snapshots[0].Height != 5 {
 		t.Fatalf("snapshots: %+v", list.Snapshots)
@@ -82,32 +74,50 @@ func TestSnapshotRestore(t *testing.T) {
 	}
 }
 
-// A snapshot a peer is fetching survives pruning; untouched old ones go.
-func TestSnapshotPruneKeepsOnesInUse(t *testing.T) {
-	x, db := open(t, t.TempDir())
-	defer db.Close()
-	initChain(t, x)
-	snaps, _ := abci.OpenSnapshotStore(t.TempDir(), 1000, 1, log.NewNopLogger()) // taken by hand below
-	x.Snapshots = snaps
-	take := func(h int64) {
-		block(t, x, h, signed(h, "seller-a/operator", &types.MsgPurchase{CustomerId: "c", AmountPaise: 100, Flow: pin}, fmt.Sprint(h)))
-		v := db.View()
-		defer v.Discard()
-		if err := snaps.Take(v); err != nil {
-			t.Fatal(err)
-		}
-	}
-	take(1)
-	take(2)
-	// A joiner lists the snapshots and starts fetching height 1.
-	x.ListSnapshots(ctx, &abcitypes.RequestListSnapshots{})
-	take(3)
-	snaps.Prune()
-	list, _ := x.ListSnapshots(ctx, &abcitypes.RequestListSnapshots{})
-	if len(list.Snapshots) != 3 {
-		t.Fatalf("snapshots in use were pruned: %d left", len(list.Snapshots))
-	}
-	if r, _ := x.LoadSnapshotChunk(ctx, &abcitypes.RequestLoadSnapshotChunk{Height: 1, Format: abci.SnapshotFormat}); len(r.Chunk) == 0 {
-		t.Fatal("chunk of a snapshot in use is gone")
-	}
+// memSnapshots keeps snapshots in memory: the ABCI methods and the format
+// without the node's disk store (node/snapshot_test.go tests that one).
+type memSnapshots struct {
+	heights []int64
+	metas   map[int64]*abci.SnapshotMeta
+	chunks  map[int64][][]byte
 }
+
+func (m *memSnapshots) take(t *testing.T, x *abci.Application) {
+	t.Helper()
+	e := x.App.Export()
+	defer e.Close()
+	var chunks [][]byte
+	meta, err := abci.WriteSnapshot(e, func(i int, c []byte) error {
+		if i != len(chunks) {
+			return fmt.Errorf("chunk %d given after %d chunks", i, len(chunks))
+		}
+		chunks = append(chunks, append([]byte(nil), c...))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.metas == nil {
+		m.metas, m.chunks = map[int64]*abci.SnapshotMeta{}, map[int64][][]byte{}
+	}
+	m.heights = append([]int64{meta.Height}, m.heights...)
+	m.metas[meta.Height], m.chunks[meta.Height] = meta, chunks
+}
+
+func (m *memSnapshots) Heights() []int64 { return m.heights }
+
+func (m *memSnapshots) Meta(h int64) (*abci.SnapshotMeta, error) {
+	if meta, ok := m.metas[h]; ok {
+		return meta, nil
+	}
+	return nil, fmt.Errorf("no snapshot at %d", h)
+}
+
+func (m *memSnapshots) Chunk(h int64, i uint32) ([]byte, error) {
+	if int(i) < len(m.chunks[h]) {
+		return m.chunks[h][i], nil
+	}
+	return nil, fmt.Errorf("no chunk %d at %d", i, h)
+}
+
+func (m *memSnapshots) Committed(int64) {}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/bytepoints/bytepoints/app/ledger"
 	"github.com/bytepoints/bytepoints/app/members"
+	"github.com/bytepoints/bytepoints/app/query"
 	"github.com/bytepoints/bytepoints/app/risk"
 	"github.com/bytepoints/bytepoints/app/settle"
 	"github.com/bytepoints/bytepoints/app/state"
@@ -72,16 +73,17 @@ type App struct {
 	height int64 // height being built (0 while only InitChain is staged)
 	timeNs int64 // its block time
 
-	risk   *risk.Keeper
-	router router
-	params paramsCache
-	sigs   *verifiedTxs
+	risk    *risk.Keeper
+	router  router
+	queries map[string]query.Assembler
+	params  paramsCache
+	sigs    *verifiedTxs
 }
 
 // New returns an App over db.
 func New(db *store.DB, cfg Config) *App {
 	k := &risk.Keeper{}
-	return &App{db: db, cfg: cfg, risk: k, sigs: newVerifiedTxs(verifiedTxsSize), router: router{
+	return &App{db: db, cfg: cfg, risk: k, queries: assemblers(k), sigs: newVerifiedTxs(verifiedTxsSize), router: router{
 		ledger:  ledger.MsgServer{Risk: k},
 		members: members.MsgServer{ValidateParams: ValidateParams},
 		settle:  settle.MsgServer{},
@@ -130,7 +132,7 @@ func (a *App) InitChain(chainID string, genesisTimeNs int64, appState []byte, va
 	}
 	a.discard()
 	blk := store.NewCache(a.working())
-	c := &state.Ctx{KV: blk, Height: 0, Time: genesisTimeNs / 1e9, TimeMs: genesisTimeNs / 1e6, Params: params, Actor: types.ActorChain}
+	c := &state.Ctx{KV: blk, Height: 0, Time: types.FloorDiv(genesisTimeNs, 1e9), TimeMs: types.FloorDiv(genesisTimeNs, 1e6), Params: params, Actor: types.ActorChain}
 	if err := initGenesis(c, params, sellers); err != nil {
 		return nil, err
 	}
@@ -201,7 +203,7 @@ func (a *App) FinalizeBlock(b Block) (res *BlockResult, err error) {
 	if params == nil {
 		return nil, fmt.Errorf("no parameters in state: InitChain never ran")
 	}
-	chain := &state.Ctx{KV: blk, Height: b.Height, Time: floorDiv(b.TimeNs, 1e9), TimeMs: floorDiv(b.TimeNs, 1e6), Params: params, Actor: types.ActorChain}
+	chain := &state.Ctx{KV: blk, Height: b.Height, Time: types.FloorDiv(b.TimeNs, 1e9), TimeMs: types.FloorDiv(b.TimeNs, 1e6), Params: params, Actor: types.ActorChain}
 	// The block's time in state: "now" for the decision query, provable.
 	state.PutClock(blk, &types.ChainClock{Height: b.Height, TimeNs: b.TimeNs})
 	if err := a.beginBlock(chain); err != nil {
@@ -226,14 +228,6 @@ func (a *App) FinalizeBlock(b Block) (res *BlockResult, err error) {
 		return nil, err
 	}
 	return out, nil
-}
-
-func floorDiv(a, b int64) int64 {
-	q := a / b
-	if a%b != 0 && a < 0 {
-		q--
-	}
-	return q
 }
 
 // beginBlock does the block-level work that precedes the transactions:
@@ -297,7 +291,7 @@ func (a *App) CheckTx(txBytes []byte) TxResult {
 	kv := store.NewCache(view)
 	// Block time is unknown before the block; the last block's time stands in.
 	nowMs := lastBlockTimeMs(view)
-	c := &state.Ctx{KV: kv, Height: view.Height + 1, Time: floorDiv(nowMs, 1000), TimeMs: nowMs, Params: params, Actor: types.ActorChain, Admission: true}
+	c := &state.Ctx{KV: kv, Height: view.Height + 1, Time: types.FloorDiv(nowMs, 1000), TimeMs: nowMs, Params: params, Actor: types.ActorChain, Admission: true}
 	return a.runTx(kv, c, p)
 }
 
@@ -320,7 +314,7 @@ func (a *App) RecheckTx(txBytes []byte) TxResult {
 		return TxResult{Code: types.CodeInternal, Log: "chain not initialised: no block committed yet"}
 	}
 	nowMs := lastBlockTimeMs(view)
-	c := &state.Ctx{Height: view.Height + 1, Time: floorDiv(nowMs, 1000), TimeMs: nowMs, Params: params, Actor: types.ActorChain, TxHash: p.Hash}
+	c := &state.Ctx{Height: view.Height + 1, Time: types.FloorDiv(nowMs, 1000), TimeMs: nowMs, Params: params, Actor: types.ActorChain, TxHash: p.Hash}
 	if _, res := ante(view, c, p); res != nil {
 		res.MsgType = MsgName(&p.Body)
 		return *res
@@ -330,7 +324,7 @@ func (a *App) RecheckTx(txBytes []byte) TxResult {
 
 // lastBlockTimeMs is the committed block's time: what CheckTx and queries
 // use for "now" (the next block's time is not known yet).
-func lastBlockTimeMs(v *store.View) int64 { return floorDiv(v.TimeNs, 1e6) }
+func lastBlockTimeMs(v *store.View) int64 { return types.FloorDiv(v.TimeNs, 1e6) }
 
 // deliverTx runs one transaction of a block.
 func (a *App) deliverTx(blk *store.Cache, chain *state.Ctx, txBytes []byte) TxResult {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math/big"
 
+	"github.com/bytepoints/bytepoints/app/members"
+	"github.com/bytepoints/bytepoints/app/settle"
 	"github.com/bytepoints/bytepoints/app/state"
 	"github.com/bytepoints/bytepoints/app/store"
 	"github.com/bytepoints/bytepoints/types"
@@ -116,7 +118,7 @@ func checkEscrow(r store.Reader) error {
 	// Summed in big integers: partial sums of int64 positions may overflow
 	// even when the total is small.
 	sum := new(big.Int)
-	for _, s := range state.Sellers(r) {
+	for _, s := range members.Sellers(r) {
 		sum.Add(sum, big.NewInt(s.PositionPaise))
 	}
 	if sum.Add(sum, new(big.Int).SetUint64(want)).Sign() != 0 {
@@ -158,12 +160,12 @@ func checkExpiryIndex(r store.Reader) error {
 // proposal ids 1..next-1.
 func checkListCounts(r store.Reader) error {
 	totals := state.Totals(r)
-	sellers := state.Sellers(r)
+	sellers := members.Sellers(r)
 	if uint64(len(sellers)) != totals.Sellers {
 		return fmt.Errorf("%d seller records but the total records %d", len(sellers), totals.Sellers)
 	}
 	for _, s := range sellers {
-		if n := len(state.Terminals(r, s.SellerId)); uint32(n) != s.TerminalCount {
+		if n := len(members.Terminals(r, s.SellerId)); uint32(n) != s.TerminalCount {
 			return fmt.Errorf("seller %s has %d terminals but its record counts %d", s.SellerId, n, s.TerminalCount)
 		}
 	}
@@ -174,7 +176,7 @@ func checkListCounts(r store.Reader) error {
 	}
 	var last uint64
 	for i := uint64(0); i < totals.Statements; i++ {
-		e, ok := state.StatementEpoch(r, i)
+		e, ok := settle.StatementEpoch(r, i)
 		if !ok {
 			return fmt.Errorf("statement index entry %d is missing", i)
 		}
@@ -186,7 +188,7 @@ func checkListCounts(r store.Reader) error {
 		}
 		last = e
 	}
-	if _, ok := state.StatementEpoch(r, totals.Statements); ok {
+	if _, ok := settle.StatementEpoch(r, totals.Statements); ok {
 		return fmt.Errorf("statement index has an entry beyond the %d statements", totals.Statements)
 	}
 	var proposals uint64

@@ -1,7 +1,7 @@
 package app
 
 import (
-	"fmt"
+	"reflect"
 
 	"github.com/bytepoints/bytepoints/app/ledger"
 	"github.com/bytepoints/bytepoints/app/members"
@@ -46,62 +46,80 @@ var (
 	_ settleServer  = settle.MsgServer{}
 )
 
-func (r *router) route(c *state.Ctx, s *members.Signer, p *Parsed) (*types.TxResultData, error) {
-	switch m := p.Body.Msg.(type) {
-	case *types.TxBody_Purchase:
-		return r.ledger.Purchase(c, s, m.Purchase)
-	case *types.TxBody_Redeem:
-		return r.ledger.Redeem(c, s, m.Redeem, &p.Tx, state.Epoch(c.KV).Epoch)
-	case *types.TxBody_Refund:
-		return r.ledger.Refund(c, s, m.Refund)
-	case *types.TxBody_VoidRedemption:
-		return r.ledger.VoidRedemption(c, s, m.VoidRedemption, state.Epoch(c.KV).Epoch)
-	case *types.TxBody_BindWallet:
-		return r.ledger.BindWallet(c, s, m.BindWallet)
-	case *types.TxBody_RegisterTerminal:
-		return r.members.RegisterTerminal(c, s, m.RegisterTerminal)
-	case *types.TxBody_RevokeTerminal:
-		return r.members.RevokeTerminal(c, s, m.RevokeTerminal)
-	case *types.TxBody_SetSellerConfig:
-		return r.members.SetSellerConfig(c, s, m.SetSellerConfig)
-	case *types.TxBody_Propose:
-		return r.members.Propose(c, s, m.Propose)
-	case *types.TxBody_Vote:
-		return r.members.Vote(c, s, m.Vote)
-	case *types.TxBody_ConfirmSettlement:
-		return r.settle.ConfirmSettlement(c, s, m.ConfirmSettlement)
-	default:
-		return nil, types.Errorf(types.CodeDecode, "unknown message type %T", m)
-	}
+// A route is a registry message's handler row. on builds one for message
+// type M, so the row names M once and gets it typed.
+type route struct {
+	msg reflect.Type
+	run func(r *router, c *state.Ctx, s *members.Signer, p *Parsed, m any) (*types.TxResultData, error)
 }
 
-// MsgName is the message type's stable name (events, metrics, records).
-func MsgName(b *types.TxBody) string {
-	switch b.Msg.(type) {
-	case *types.TxBody_Purchase:
-		return "purchase"
-	case *types.TxBody_Redeem:
-		return "redeem"
-	case *types.TxBody_Refund:
-		return "refund"
-	case *types.TxBody_VoidRedemption:
-		return "void_redemption"
-	case *types.TxBody_RegisterTerminal:
-		return "register_terminal"
-	case *types.TxBody_RevokeTerminal:
-		return "revoke_terminal"
-	case *types.TxBody_ConfirmSettlement:
-		return "confirm_settlement"
-	case *types.TxBody_SetSellerConfig:
-		return "set_seller_config"
-	case *types.TxBody_BindWallet:
-		return "bind_wallet"
-	case *types.TxBody_Propose:
-		return "propose"
-	case *types.TxBody_Vote:
-		return "vote"
-	case nil:
-		return "none"
-	}
-	return fmt.Sprintf("%T", b.Msg)
+func on[M any](run func(r *router, c *state.Ctx, s *members.Signer, p *Parsed, m *M) (*types.TxResultData, error)) route {
+	return route{msg: reflect.TypeOf((*M)(nil)), run: func(r *router, c *state.Ctx, s *members.Signer, p *Parsed, m any) (*types.TxResultData, error) {
+		return run(r, c, s, p, m.(*M))
+	}}
 }
+
+// routes has one row per message of the registry (types.MsgTypes; a test
+// checks that none is missing): the module's handler it goes to.
+var routes = index(
+	on(func(r *router, c *state.Ctx, s *members.Signer, _ *Parsed, m *types.MsgPurchase) (*types.TxResultData, error) {
+		return r.ledger.Purchase(c, s, m)
+	}),
+	on(func(r *router, c *state.Ctx, s *members.Signer, p *Parsed, m *types.MsgRedeem) (*types.TxResultData, error) {
+		return r.ledger.Redeem(c, s, m, &p.Tx, settle.Epoch(c.KV).Epoch)
+	}),
+	on(func(r *router, c *state.Ctx, s *members.Signer, _ *Parsed, m *types.MsgRefund) (*types.TxResultData, error) {
+		return r.ledger.Refund(c, s, m)
+	}),
+	on(func(r *router, c *state.Ctx, s *members.Signer, _ *Parsed, m *types.MsgVoidRedemption) (*types.TxResultData, error) {
+		return r.ledger.VoidRedemption(c, s, m, settle.Epoch(c.KV).Epoch)
+	}),
+	on(func(r *router, c *state.Ctx, s *members.Signer, _ *Parsed, m *types.MsgBindWallet) (*types.TxResultData, error) {
+		return r.ledger.BindWallet(c, s, m)
+	}),
+	on(func(r *router, c *state.Ctx, s *members.Signer, _ *Parsed, m *types.MsgRegisterTerminal) (*types.TxResultData, error) {
+		return r.members.RegisterTerminal(c, s, m)
+	}),
+	on(func(r *router, c *state.Ctx, s *members.Signer, _ *Parsed, m *types.MsgRevokeTerminal) (*types.TxResultData, error) {
+		return r.members.RevokeTerminal(c, s, m)
+	}),
+	on(func(r *router, c *state.Ctx, s *members.Signer, _ *Parsed, m *types.MsgSetSellerConfig) (*types.TxResultData, error) {
+		return r.members.SetSellerConfig(c, s, m)
+	}),
+	on(func(r *router, c *state.Ctx, s *members.Signer, _ *Parsed, m *types.MsgPropose) (*types.TxResultData, error) {
+		return r.members.Propose(c, s, m)
+	}),
+	on(func(r *router, c *state.Ctx, s *members.Signer, _ *Parsed, m *types.MsgVote) (*types.TxResultData, error) {
+		return r.members.Vote(c, s, m)
+	}),
+	on(func(r *router, c *state.Ctx, s *members.Signer, _ *Parsed, m *types.MsgConfirmSettlement) (*types.TxResultData, error) {
+		return r.settle.ConfirmSettlement(c, s, m)
+	}),
+)
+
+func index(rs ...route) map[reflect.Type]route {
+	out := make(map[reflect.Type]route, len(rs))
+	for _, r := range rs {
+		if _, dup := out[r.msg]; dup {
+			panic("app: two routes for " + r.msg.String())
+		}
+		out[r.msg] = r
+	}
+	return out
+}
+
+func (r *router) route(c *state.Ctx, s *members.Signer, p *Parsed) (*types.TxResultData, error) {
+	t, m, ok := p.Body.Inner()
+	if !ok {
+		return nil, types.Errorf(types.CodeDecode, "unknown message type %T", p.Body.Msg)
+	}
+	h, ok := routes[t.Msg]
+	if !ok {
+		return nil, types.Errorf(types.CodeDecode, "no handler for message type %s", t.Name)
+	}
+	return h.run(r, c, s, p, m)
+}
+
+// MsgName is the message type's stable name (events, metrics, records),
+// from the registry (types.MsgName).
+func MsgName(b *types.TxBody) string { return types.MsgName(b) }

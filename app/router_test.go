@@ -79,7 +79,7 @@ func TestRouterDispatchesEachMessageToItsHandler(t *testing.T) {
 		{&types.MsgConfirmSettlement{Epoch: 1}, "ConfirmSettlement", "confirm_settlement"},
 	}
 	kv := store.NewMemKV()
-	state.PutEpoch(kv, &types.EpochState{Epoch: 20415})
+	state.Put(kv, types.EpochStateKey(), &types.EpochState{Epoch: 20415})
 	for _, tc := range cases {
 		t.Run(tc.handler, func(t *testing.T) {
 			rec := &handlerSpy{}
@@ -103,4 +103,36 @@ func TestRouterDispatchesEachMessageToItsHandler(t *testing.T) {
 		require.Equal(t, types.CodeDecode, types.CodeOf(err))
 		require.Empty(t, rec.called)
 	})
+}
+
+// The registry (types.MsgTypes) and the routes agree: every registered
+// message has a handler row and reaches a handler, its name is the
+// registry's, and no route serves a message the registry lacks.
+func TestEveryRegisteredMessageIsRouted(t *testing.T) {
+	kv := store.NewMemKV()
+	reg := types.MsgTypes()
+	require.Len(t, routes, len(reg), "routes and the message registry differ in size")
+	for _, mt := range reg {
+		t.Run(mt.Name, func(t *testing.T) {
+			_, ok := routes[mt.Msg]
+			require.True(t, ok, "no route for %s", mt.Msg)
+			rec := &handlerSpy{}
+			r := router{ledger: rec, members: rec, settle: rec}
+			p := &Parsed{}
+			msg := mt.New()
+			require.NoError(t, p.Body.SetMsg(msg))
+			got, inner, ok := p.Body.Inner()
+			require.True(t, ok)
+			require.Equal(t, mt.Name, got.Name)
+			require.Same(t, msg, inner)
+			require.Equal(t, mt.Name, MsgName(&p.Body))
+			_, err := r.route(&state.Ctx{KV: kv}, &members.Signer{}, p)
+			require.NoError(t, err)
+			require.Same(t, msg, rec.msg, "the handler got another message")
+		})
+	}
+	var none types.TxBody
+	require.Equal(t, "none", MsgName(&none))
+	_, err := (&router{}).route(&state.Ctx{KV: kv}, &members.Signer{}, &Parsed{})
+	require.Equal(t, types.CodeDecode, types.CodeOf(err))
 }

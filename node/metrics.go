@@ -3,7 +3,6 @@ package node
 import (
 	"time"
 
-	"github.com/bytepoints/bytepoints/app/state"
 	"github.com/bytepoints/bytepoints/types"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -22,9 +21,7 @@ func (n *Node) registerMetrics() {
 			if n.DB == nil {
 				return 0
 			}
-			v := n.DB.View()
-			defer v.Discard()
-			return f(state.Totals(v))
+			return f(n.App.Totals())
 		}
 	}
 	gauge := func(name, help string, f func() float64) prometheus.Collector {

@@ -14,7 +14,6 @@ import (
 
 	"github.com/bytepoints/bytepoints/abci"
 	"github.com/bytepoints/bytepoints/app"
-	"github.com/bytepoints/bytepoints/app/store"
 	"github.com/bytepoints/bytepoints/node/backoffice"
 	"github.com/bytepoints/bytepoints/node/keyring"
 	cfg "github.com/cometbft/cometbft/config"
@@ -55,7 +54,7 @@ type Node struct {
 	Config  *cfg.Config
 	AppCfg  AppConfig
 	Genesis *cmttypes.GenesisDoc
-	DB      *store.DB
+	DB      *app.DB
 	App     *app.App
 	ABCI    *abci.Application
 	Comet   *cmtnode.Node
@@ -68,6 +67,7 @@ type Node struct {
 	// postgres_url in app.toml); nil when not configured.
 	Backoffice *backoffice.Follower
 	peers      *PeerPolicy
+	snapshots  *SnapshotStore // nil: snapshots off
 	halted     chan error
 
 	metrics         bool                 // Prometheus collectors registered
@@ -126,7 +126,7 @@ func New(home string, o Options) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	db, err := store.Open(store.Options{Dir: filepath.Join(home, AppDataDir), CommitHook: crashHook, Logger: badgerLogger{logger.With("module", "badger")}})
+	db, err := app.OpenDB(app.DBOptions{Dir: filepath.Join(home, AppDataDir), CommitHook: crashHook, Logger: badgerLogger{logger.With("module", "badger")}})
 	if err != nil {
 		return nil, err
 	}
@@ -142,12 +142,14 @@ func New(home string, o Options) (*Node, error) {
 		default:
 		}
 	}
+	n.ABCI.Logger = logger.With("module", "snapshots")
 	if acfg.Snapshots.Interval > 0 {
-		n.ABCI.Snapshots, err = abci.OpenSnapshotStore(filepath.Join(home, SnapshotDir), acfg.Snapshots.Interval, acfg.Snapshots.Keep, logger.With("module", "snapshots"))
+		n.snapshots, err = OpenSnapshotStore(filepath.Join(home, SnapshotDir), acfg.Snapshots.Interval, acfg.Snapshots.Keep, n.App, logger.With("module", "snapshots"))
 		if err != nil {
 			db.Close()
 			return nil, err
 		}
+		n.ABCI.Snapshots = n.snapshots
 	}
 	nodeKey, err := p2p.LoadNodeKey(conf.NodeKeyFile())
 	if err != nil {
@@ -264,7 +266,7 @@ func (n *Node) Stop() {
 		}
 		n.Comet.Wait()
 	}
-	n.ABCI.Snapshots.Wait()
+	n.snapshots.Wait()
 	if n.DB != nil {
 		if err := n.DB.Close(); err != nil {
 			n.Logger.Error("closing state", "err", err)

@@ -1,10 +1,6 @@
 package node
 
-import (
-	"time"
-
-	"github.com/bytepoints/bytepoints/app/members"
-)
+import "time"
 
 // PeerPolicy keeps only active members' nodes connected (SPEC §7). With
 // CometBFT's TCP transport the switch already asks the application about
@@ -56,16 +52,14 @@ func (p *PeerPolicy) Stop() {
 // members returns the ids (CometBFT node ids and libp2p peer ids) of the
 // active members at the last commit; nil before the chain has state.
 func (p *PeerPolicy) members() map[string]bool {
-	v := p.n.DB.View()
-	defer v.Discard()
-	if v.Height == 0 {
+	if h, _ := p.n.App.Info(); h == 0 {
 		return nil
-	}
-	if v.Height == p.height && p.allow != nil {
+	} else if h == p.height && p.allow != nil {
 		return p.allow
 	}
+	height, active := p.n.App.ActiveMembers()
 	allow := map[string]bool{}
-	for _, s := range members.Active(v) {
+	for _, s := range active {
 		if s.NodeId != "" {
 			allow[s.NodeId] = true
 		}
@@ -73,7 +67,7 @@ func (p *PeerPolicy) members() map[string]bool {
 			allow[s.PeerId] = true
 		}
 	}
-	p.height, p.allow = v.Height, allow
+	p.height, p.allow = height, allow
 	return allow
 }
 

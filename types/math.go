@@ -67,3 +67,14 @@ func PaiseOfPoints(points uint64) (int64, error) {
 	}
 	return int64(p), nil
 }
+
+// FloorDiv is a/b rounded toward negative infinity (Go's / truncates toward
+// zero): the one conversion of block times between units (ns to ms to s),
+// so that a time before 1970 falls in the second and epoch it lies in.
+func FloorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && (a < 0) != (b < 0) {
+		q--
+	}
+	return q
+}

@@ -31,24 +31,24 @@ func ExpireBefore(c *state.Ctx, t int64, limit int) (lots int, points uint64, er
 	}
 	it.Close()
 	for _, d := range list {
-		lot, ok := state.Lot(c.KV, d.customer, d.expires, d.seq)
+		lot, ok := lotAt(c.KV, d.customer, d.expires, d.seq)
 		if !ok {
 			panic("ledger: expiry index points at a missing lot")
 		}
-		cust, _ := state.Customer(c.KV, d.customer)
+		cust, _ := Customer(c.KV, d.customer)
 		totals := state.Totals(c.KV)
-		state.DeleteLot(c.KV, d.customer, lot)
+		deleteLot(c.KV, d.customer, lot)
 		cust.Points -= lot.Points
 		cust.LotCount--
 		totals.Lots--
 		totals.OutstandingPoints -= lot.Points
 		totals.ExpiredPoints += lot.Points
-		state.PutTotals(c.KV, totals)
-		if err := breakageTo(c, lot.Issuer, lot.Points, d.customer, settle.Credit); err != nil {
+		if err := breakageTo(c, totals, lot.Issuer, lot.Points, d.customer, settle.Credit); err != nil {
 			return lots, points, err
 		}
-		state.AppendHistory(c, cust, types.HistoryKind_HISTORY_KIND_EXPIRE, -int64(lot.Points), lot.Issuer)
-		state.PutCustomer(c.KV, cust)
+		state.PutTotals(c.KV, totals)
+		appendHistory(c, cust, types.HistoryKind_HISTORY_KIND_EXPIRE, -int64(lot.Points), lot.Issuer)
+		putCustomer(c.KV, cust)
 		lots++
 		points += lot.Points
 	}

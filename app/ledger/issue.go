@@ -55,7 +55,7 @@ func CheckIssue(c *state.Ctx, seller *types.SellerRecord, paise uint64) (uint64,
 	if err != nil {
 		return 0, err
 	}
-	issued := state.SellerEpoch(c.KV, seller.SellerId).IssuedPoints
+	issued := settle.SellerEpoch(c.KV, seller.SellerId).IssuedPoints
 	if cap := c.Params.MaxEpochIssuePoints; points > cap || issued > cap-points {
 		return 0, types.Errorf(types.CodeInvalidAmount,
 			"seller %s has issued %s in this settlement epoch; %s more would pass the cap of %s per epoch",
@@ -76,7 +76,7 @@ func Issue(c *state.Ctx, in Purchase) (*types.PurchaseResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	cust, existed := state.Customer(c.KV, in.CustomerID)
+	cust, existed := Customer(c.KV, in.CustomerID)
 	totals := state.Totals(c.KV)
 	if !existed {
 		totals.Customers++
@@ -109,23 +109,23 @@ func Issue(c *state.Ctx, in Purchase) (*types.PurchaseResult, error) {
 		cust.NextLotSeq++
 		cust.LotCount++
 		totals.Lots++
-		state.PutLot(c.KV, in.CustomerID, lot)
+		putLot(c.KV, in.CustomerID, lot)
 		rec.LotSeq, rec.LotExpiresAt = lot.Seq, lot.ExpiresAt
 		res.ExpiresAt = expires
 	}
-	state.PutTotals(c.KV, totals)
-	if err := settle.Move(c, in.Seller.SellerId, -payment, "issue"); err != nil {
+	if err := settle.Move(c, totals, in.Seller.SellerId, -payment, "issue"); err != nil {
 		return nil, err
 	}
+	state.PutTotals(c.KV, totals)
 	if err := settle.Activity(c, in.Seller.SellerId, func(e *types.SellerEpoch) error {
 		e.IssuedPoints, err = types.AddU64("epoch issued points", e.IssuedPoints, points)
 		return err
 	}); err != nil {
 		return nil, err
 	}
-	state.AppendHistory(c, cust, types.HistoryKind_HISTORY_KIND_EARN, int64(points), in.Seller.SellerId)
-	state.PutCustomer(c.KV, cust)
-	state.PutPurchase(c.KV, rec)
+	appendHistory(c, cust, types.HistoryKind_HISTORY_KIND_EARN, int64(points), in.Seller.SellerId)
+	putCustomer(c.KV, cust)
+	putPurchase(c.KV, rec)
 	res.Balance = cust.Points
 	if points > 0 {
 		c.Emit(types.EventPointsIssued, "customer", in.CustomerID, "issuer", in.Seller.SellerId,

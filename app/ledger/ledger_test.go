@@ -3,6 +3,7 @@ package ledger
 import (
 	"testing"
 
+	"github.com/bytepoints/bytepoints/app/members"
 	"github.com/bytepoints/bytepoints/app/settle"
 	"github.com/bytepoints/bytepoints/app/state"
 	"github.com/bytepoints/bytepoints/app/store"
@@ -25,7 +26,7 @@ func newEnv(t *testing.T) *env {
 		MaxPurchasePaise: 1e8, MaxEpochIssuePoints: 1e9}
 	e := &env{t: t, kv: kv, c: &state.Ctx{KV: kv, Height: 1, Time: 1_767_225_600, Params: p, Actor: "test"}}
 	for _, s := range []string{"seller-a", "seller-b"} {
-		state.PutSeller(kv, &types.SellerRecord{SellerId: s, Status: types.SellerStatus_SELLER_STATUS_ACTIVE})
+		members.PutSeller(kv, &types.SellerRecord{SellerId: s, Status: types.SellerStatus_SELLER_STATUS_ACTIVE})
 	}
 	state.PutTotals(kv, &types.Totals{})
 	settle.Open(e.c)
@@ -42,7 +43,7 @@ func (e *env) tx() []byte {
 }
 
 func (e *env) seller(id string) *types.SellerRecord {
-	s, _ := state.Seller(e.kv, id)
+	s, _ := members.Seller(e.kv, id)
 	return s
 }
 
@@ -59,7 +60,7 @@ func (e *env) issue(seller, cust string, paise uint64) *types.PurchaseResult {
 func (e *env) position(s string) int64 { return e.seller(s).PositionPaise }
 
 func (e *env) balance(c string) uint64 {
-	cu, _ := state.Customer(e.kv, c)
+	cu, _ := Customer(e.kv, c)
 	return cu.Points
 }
 
@@ -129,7 +130,7 @@ func TestRedeemSplitsSameAndCross(t *testing.T) {
 	if e.position("seller-b") != -5000+12000 || e.position("seller-a") != -10000 {
 		t.Fatalf("positions a=%d b=%d", e.position("seller-a"), e.position("seller-b"))
 	}
-	lots := state.Lots(e.kv, "c")
+	lots := Lots(e.kv, "c")
 	if len(lots) != 1 || lots[0].Issuer != "seller-b" || lots[0].Points != 30 {
 		t.Fatalf("lots left: %+v", lots)
 	}
@@ -226,7 +227,7 @@ func TestVoidRestoresLotsExactly(t *testing.T) {
 	e := newEnv(t)
 	e.issue("seller-a", "c", 10000)
 	e.issue("seller-b", "c", 5000)
-	before := state.Lots(e.kv, "c")
+	before := Lots(e.kv, "c")
 	id := e.tx()
 	if _, err := Redeem(e.c, Redemption{SellerID: "seller-b", CustomerID: "c", Points: 120, BillPaise: 20000}, 0); err != nil {
 		t.Fatal(err)
@@ -239,7 +240,7 @@ func TestVoidRestoresLotsExactly(t *testing.T) {
 	if v.PointsRestored != 120 || v.SellerDebitPaise != 12000 || v.Balance != 150 {
 		t.Fatalf("%+v", v)
 	}
-	after := state.Lots(e.kv, "c")
+	after := Lots(e.kv, "c")
 	if len(after) != len(before) {
 		t.Fatalf("lots %v vs %v", after, before)
 	}
@@ -311,7 +312,7 @@ func TestExpiryCreditsIssuer(t *testing.T) {
 	if e.balance("c") != 50 || e.position("seller-a") != 0 || e.position("seller-b") != -5000 {
 		t.Fatalf("balance %d a %d b %d", e.balance("c"), e.position("seller-a"), e.position("seller-b"))
 	}
-	if ep := state.SellerEpoch(e.kv, "seller-a"); ep.ExpiredPoints != 100 {
+	if ep := settle.SellerEpoch(e.kv, "seller-a"); ep.ExpiredPoints != 100 {
 		t.Fatalf("epoch breakage %d", ep.ExpiredPoints)
 	}
 }
@@ -367,7 +368,7 @@ func TestPositionEnvelope(t *testing.T) {
 	e.issue("seller-a", "c", 10000) // escrow 10000, position -10000
 	s := e.seller("seller-a")
 	s.PositionPaise = settle.MaxTxPaise - 5000
-	state.PutSeller(e.kv, s)
+	members.PutSeller(e.kv, s)
 	e.tx()
 	branch := *e.c // as the app runs every transaction: in a branch dropped on failure
 	branch.KV = store.NewCache(e.kv)

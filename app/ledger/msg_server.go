@@ -18,20 +18,32 @@ type MsgServer struct {
 	Risk *risk.Keeper
 }
 
-// Purchase issues points for a purchase and records its payment flow.
-func (x MsgServer) Purchase(c *state.Ctx, s *members.Signer, m *types.MsgPurchase) (*types.TxResultData, error) {
-	till, err := members.AuthorizeTill(c.KV, s, m.SellerId, m.TerminalId)
+// authorise is every till handler's preamble: the signer must be the
+// seller's active terminal (or its operator) for the message
+// (members.AuthorizeTill), which makes it the actor; then the message's
+// own checks, given in order, the first refusal winning. The checks are
+// pure functions of the message and the parameters, so evaluating them
+// before the authorisation (as arguments) changes nothing: an
+// unauthorised signer is refused as such whatever the message holds.
+func authorise(c *state.Ctx, s *members.Signer, seller, terminal string, checks ...error) (members.Till, error) {
+	till, err := members.AuthorizeTill(c.KV, s, seller, terminal)
 	if err != nil {
-		return nil, err
+		return members.Till{}, err
 	}
 	c.Actor = till.Actor()
-	if err := types.ValidateCustomerID(m.CustomerId); err != nil {
-		return nil, err
+	for _, err := range checks {
+		if err != nil {
+			return members.Till{}, err
+		}
 	}
-	if err := risk.CheckFlow(m.Flow); err != nil {
-		return nil, err
-	}
-	if err := risk.CheckContext(c.Params.Crms, m.ContextNano); err != nil {
+	return till, nil
+}
+
+// Purchase issues points for a purchase and records its payment flow.
+func (x MsgServer) Purchase(c *state.Ctx, s *members.Signer, m *types.MsgPurchase) (*types.TxResultData, error) {
+	till, err := authorise(c, s, m.SellerId, m.TerminalId,
+		types.ValidateCustomerID(m.CustomerId), risk.CheckFlow(m.Flow), risk.CheckContext(c.Params.Crms, m.ContextNano))
+	if err != nil {
 		return nil, err
 	}
 	payMs, err := PaymentTime(c, m.PaymentTimeMs)
@@ -73,18 +85,12 @@ func (x MsgServer) Purchase(c *state.Ctx, s *members.Signer, m *types.MsgPurchas
 
 // Redeem spends points once the redemption is vouched for (risk).
 func (x MsgServer) Redeem(c *state.Ctx, s *members.Signer, m *types.MsgRedeem, tx *types.Tx, epoch uint64) (*types.TxResultData, error) {
-	till, err := members.AuthorizeTill(c.KV, s, m.SellerId, m.TerminalId)
+	till, err := authorise(c, s, m.SellerId, m.TerminalId,
+		types.ValidateCustomerID(m.CustomerId), CheckRedeemAmount(c.Params, m.Points, m.BillPaise))
 	if err != nil {
 		return nil, err
 	}
-	c.Actor = till.Actor()
-	if err := types.ValidateCustomerID(m.CustomerId); err != nil {
-		return nil, err
-	}
-	if err := CheckRedeemAmount(c.Params, m.Points, m.BillPaise); err != nil {
-		return nil, err
-	}
-	by, err := x.Risk.AuthoriseRedeem(c, till.Seller, m, tx)
+	by, err := x.Risk.AuthoriseRedeem(c, till.Seller, m, tx, WalletKey)
 	if err != nil {
 		return nil, err
 	}
@@ -101,12 +107,8 @@ func (x MsgServer) Redeem(c *state.Ctx, s *members.Signer, m *types.MsgRedeem, t
 
 // Refund reverses all or part of one of the seller's purchases.
 func (MsgServer) Refund(c *state.Ctx, s *members.Signer, m *types.MsgRefund) (*types.TxResultData, error) {
-	till, err := members.AuthorizeTill(c.KV, s, m.SellerId, m.TerminalId)
+	till, err := authorise(c, s, m.SellerId, m.TerminalId, types.ValidateTxID("purchase id", m.PurchaseId))
 	if err != nil {
-		return nil, err
-	}
-	c.Actor = till.Actor()
-	if err := types.ValidateTxID("purchase id", m.PurchaseId); err != nil {
 		return nil, err
 	}
 	r, err := Refund(c, till.Seller.SellerId, m.PurchaseId, m.AmountPaise)
@@ -118,12 +120,8 @@ func (MsgServer) Refund(c *state.Ctx, s *members.Signer, m *types.MsgRefund) (*t
 
 // VoidRedemption undoes one of the seller's redemptions of the open epoch.
 func (MsgServer) VoidRedemption(c *state.Ctx, s *members.Signer, m *types.MsgVoidRedemption, epoch uint64) (*types.TxResultData, error) {
-	till, err := members.AuthorizeTill(c.KV, s, m.SellerId, m.TerminalId)
+	till, err := authorise(c, s, m.SellerId, m.TerminalId, types.ValidateTxID("redemption id", m.RedemptionId))
 	if err != nil {
-		return nil, err
-	}
-	c.Actor = till.Actor()
-	if err := types.ValidateTxID("redemption id", m.RedemptionId); err != nil {
 		return nil, err
 	}
 	r, err := Void(c, till.Seller.SellerId, m.RedemptionId, epoch)
@@ -136,31 +134,22 @@ func (MsgServer) VoidRedemption(c *state.Ctx, s *members.Signer, m *types.MsgVoi
 // BindWallet lets a customer, present at a terminal and verified by PIN,
 // bind a wallet key that can later sign redemptions for the card.
 func (MsgServer) BindWallet(c *state.Ctx, s *members.Signer, m *types.MsgBindWallet) (*types.TxResultData, error) {
-	till, err := members.AuthorizeTill(c.KV, s, m.SellerId, m.TerminalId)
+	till, err := authorise(c, s, m.SellerId, m.TerminalId,
+		types.ValidateCustomerID(m.CustomerId), types.ValidatePubKey("wallet key", m.WalletPubkey), risk.CheckFlow(m.Flow))
 	if err != nil {
-		return nil, err
-	}
-	c.Actor = till.Actor()
-	if err := types.ValidateCustomerID(m.CustomerId); err != nil {
-		return nil, err
-	}
-	if err := types.ValidatePubKey("wallet key", m.WalletPubkey); err != nil {
-		return nil, err
-	}
-	if err := risk.CheckFlow(m.Flow); err != nil {
 		return nil, err
 	}
 	if !risk.PinVerified(m.Flow) {
 		return nil, types.Errorf(types.CodeCVMRequired, "binding a wallet needs a PIN-verified, approved payment flow at the terminal")
 	}
-	cust, existed := state.Customer(c.KV, m.CustomerId)
+	cust, existed := Customer(c.KV, m.CustomerId)
 	if !existed {
 		t := state.Totals(c.KV)
 		t.Customers++
 		state.PutTotals(c.KV, t)
 	}
 	cust.WalletPubkey = append([]byte(nil), m.WalletPubkey[:ed25519.PublicKeySize]...)
-	state.PutCustomer(c.KV, cust)
+	putCustomer(c.KV, cust)
 	c.Emit(types.EventWalletBound, "customer", m.CustomerId, "seller", till.Seller.SellerId, "actor", c.Actor)
 	return nil, nil
 }

@@ -49,7 +49,7 @@ func Redeem(c *state.Ctx, in Redemption, epoch uint64) (*types.RedeemResult, err
 	if err != nil {
 		return nil, err
 	}
-	cust, ok := state.Customer(c.KV, in.CustomerID)
+	cust, ok := Customer(c.KV, in.CustomerID)
 	if !ok {
 		return nil, types.Errorf(types.CodeNotFound, "customer %s has no points account", in.CustomerID)
 	}
@@ -62,7 +62,7 @@ func Redeem(c *state.Ctx, in Redemption, epoch uint64) (*types.RedeemResult, err
 		Points: in.Points, BillPaise: in.BillPaise, Epoch: epoch, Height: c.Height, Time: c.Time,
 	}
 	remaining := in.Points
-	for _, lot := range state.Lots(c.KV, in.CustomerID) {
+	for _, lot := range Lots(c.KV, in.CustomerID) {
 		if remaining == 0 {
 			break
 		}
@@ -90,10 +90,10 @@ func Redeem(c *state.Ctx, in Redemption, epoch uint64) (*types.RedeemResult, err
 	totals.OutstandingPoints -= in.Points
 	totals.RedeemedPoints += in.Points
 	totals.Redemptions++
-	state.PutTotals(c.KV, totals)
-	if err := settle.Move(c, in.SellerID, value, "redeem"); err != nil {
+	if err := settle.Move(c, totals, in.SellerID, value, "redeem"); err != nil {
 		return nil, err
 	}
+	state.PutTotals(c.KV, totals)
 	if err := settle.Activity(c, in.SellerID, func(e *types.SellerEpoch) error {
 		e.RedeemedSamePoints += rec.SameSellerPoints
 		e.RedeemedCrossPoints += rec.CrossSellerPoints
@@ -101,9 +101,9 @@ func Redeem(c *state.Ctx, in Redemption, epoch uint64) (*types.RedeemResult, err
 	}); err != nil {
 		return nil, err
 	}
-	state.AppendHistory(c, cust, types.HistoryKind_HISTORY_KIND_REDEEM, -int64(in.Points), in.SellerID)
-	state.PutCustomer(c.KV, cust)
-	state.PutRedemption(c.KV, rec)
+	appendHistory(c, cust, types.HistoryKind_HISTORY_KIND_REDEEM, -int64(in.Points), in.SellerID)
+	putCustomer(c.KV, cust)
+	putRedemption(c.KV, rec)
 	return &types.RedeemResult{
 		RedemptionId: c.TxHash, PointsRedeemed: in.Points, SameSellerPoints: rec.SameSellerPoints,
 		CrossSellerPoints: rec.CrossSellerPoints, SystemPaymentPaise: uint64(value), DiscountPaise: uint64(value),
@@ -116,10 +116,10 @@ func Redeem(c *state.Ctx, in Redemption, epoch uint64) (*types.RedeemResult, err
 func takeFromLot(c *state.Ctx, cust *types.Customer, totals *types.Totals, lot *types.Lot, n uint64) {
 	lot.Points -= n
 	if lot.Points == 0 {
-		state.DeleteLot(c.KV, cust.CustomerId, lot)
+		deleteLot(c.KV, cust.CustomerId, lot)
 		cust.LotCount--
 		totals.Lots--
 		return
 	}
-	state.PutLot(c.KV, cust.CustomerId, lot)
+	putLot(c.KV, cust.CustomerId, lot)
 }

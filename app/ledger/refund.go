@@ -15,7 +15,7 @@ import (
 // back. Points already spent cannot come back: that shortfall stays a cost of
 // the seller and is reported.
 func Refund(c *state.Ctx, sellerID string, purchaseID []byte, amount uint64) (*types.RefundResult, error) {
-	p, ok := state.Purchase(c.KV, purchaseID)
+	p, ok := PurchaseRecord(c.KV, purchaseID)
 	if !ok {
 		return nil, types.Errorf(types.CodeNotFound, "purchase %x does not exist", purchaseID)
 	}
@@ -42,7 +42,7 @@ func Refund(c *state.Ctx, sellerID string, purchaseID []byte, amount uint64) (*t
 	target = min(target, p.PointsIssued)
 	toReverse := target - p.PointsReversed
 
-	cust, _ := state.Customer(c.KV, p.CustomerId)
+	cust, _ := Customer(c.KV, p.CustomerId)
 	totals := state.Totals(c.KV)
 	var clawed uint64
 	take := func(lot *types.Lot) {
@@ -54,10 +54,10 @@ func Refund(c *state.Ctx, sellerID string, purchaseID []byte, amount uint64) (*t
 		takeFromLot(c, cust, totals, lot, n)
 	}
 	if toReverse > 0 {
-		if own, ok := state.Lot(c.KV, p.CustomerId, p.LotExpiresAt, p.LotSeq); ok && p.PointsIssued > 0 {
+		if own, ok := lotAt(c.KV, p.CustomerId, p.LotExpiresAt, p.LotSeq); ok && p.PointsIssued > 0 {
 			take(own)
 		}
-		for _, lot := range state.Lots(c.KV, p.CustomerId) {
+		for _, lot := range Lots(c.KV, p.CustomerId) {
 			if clawed == toReverse {
 				break
 			}
@@ -74,10 +74,10 @@ func Refund(c *state.Ctx, sellerID string, purchaseID []byte, amount uint64) (*t
 	cust.Points -= clawed
 	totals.OutstandingPoints -= clawed
 	totals.ClawedBackPoints += clawed
-	state.PutTotals(c.KV, totals)
-	if err := settle.Move(c, sellerID, credit, "refund_clawback"); err != nil {
+	if err := settle.Move(c, totals, sellerID, credit, "refund_clawback"); err != nil {
 		return nil, err
 	}
+	state.PutTotals(c.KV, totals)
 	if err := settle.Activity(c, sellerID, func(e *types.SellerEpoch) error {
 		e.ClawedBackPoints += clawed
 		e.RefundShortfallPoints += shortfall
@@ -89,9 +89,9 @@ func Refund(c *state.Ctx, sellerID string, purchaseID []byte, amount uint64) (*t
 	p.PointsReversed += toReverse
 	p.PointsClawedBack += clawed
 	p.PointsShortfall += shortfall
-	state.PutPurchase(c.KV, p)
-	state.AppendHistory(c, cust, types.HistoryKind_HISTORY_KIND_REFUND, -int64(clawed), sellerID)
-	state.PutCustomer(c.KV, cust)
+	putPurchase(c.KV, p)
+	appendHistory(c, cust, types.HistoryKind_HISTORY_KIND_REFUND, -int64(clawed), sellerID)
+	putCustomer(c.KV, cust)
 	c.Emit(types.EventPointsClawed, "customer", p.CustomerId, "issuer", sellerID, "points", state.U(clawed),
 		"shortfall", state.U(shortfall), "refunded_paise", state.U(amount), "reason", "refund", "actor", c.Actor,
 		"purchase_id", hex.EncodeToString(purchaseID))

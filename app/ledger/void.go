@@ -14,7 +14,7 @@ import (
 // points become breakage for their issuer at once, as they would have had
 // the redemption never happened.
 func Void(c *state.Ctx, sellerID string, redemptionID []byte, openEpoch uint64) (*types.VoidResult, error) {
-	r, ok := state.Redemption(c.KV, redemptionID)
+	r, ok := RedemptionRecord(c.KV, redemptionID)
 	if !ok {
 		return nil, types.Errorf(types.CodeNotFound, "redemption %x does not exist", redemptionID)
 	}
@@ -33,7 +33,7 @@ func Void(c *state.Ctx, sellerID string, redemptionID []byte, openEpoch uint64) 
 	if err != nil {
 		return nil, err
 	}
-	cust, _ := state.Customer(c.KV, r.CustomerId)
+	cust, _ := Customer(c.KV, r.CustomerId)
 	totals := state.Totals(c.KV)
 	var restored, expired uint64
 	type breakage struct {
@@ -47,7 +47,7 @@ func Void(c *state.Ctx, sellerID string, redemptionID []byte, openEpoch uint64) 
 			lapsed = append(lapsed, breakage{use.Issuer, use.Points})
 			continue
 		}
-		lot, ok := state.Lot(c.KV, r.CustomerId, use.ExpiresAt, use.LotSeq)
+		lot, ok := lotAt(c.KV, r.CustomerId, use.ExpiresAt, use.LotSeq)
 		if !ok {
 			lot = &types.Lot{
 				Seq: use.LotSeq, Issuer: use.Issuer, OriginalPoints: use.OriginalPoints,
@@ -57,7 +57,7 @@ func Void(c *state.Ctx, sellerID string, redemptionID []byte, openEpoch uint64) 
 			totals.Lots++
 		}
 		lot.Points += use.Points
-		state.PutLot(c.KV, r.CustomerId, lot)
+		putLot(c.KV, r.CustomerId, lot)
 		restored += use.Points
 		c.Emit(types.EventPointsRestored, "customer", r.CustomerId, "seller", sellerID, "issuer", use.Issuer,
 			"points", state.U(use.Points), "reason", "void", "actor", c.Actor,
@@ -68,8 +68,7 @@ func Void(c *state.Ctx, sellerID string, redemptionID []byte, openEpoch uint64) 
 	totals.OutstandingPoints += restored
 	totals.RedeemedPoints -= r.Points
 	totals.ExpiredPoints += expired
-	state.PutTotals(c.KV, totals)
-	if err := settle.Move(c, sellerID, -debit, "void"); err != nil {
+	if err := settle.Move(c, totals, sellerID, -debit, "void"); err != nil {
 		return nil, err
 	}
 	if err := settle.Activity(c, sellerID, func(e *types.SellerEpoch) error {
@@ -81,25 +80,27 @@ func Void(c *state.Ctx, sellerID string, redemptionID []byte, openEpoch uint64) 
 		return nil, err
 	}
 	for _, b := range lapsed {
-		if err := breakageTo(c, b.issuer, b.points, r.CustomerId, settle.Move); err != nil {
+		if err := breakageTo(c, totals, b.issuer, b.points, r.CustomerId, settle.Move); err != nil {
 			return nil, err
 		}
 	}
+	state.PutTotals(c.KV, totals)
 	r.Voided = true
-	state.PutRedemption(c.KV, r)
-	state.AppendHistory(c, cust, types.HistoryKind_HISTORY_KIND_VOID, int64(restored), sellerID)
-	state.PutCustomer(c.KV, cust)
+	putRedemption(c.KV, r)
+	appendHistory(c, cust, types.HistoryKind_HISTORY_KIND_VOID, int64(restored), sellerID)
+	putCustomer(c.KV, cust)
 	return &types.VoidResult{PointsRestored: restored, PointsExpired: expired, SellerDebitPaise: uint64(debit), Balance: cust.Points}, nil
 }
 
 // breakageTo credits an issuer for points that lapsed unspent, through move:
 // settle.Move inside a transaction, settle.Credit for block-level expiry.
-func breakageTo(c *state.Ctx, issuer string, points uint64, customer string, move func(*state.Ctx, string, int64, string) error) error {
+// The escrow side lands in totals, which the caller saves.
+func breakageTo(c *state.Ctx, totals *types.Totals, issuer string, points uint64, customer string, move func(*state.Ctx, *types.Totals, string, int64, string) error) error {
 	value, err := types.PaiseOfPoints(points)
 	if err != nil {
 		return err
 	}
-	if err := move(c, issuer, value, "breakage"); err != nil {
+	if err := move(c, totals, issuer, value, "breakage"); err != nil {
 		return err
 	}
 	if err := settle.Activity(c, issuer, func(e *types.SellerEpoch) error {

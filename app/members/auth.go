@@ -1,7 +1,6 @@
 package members
 
 import (
-	"github.com/bytepoints/bytepoints/app/state"
 	"github.com/bytepoints/bytepoints/app/store"
 	"github.com/bytepoints/bytepoints/types"
 )
@@ -48,7 +47,7 @@ func AuthorizeTill(r store.Reader, s *Signer, sellerID, terminalID string) (Till
 	if err := types.ValidateTerminalID(terminalID); err != nil {
 		return Till{}, err
 	}
-	t, ok := state.Terminal(r, seller.SellerId, terminalID)
+	t, ok := Terminal(r, seller.SellerId, terminalID)
 	if !ok {
 		return Till{}, types.Errorf(types.CodeNotFound, "terminal %s is not registered to seller %s", terminalID, seller.SellerId)
 	}

@@ -55,7 +55,7 @@ func Propose(c *state.Ctx, proposer string, m *types.MsgPropose, validate Params
 
 // Vote records a member's vote and executes the proposal if it now passes.
 func Vote(c *state.Ctx, voter string, id uint64, yes bool, validate ParamsValidator) (*types.VoteResult, error) {
-	p, ok := state.Proposal(c.KV, id)
+	p, ok := Proposal(c.KV, id)
 	if !ok {
 		return nil, types.Errorf(types.CodeNotFound, "proposal %d does not exist", id)
 	}
@@ -126,9 +126,9 @@ func tally(c *state.Ctx, p *types.Proposal, m *types.MsgPropose, validate Params
 		p.DecidedHeight = c.Height
 		p.Result = "cannot reach two thirds"
 		c.KV.Delete(types.PropExpiryKey(p.ExpiresHeight, p.Id))
-		c.Emit(types.EventProposal, "proposal_id", state.U(p.Id), "status", "rejected", "actor", c.Actor)
+		c.Emit(types.EventProposal, "proposal_id", state.U(p.Id), "status", types.ProposalStatuses.Name(p.Status), "actor", c.Actor)
 	}
-	state.PutProposal(c.KV, p)
+	putProposal(c.KV, p)
 	return executed, nil
 }
 
@@ -143,13 +143,13 @@ func checkAction(c *state.Ctx, m *types.MsgPropose, validate ParamsValidator) er
 		if err := ValidateSeller(s); err != nil {
 			return err
 		}
-		if _, ok := state.Seller(c.KV, s.SellerId); ok {
+		if _, ok := Seller(c.KV, s.SellerId); ok {
 			return types.Errorf(types.CodeInvalidArgument, "seller %s already exists", s.SellerId)
 		}
-		if _, ok := state.Signer(c.KV, s.OperatorPubkey); ok {
+		if _, ok := SignerRef(c.KV, s.OperatorPubkey); ok {
 			return types.Errorf(types.CodeInvalidArgument, "operator key of %s is already registered", s.SellerId)
 		}
-		for _, o := range state.Sellers(c.KV) {
+		for _, o := range Sellers(c.KV) {
 			if string(o.ValidatorPubkey) == string(s.ValidatorPubkey) {
 				return types.Errorf(types.CodeInvalidArgument, "validator key of %s is already used by %s", s.SellerId, o.SellerId)
 			}
@@ -164,7 +164,7 @@ func checkAction(c *state.Ctx, m *types.MsgPropose, validate ParamsValidator) er
 	case *types.MsgPropose_SuspendSeller:
 		return checkDeactivate(c, a.SuspendSeller, false)
 	case *types.MsgPropose_ReinstateSeller:
-		s, ok := state.Seller(c.KV, a.ReinstateSeller)
+		s, ok := Seller(c.KV, a.ReinstateSeller)
 		if !ok {
 			return types.Errorf(types.CodeNotFound, "seller %s does not exist", a.ReinstateSeller)
 		}
@@ -189,7 +189,7 @@ func checkDeactivate(c *state.Ctx, id string, removal bool) error {
 	if err := types.ValidateSellerID(id); err != nil {
 		return err
 	}
-	s, ok := state.Seller(c.KV, id)
+	s, ok := Seller(c.KV, id)
 	if !ok {
 		return types.Errorf(types.CodeNotFound, "seller %s does not exist", id)
 	}
@@ -222,15 +222,15 @@ func execute(c *state.Ctx, m *types.MsgPropose) {
 		}
 		setPower(c, &s, s.ValidatorPower, "added")
 	case *types.MsgPropose_RemoveSeller:
-		s, _ := state.Seller(c.KV, a.RemoveSeller)
+		s, _ := Seller(c.KV, a.RemoveSeller)
 		s.Status = types.SellerStatus_SELLER_STATUS_REMOVED
 		setPower(c, s, 0, "removed")
 	case *types.MsgPropose_SuspendSeller:
-		s, _ := state.Seller(c.KV, a.SuspendSeller)
+		s, _ := Seller(c.KV, a.SuspendSeller)
 		s.Status = types.SellerStatus_SELLER_STATUS_SUSPENDED
 		setPower(c, s, 0, "suspended")
 	case *types.MsgPropose_ReinstateSeller:
-		s, _ := state.Seller(c.KV, a.ReinstateSeller)
+		s, _ := Seller(c.KV, a.ReinstateSeller)
 		s.Status = types.SellerStatus_SELLER_STATUS_ACTIVE
 		setPower(c, s, 10, "reinstated")
 	case *types.MsgPropose_SetParams:
@@ -243,7 +243,7 @@ func execute(c *state.Ctx, m *types.MsgPropose) {
 // update that FinalizeBlock returns at the end of the block.
 func setPower(c *state.Ctx, s *types.SellerRecord, power int64, what string) {
 	s.ValidatorPower = power
-	state.PutSeller(c.KV, s)
+	PutSeller(c.KV, s)
 	c.KV.Set(types.ValUpdateKey(s.ValidatorPubkey), binary.BigEndian.AppendUint64(nil, uint64(power)))
 	c.Emit(types.EventMembership, "seller", s.SellerId, "action", what, "power", state.I(power), "actor", c.Actor)
 }
@@ -269,12 +269,12 @@ func EndBlock(c *state.Ctx) []ValidatorUpdate {
 	}
 	it.Close()
 	for _, id := range lapsed {
-		p, _ := state.Proposal(c.KV, id)
+		p, _ := Proposal(c.KV, id)
 		c.KV.Delete(types.PropExpiryKey(p.ExpiresHeight, id))
 		p.Status = types.ProposalStatus_PROPOSAL_STATUS_EXPIRED
 		p.DecidedHeight = c.Height
-		state.PutProposal(c.KV, p)
-		c.Emit(types.EventProposal, "proposal_id", state.U(id), "status", "expired", "actor", types.ActorChain)
+		putProposal(c.KV, p)
+		c.Emit(types.EventProposal, "proposal_id", state.U(id), "status", types.ProposalStatuses.Name(p.Status), "actor", types.ActorChain)
 	}
 	var ups []ValidatorUpdate
 	var keys [][]byte

@@ -28,17 +28,17 @@ func (s *Signer) Actor() string {
 // and any key of a removed seller are unknown signers; a suspended seller's
 // keys resolve but may only confirm settlement (see AuthorizeSettlement).
 func Resolve(r store.Reader, pub []byte) (*Signer, error) {
-	ref, ok := state.Signer(r, pub)
+	ref, ok := SignerRef(r, pub)
 	if !ok {
 		return nil, types.Errorf(types.CodeUnknownSigner, "key %x is not registered to any seller or terminal", short(pub))
 	}
-	seller, ok := state.Seller(r, ref.SellerId)
+	seller, ok := Seller(r, ref.SellerId)
 	if !ok || seller.Status == types.SellerStatus_SELLER_STATUS_REMOVED {
 		return nil, types.Errorf(types.CodeUnknownSigner, "key %x belongs to %s, which is no longer a member", short(pub), ref.SellerId)
 	}
 	s := &Signer{Kind: ref.Kind, Seller: seller}
 	if ref.Kind == types.SignerKind_SIGNER_KIND_TERMINAL {
-		t, ok := state.Terminal(r, ref.SellerId, ref.TerminalId)
+		t, ok := Terminal(r, ref.SellerId, ref.TerminalId)
 		if !ok || t.Status != types.TerminalStatus_TERMINAL_STATUS_ACTIVE {
 			return nil, types.Errorf(types.CodeUnknownSigner, "terminal %s/%s has been revoked", ref.SellerId, ref.TerminalId)
 		}
@@ -62,28 +62,28 @@ func RegisterTerminal(c *state.Ctx, seller, terminal string, pub []byte) error {
 	if err := types.ValidatePubKey("terminal key", pub); err != nil {
 		return err
 	}
-	if ref, ok := state.Signer(c.KV, pub); ok {
+	if ref, ok := SignerRef(c.KV, pub); ok {
 		return types.Errorf(types.CodeInvalidArgument, "key is already registered (to %s %s/%s); use a fresh key per terminal",
 			ref.Kind, ref.SellerId, ref.TerminalId)
 	}
-	t, known := state.Terminal(c.KV, seller, terminal)
+	t, known := Terminal(c.KV, seller, terminal)
 	if known && t.Status == types.TerminalStatus_TERMINAL_STATUS_ACTIVE {
 		return types.Errorf(types.CodeInvalidArgument, "terminal %s/%s is already registered; revoke it first to change its key", seller, terminal)
 	}
 	if !known {
 		// The seller record counts its terminal records (proven lists).
-		s, ok := state.Seller(c.KV, seller)
+		s, ok := Seller(c.KV, seller)
 		if !ok {
 			return types.Errorf(types.CodeNotFound, "seller %s does not exist", seller)
 		}
 		s.TerminalCount++
-		state.PutSeller(c.KV, s)
+		PutSeller(c.KV, s)
 	}
-	state.PutTerminal(c.KV, &types.Terminal{
+	putTerminal(c.KV, &types.Terminal{
 		SellerId: seller, TerminalId: terminal, Pubkey: pub,
 		Status: types.TerminalStatus_TERMINAL_STATUS_ACTIVE, RegisteredHeight: c.Height,
 	})
-	state.PutSigner(c.KV, pub, &types.SignerRef{Kind: types.SignerKind_SIGNER_KIND_TERMINAL, SellerId: seller, TerminalId: terminal})
+	putSigner(c.KV, pub, &types.SignerRef{Kind: types.SignerKind_SIGNER_KIND_TERMINAL, SellerId: seller, TerminalId: terminal})
 	c.Emit(types.EventTerminal, "seller", seller, "terminal", terminal, "action", "registered", "actor", c.Actor)
 	return nil
 }
@@ -93,7 +93,7 @@ func RevokeTerminal(c *state.Ctx, seller, terminal string) error {
 	if err := types.ValidateTerminalID(terminal); err != nil {
 		return err
 	}
-	t, ok := state.Terminal(c.KV, seller, terminal)
+	t, ok := Terminal(c.KV, seller, terminal)
 	if !ok {
 		return types.Errorf(types.CodeNotFound, "terminal %s/%s does not exist", seller, terminal)
 	}
@@ -102,7 +102,7 @@ func RevokeTerminal(c *state.Ctx, seller, terminal string) error {
 	}
 	t.Status = types.TerminalStatus_TERMINAL_STATUS_REVOKED
 	t.RevokedHeight = c.Height
-	state.PutTerminal(c.KV, t)
+	putTerminal(c.KV, t)
 	c.Emit(types.EventTerminal, "seller", seller, "terminal", terminal, "action", "revoked", "actor", c.Actor)
 	return nil
 }
@@ -112,7 +112,7 @@ func RevokeTerminal(c *state.Ctx, seller, terminal string) error {
 // decisions follow the governed default again, also when governance
 // changes it later.
 func SetSellerConfig(c *state.Ctx, seller string, earnRate uint32, riskMax int64, riskMaxDefault bool) error {
-	s, _ := state.Seller(c.KV, seller)
+	s, _ := Seller(c.KV, seller)
 	if earnRate != 0 {
 		if earnRate < c.Params.MinEarnRateBps || earnRate > c.Params.MaxEarnRateBps {
 			return types.Errorf(types.CodeInvalidAmount, "earn rate %s is outside the governed bounds [%s, %s]",
@@ -137,7 +137,7 @@ func SetSellerConfig(c *state.Ctx, seller string, earnRate uint32, riskMax int64
 	if earnRate == 0 && riskMax == 0 && !riskMaxDefault {
 		return types.Errorf(types.CodeInvalidArgument, "nothing to change: give an earn rate, a Risk_max, or ask for the governed default Risk_max")
 	}
-	state.PutSeller(c.KV, s)
+	PutSeller(c.KV, s)
 	c.Emit(types.EventSellerConfig, "seller", seller, "earn_rate_bps", state.U(uint64(s.EarnRateBps)),
 		"risk_max_nano", state.I(s.RiskMaxNano), "actor", c.Actor)
 	return nil
@@ -148,19 +148,19 @@ func AddSeller(kv store.KV, s *types.SellerRecord) error {
 	if err := ValidateSeller(s); err != nil {
 		return err
 	}
-	if _, ok := state.Seller(kv, s.SellerId); ok {
+	if _, ok := Seller(kv, s.SellerId); ok {
 		return types.Errorf(types.CodeInvalidArgument, "seller %s already exists", s.SellerId)
 	}
-	if ref, ok := state.Signer(kv, s.OperatorPubkey); ok {
+	if ref, ok := SignerRef(kv, s.OperatorPubkey); ok {
 		return types.Errorf(types.CodeInvalidArgument, "operator key of %s is already registered to %s", s.SellerId, ref.SellerId)
 	}
-	for _, o := range state.Sellers(kv) {
+	for _, o := range Sellers(kv) {
 		if string(o.ValidatorPubkey) == string(s.ValidatorPubkey) {
 			return types.Errorf(types.CodeInvalidArgument, "validator key of %s is already used by %s", s.SellerId, o.SellerId)
 		}
 	}
-	state.PutSeller(kv, s)
-	state.PutSigner(kv, s.OperatorPubkey, &types.SignerRef{Kind: types.SignerKind_SIGNER_KIND_OPERATOR, SellerId: s.SellerId})
+	PutSeller(kv, s)
+	putSigner(kv, s.OperatorPubkey, &types.SignerRef{Kind: types.SignerKind_SIGNER_KIND_OPERATOR, SellerId: s.SellerId})
 	// Totals counts seller records, so that a proven seller list is complete.
 	t := state.Totals(kv)
 	t.Sellers++
@@ -194,7 +194,7 @@ func ValidateSeller(s *types.SellerRecord) error {
 // Active returns the active sellers in id order.
 func Active(r store.Reader) []*types.SellerRecord {
 	var out []*types.SellerRecord
-	for _, s := range state.Sellers(r) {
+	for _, s := range Sellers(r) {
 		if s.Status == types.SellerStatus_SELLER_STATUS_ACTIVE {
 			out = append(out, s)
 		}

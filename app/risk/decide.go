@@ -3,7 +3,8 @@ package risk
 import (
 	"math"
 
-	"github.com/bytepoints/bytepoints/app/state"
+	"github.com/bytepoints/bytepoints/app/members"
+	"github.com/bytepoints/bytepoints/app/settle"
 	"github.com/bytepoints/bytepoints/app/store"
 	"github.com/bytepoints/bytepoints/types"
 )
@@ -35,13 +36,13 @@ func (k *Keeper) Decide(r store.Reader, p *types.Params, nowMs int64, q Question
 		if err := types.ValidateSellerID(q.SellerID); err != nil {
 			return nil, err
 		}
-		s, ok := state.Seller(r, q.SellerID)
+		s, ok := members.Seller(r, q.SellerID)
 		if !ok {
 			return nil, types.Errorf(types.CodeNotFound, "seller %s does not exist", q.SellerID)
 		}
 		riskMax, _, _ = RiskMaxOf(cp, s)
 		out.SellerId = s.SellerId
-		used = state.SellerEpoch(r, s.SellerId).RiskUsedNano
+		used = settle.SellerEpoch(r, s.SellerId).RiskUsedNano
 	}
 	eng, _, err := k.Engine(cp)
 	if err != nil {

@@ -54,7 +54,7 @@ func PinVerified(f *types.PaymentFlow) bool {
 
 // Window is the card's CRMS window, oldest first.
 func Window(r store.Reader, customer string) (*types.CardHistory, []crms.Flow) {
-	h := state.Card(r, customer)
+	h := Card(r, customer)
 	if len(h.Window) == 0 {
 		return h, nil // a card never seen
 	}
@@ -93,7 +93,7 @@ func (k *Keeper) RecordPayment(c *state.Ctx, p Payment, res *types.PurchaseResul
 	rating := int64(0)
 	if f := p.Flow; f != nil {
 		if f.Cvm == types.CVM_CVM_NO_CVM_CRMS {
-			used := state.SellerEpoch(c.KV, p.Seller.SellerId).RiskUsedNano
+			used := settle.SellerEpoch(c.KV, p.Seller.SellerId).RiskUsedNano
 			riskMax, _, _ := RiskMaxOf(cp, p.Seller)
 			d := eng.Evaluate(w, p.TimeMs, p.AmountPaise, riskMax, p.ContextNano, used)
 			res.CrmsReason = d.Reason
@@ -109,7 +109,7 @@ func (k *Keeper) RecordPayment(c *state.Ctx, p Payment, res *types.PurchaseResul
 	w = crms.Insert(w, crms.Flow{TimeMs: p.TimeMs, RatingNano: rating}, int(cp.N))
 	h.Window = crms.AppendHistory(nil, w)
 	h.Payments++
-	state.PutCard(c.KV, p.CustomerID, h)
+	putCard(c.KV, p.CustomerID, h)
 	return nil
 }
 

@@ -3,7 +3,9 @@ package risk
 import (
 	"crypto/ed25519"
 
+	"github.com/bytepoints/bytepoints/app/settle"
 	"github.com/bytepoints/bytepoints/app/state"
+	"github.com/bytepoints/bytepoints/app/store"
 	"github.com/bytepoints/bytepoints/types"
 )
 
@@ -30,8 +32,9 @@ func CheckContext(cp *types.CrmsParams, contextNano int64) error {
 // for the redemption's value at this seller now (the skip's risk is charged
 // to the seller's budget); else the customer's bound wallet signing the same
 // transaction. Otherwise cvm_required. A redemption without a flow verified
-// nothing.
-func (k *Keeper) AuthoriseRedeem(c *state.Ctx, seller *types.SellerRecord, m *types.MsgRedeem, tx *types.Tx) (string, error) {
+// nothing. walletKey reads the customer's bound wallet key (the ledger's
+// record), asked only when the wallet is the one vouching.
+func (k *Keeper) AuthoriseRedeem(c *state.Ctx, seller *types.SellerRecord, m *types.MsgRedeem, tx *types.Tx, walletKey func(store.Reader, string) []byte) (string, error) {
 	if err := CheckFlow(m.Flow); err != nil {
 		return "", err
 	}
@@ -50,7 +53,7 @@ func (k *Keeper) AuthoriseRedeem(c *state.Ctx, seller *types.SellerRecord, m *ty
 	if err != nil {
 		return "", err
 	}
-	used := state.SellerEpoch(c.KV, seller.SellerId).RiskUsedNano
+	used := settle.SellerEpoch(c.KV, seller.SellerId).RiskUsedNano
 	riskMax, _, _ := RiskMaxOf(cp, seller)
 	_, w := Window(c.KV, m.CustomerId)
 	d := eng.Evaluate(w, c.TimeMs, value, riskMax, m.ContextNano, used)
@@ -61,11 +64,11 @@ func (k *Keeper) AuthoriseRedeem(c *state.Ctx, seller *types.SellerRecord, m *ty
 		return ByCRMS, nil
 	}
 	if len(tx.WalletSignature) > 0 {
-		cust, _ := state.Customer(c.KV, m.CustomerId)
-		if len(cust.WalletPubkey) != ed25519.PublicKeySize {
+		wallet := walletKey(c.KV, m.CustomerId)
+		if len(wallet) != ed25519.PublicKeySize {
 			return "", types.Errorf(types.CodeCVMRequired, "customer %s has no wallet key bound; verify by PIN", m.CustomerId)
 		}
-		if !types.VerifySignature(cust.WalletPubkey, types.SignBytes(tx.Body), tx.WalletSignature) {
+		if !types.VerifySignature(wallet, types.SignBytes(tx.Body), tx.WalletSignature) {
 			return "", types.Errorf(types.CodeBadSignature, "wallet signature does not verify for customer %s", m.CustomerId)
 		}
 		return ByWallet, nil

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/bytepoints/bytepoints/app/members"
 	"github.com/bytepoints/bytepoints/app/state"
 	"github.com/bytepoints/bytepoints/app/store"
 	"github.com/bytepoints/bytepoints/types"
@@ -20,21 +21,26 @@ const MaxTxPaise int64 = 1 << 62
 // the opposite amount through the escrow, recording why. A move that would
 // take the position or the epoch net beyond ±MaxTxPaise is refused
 // (overflow), so block-level credits always have room.
-func Move(c *state.Ctx, seller string, delta int64, reason string) error {
-	return move(c, seller, delta, reason, MaxTxPaise)
+//
+// The escrow is t.EscrowPaise: t is the caller's copy of the chain's
+// Totals, which the caller saves after its own changes. Move never reads
+// or writes the Totals record itself, so no order of a handler's lines can
+// lose either side's update. On error t is left as it was.
+func Move(c *state.Ctx, t *types.Totals, seller string, delta int64, reason string) error {
+	return move(c, t, seller, delta, reason, MaxTxPaise)
 }
 
 // Credit is Move for block-level work (breakage at expiry): bounded only by
 // the int64 range, which the transaction envelope keeps it within.
-func Credit(c *state.Ctx, seller string, delta int64, reason string) error {
-	return move(c, seller, delta, reason, math.MaxInt64)
+func Credit(c *state.Ctx, t *types.Totals, seller string, delta int64, reason string) error {
+	return move(c, t, seller, delta, reason, math.MaxInt64)
 }
 
-func move(c *state.Ctx, seller string, delta int64, reason string, limit int64) error {
+func move(c *state.Ctx, t *types.Totals, seller string, delta int64, reason string, limit int64) error {
 	if delta == 0 {
 		return nil
 	}
-	s, ok := state.Seller(c.KV, seller)
+	s, ok := members.Seller(c.KV, seller)
 	if !ok {
 		panic(store.Fault{Err: fmt.Errorf("position change for unknown seller %q", seller)})
 	}
@@ -45,16 +51,16 @@ func move(c *state.Ctx, seller string, delta int64, reason string, limit int64) 
 	if pos > limit || pos < -limit {
 		return types.Errorf(types.CodeOverflow, "seller %s's position would reach %s, beyond the ±%s a transaction may leave", seller, types.SignedRupeesText(pos), types.RupeesText(uint64(limit)))
 	}
-	t := state.Totals(c.KV)
+	escrow := t.EscrowPaise
 	if delta > 0 {
-		if uint64(delta) > t.EscrowPaise {
-			return types.Errorf(types.CodeOverflow, "escrow would go negative (pays %s, holds %s)", types.RupeesText(uint64(delta)), types.RupeesText(t.EscrowPaise))
+		if uint64(delta) > escrow {
+			return types.Errorf(types.CodeOverflow, "escrow would go negative (pays %s, holds %s)", types.RupeesText(uint64(delta)), types.RupeesText(escrow))
 		}
-		t.EscrowPaise -= uint64(delta)
+		escrow -= uint64(delta)
 	} else {
 		// The escrow stays within int64 so that it always equals the negated
 		// sum of the (int64) positions.
-		if t.EscrowPaise, err = types.AddU64("escrow balance", t.EscrowPaise, uint64(-delta)); err != nil || t.EscrowPaise > math.MaxInt64 {
+		if escrow, err = types.AddU64("escrow balance", escrow, uint64(-delta)); err != nil || escrow > math.MaxInt64 {
 			return types.Errorf(types.CodeOverflow, "escrow balance would exceed %s", types.RupeesText(math.MaxInt64))
 		}
 	}
@@ -72,8 +78,8 @@ func move(c *state.Ctx, seller string, delta int64, reason string, limit int64) 
 		return err
 	}
 	s.PositionPaise = pos
-	state.PutSeller(c.KV, s)
-	state.PutTotals(c.KV, t)
+	members.PutSeller(c.KV, s)
+	t.EscrowPaise = escrow
 	c.Emit(types.EventPosition, "seller", seller, "delta_paise", state.I(delta),
 		"position_paise", state.I(pos), "reason", reason, "actor", c.Actor)
 	return nil
@@ -81,11 +87,11 @@ func move(c *state.Ctx, seller string, delta int64, reason string, limit int64) 
 
 // Activity updates seller's accumulator for the open epoch.
 func Activity(c *state.Ctx, seller string, fn func(*types.SellerEpoch) error) error {
-	e := state.SellerEpoch(c.KV, seller)
+	e := SellerEpoch(c.KV, seller)
 	if err := fn(e); err != nil {
 		return err
 	}
-	state.PutSellerEpoch(c.KV, seller, e)
+	putSellerEpoch(c.KV, seller, e)
 	return nil
 }
 
@@ -102,7 +108,7 @@ func EpochStart(e uint64, epochSeconds int64) int64 { return int64(e) * epochSec
 
 // Open starts the first epoch (at genesis).
 func Open(c *state.Ctx) {
-	state.PutEpoch(c.KV, &types.EpochState{
+	putEpoch(c.KV, &types.EpochState{
 		Epoch: EpochOf(c.Time, c.Params.EpochSeconds), StartHeight: c.Height, StartTime: c.Time,
 	})
 }
@@ -110,7 +116,7 @@ func Open(c *state.Ctx) {
 // Due reports whether the block at c.Time must close the open epoch, and
 // the boundary that ends it.
 func Due(c *state.Ctx) (bool, int64) {
-	open := state.Epoch(c.KV)
+	open := Epoch(c.KV)
 	boundary := EpochStart(open.Epoch+1, c.Params.EpochSeconds)
 	return c.Time >= boundary, boundary
 }
@@ -119,7 +125,7 @@ func Due(c *state.Ctx) (bool, int64) {
 // of c.Time. Every seller with activity gets a line, and so does every
 // active seller, so each member sees the day even when nothing was due.
 func Close(c *state.Ctx) *types.Statement {
-	open := state.Epoch(c.KV)
+	open := Epoch(c.KV)
 	totals := state.Totals(c.KV)
 	st := &types.Statement{
 		Epoch:             open.Epoch,
@@ -130,7 +136,7 @@ func Close(c *state.Ctx) *types.Statement {
 		OutstandingPoints: totals.OutstandingPoints,
 		EscrowPaise:       totals.EscrowPaise,
 	}
-	for _, s := range state.Sellers(c.KV) {
+	for _, s := range members.Sellers(c.KV) {
 		key := types.SellerEpochKey(s.SellerId)
 		acc := &types.SellerEpoch{}
 		had := state.Get(c.KV, key, acc)
@@ -147,9 +153,9 @@ func Close(c *state.Ctx) *types.Statement {
 		}
 		st.Lines = append(st.Lines, line)
 	}
-	state.AddStatement(c.KV, totals, st)
+	addStatement(c.KV, totals, st)
 	state.PutTotals(c.KV, totals)
-	state.PutEpoch(c.KV, &types.EpochState{
+	putEpoch(c.KV, &types.EpochState{
 		Epoch: EpochOf(c.Time, c.Params.EpochSeconds), StartHeight: c.Height, StartTime: c.Time,
 	})
 	c.Emit(types.EventEpochClosed, "epoch", state.U(st.Epoch), "lines", state.U(uint64(len(st.Lines))),
@@ -167,9 +173,9 @@ func Confirm(c *state.Ctx, seller string, epoch uint64, bankRef string) error {
 	if bankRef == "" {
 		return types.Errorf(types.CodeInvalidArgument, "a bank reference is required to confirm a settlement")
 	}
-	st, ok := state.Statement(c.KV, epoch)
+	st, ok := Statement(c.KV, epoch)
 	if !ok {
-		open := state.Epoch(c.KV)
+		open := Epoch(c.KV)
 		if epoch >= open.Epoch {
 			return types.Errorf(types.CodeNotFound, "epoch %d is not closed yet (open epoch is %d)", epoch, open.Epoch)
 		}
@@ -190,7 +196,7 @@ func Confirm(c *state.Ctx, seller string, epoch uint64, bankRef string) error {
 		l.BankReference = bankRef
 		l.ConfirmedHeight = c.Height
 		st.OutstandingLines--
-		state.PutStatement(c.KV, st)
+		putStatement(c.KV, st)
 		direction := "paid"
 		if l.NetPaise > 0 {
 			direction = "received"

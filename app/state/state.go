@@ -37,6 +37,19 @@ func Decode(key, bz []byte, m Msg) {
 	}
 }
 
+// List decodes every record under prefix, in key order, each into a new
+// M from newM.
+func List[M Msg](r store.Reader, prefix []byte, newM func() M) []M {
+	var out []M
+	store.Each(r, prefix, func(k, v []byte) bool {
+		m := newM()
+		Decode(k, v, m)
+		out = append(out, m)
+		return true
+	})
+	return out
+}
+
 // Put encodes m under key.
 func Put(kv store.KV, key []byte, m Msg) {
 	bz, err := m.Marshal()
@@ -48,6 +61,9 @@ func Put(kv store.KV, key []byte, m Msg) {
 	}
 	kv.Set(key, bz)
 }
+
+// Mark sets an index entry: a key whose presence is all it says.
+func Mark(kv store.KV, key []byte) { kv.Set(key, marker) }
 
 // The store keeps no empty values (the trie cannot tell them from absence):
 // index entries hold marker, and a record whose protobuf encoding is empty

@@ -11,9 +11,6 @@ import (
 
 	"github.com/bytepoints/bytepoints/app"
 	"github.com/bytepoints/bytepoints/app/crms"
-	"github.com/bytepoints/bytepoints/app/risk"
-	"github.com/bytepoints/bytepoints/app/state"
-	"github.com/bytepoints/bytepoints/app/store"
 	"github.com/bytepoints/bytepoints/node/client"
 	"github.com/bytepoints/bytepoints/types"
 	rpcclient "github.com/cometbft/cometbft/rpc/client"
@@ -437,67 +434,26 @@ func line(l *types.StatementLine) Line {
 // order, with the chain's own CRMS engine: the same view gives the same
 // chart on every node. Nothing here is proven: an auditor who needs R for
 // one card asks /crms/{customer}/{amount}, which the same engine answers.
-func reputation(a *app.App, maxCards int, out *ReputationChart) (err error) {
+func reputation(a *app.App, maxCards int, out *ReputationChart) error {
 	if a == nil {
 		return errors.New("no state to read")
 	}
 	if maxCards <= 0 {
 		maxCards = DefaultMaxCards
 	}
-	view := a.DB().View()
-	defer view.Discard()
-	defer func() {
-		if x := recover(); x != nil {
-			if f, ok := x.(store.Fault); ok {
-				err = f
-				return
-			}
-			panic(x)
-		}
-	}()
-	p := state.Params(view)
-	if p == nil || p.Crms == nil {
-		return errors.New("chain not initialised")
-	}
-	var k risk.Keeper
-	eng, _, err := k.Engine(p.Crms)
-	if err != nil {
-		return err
-	}
-	nowMs := view.TimeNs / 1e6
-	*out = ReputationChart{MaxCards: maxCards, RminNano: p.Crms.RminNano, AtTime: types.FormatUnixMs(nowMs), AtTimeMs: nowMs,
-		Source: Provenance{Height: view.Height, Note: "computed by this node from its committed state (card windows, the chain's CRMS engine)"}}
-	for i := 0; i < NumBuckets; i++ {
+	buckets := make([]Bucket, NumBuckets)
+	for i := range buckets {
 		lo, hi := int64(i)*crms.Nano/NumBuckets, int64(i+1)*crms.Nano/NumBuckets
-		out.Buckets = append(out.Buckets, Bucket{LoNano: lo, HiNano: hi, Label: fmt.Sprintf("%.1f–%.1f", float64(lo)/1e9, float64(hi)/1e9)})
+		buckets[i] = Bucket{LoNano: lo, HiNano: hi, Label: fmt.Sprintf("%.1f–%.1f", float64(lo)/1e9, float64(hi)/1e9)}
 	}
-	var buf []crms.Flow
-	var decodeErr error
-	store.Each(view, []byte{types.PrefixCard}, func(key, value []byte) bool {
-		if out.Cards >= uint64(maxCards) {
-			out.Truncated = true
-			return false
-		}
-		var h types.CardHistory
-		if err := h.Unmarshal(value); err != nil {
-			decodeErr = fmt.Errorf("card record %x: %w", key, err)
-			return false
-		}
-		w, err := crms.DecodeHistory(h.Window, buf[:0])
-		if err != nil {
-			decodeErr = fmt.Errorf("card window %x: %w", key, err)
-			return false
-		}
-		buf = w
-		r := eng.ReputationAt(w, nowMs)
-		out.Cards++
-		if r <= p.Crms.RminNano {
-			out.AtRmin++
-		}
-		out.Buckets[BucketOf(r)].Count++
-		return true
-	})
-	return decodeErr
+	n, err := a.Reputations(maxCards, func(r int64) { buckets[BucketOf(r)].Count++ })
+	if n.Height == 0 && err != nil {
+		return err // nothing was read
+	}
+	*out = ReputationChart{Buckets: buckets, Cards: n.Cards, Truncated: n.Truncated, MaxCards: maxCards, AtRmin: n.AtRmin,
+		RminNano: n.RminNano, AtTime: types.FormatUnixMs(n.AtMs), AtTimeMs: n.AtMs,
+		Source: Provenance{Height: n.Height, Note: "computed by this node from its committed state (card windows, the chain's CRMS engine)"}}
+	return err
 }
 
 // BucketOf is the chart bucket of a reputation in nano units.

@@ -14,8 +14,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/bytepoints/bytepoints/app/state"
-	"github.com/bytepoints/bytepoints/app/store"
+	"github.com/bytepoints/bytepoints/app"
 	"github.com/bytepoints/bytepoints/types"
 )
 
@@ -133,7 +132,7 @@ func (s *tokenSet) key(rec *TokenRecord) (ed25519.PrivateKey, error) {
 // credentials that do not authenticate here (missing, malformed, unknown,
 // revoked locally or on chain), 403 for a well-formed token of another
 // seller.
-func (s *tokenSet) authenticate(header, seller string, db *store.DB) (*Principal, *Error) {
+func (s *tokenSet) authenticate(header, seller string, a *app.App) (*Principal, *Error) {
 	// The scheme is case-insensitive (RFC 9110 §11.1): "bearer" is Bearer.
 	scheme, raw, _ := strings.Cut(strings.TrimSpace(header), " ")
 	raw = strings.TrimSpace(raw)
@@ -164,7 +163,7 @@ func (s *tokenSet) authenticate(header, seller string, db *store.DB) (*Principal
 	if hex.EncodeToString(pub) != rec.PubKey {
 		return nil, internal(fmt.Sprintf("keyring key %q no longer matches token %s", rec.KeyName, rec.ID))
 	}
-	if e := terminalActive(db, seller, rec.TerminalID, pub); e != nil {
+	if e := terminalActive(a, seller, rec.TerminalID, pub); e != nil {
 		return nil, e
 	}
 	return &Principal{SellerID: seller, TerminalID: rec.TerminalID, TokenID: rec.ID, Key: key, rate: rec.RatePerSecond, burst: rec.Burst}, nil
@@ -172,10 +171,8 @@ func (s *tokenSet) authenticate(header, seller string, db *store.DB) (*Principal
 
 // terminalActive checks committed state: the terminal is registered to the
 // seller, active, and its key is pub.
-func terminalActive(db *store.DB, seller, terminal string, pub []byte) *Error {
-	v := db.View()
-	defer v.Discard()
-	t, ok := state.Terminal(v, seller, terminal)
+func terminalActive(a *app.App, seller, terminal string, pub []byte) *Error {
+	t, ok := a.Terminal(seller, terminal)
 	switch {
 	case !ok:
 		return &Error{Status: http.StatusUnauthorized, Code: types.CodeUnknownSigner,

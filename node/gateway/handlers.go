@@ -15,7 +15,6 @@ import (
 
 	"github.com/bytepoints/bytepoints/app"
 	"github.com/bytepoints/bytepoints/app/risk"
-	"github.com/bytepoints/bytepoints/app/state"
 	"github.com/bytepoints/bytepoints/node/client"
 	"github.com/bytepoints/bytepoints/types"
 	"github.com/danielgtaylor/huma/v2"
@@ -482,9 +481,7 @@ func (s *Server) epochArg(v string) (uint64, *Error) {
 	if err != nil {
 		return 0, badRequest("epoch %q: give an epoch number or a date YYYY-MM-DD", clip(v))
 	}
-	view := s.d.App.DB().View()
-	p := state.Params(view)
-	view.Discard()
+	p := s.d.App.Params()
 	if p == nil {
 		return 0, newError(http.StatusNotFound, types.CodeNotFound, "chain not initialised")
 	}
@@ -585,9 +582,7 @@ func (s *Server) tx(ctx context.Context, in *TxRequest) (*out[TxStatus], error) 
 
 // signerOf is the committed record of a signing key (nil if none).
 func (s *Server) signerOf(pub []byte) *types.SignerRef {
-	v := s.d.App.DB().View()
-	defer v.Discard()
-	ref, ok := state.Signer(v, pub)
+	ref, ok := s.d.App.SignerRef(pub)
 	if !ok {
 		return nil
 	}
@@ -603,9 +598,7 @@ func (s *Server) contextArg(field string, v int64) *Error {
 	if v == 0 {
 		return nil
 	}
-	view := s.d.App.DB().View()
-	p := state.Params(view)
-	view.Discard()
+	p := s.d.App.Params()
 	if p == nil || p.Crms == nil {
 		return newError(http.StatusServiceUnavailable, types.CodeInternal, "the chain's parameters are not readable yet; retry")
 	}

@@ -308,7 +308,7 @@ func (s *Server) authenticate(ctx huma.Context, next func(huma.Context)) {
 		return
 	}
 	r, w := humago.Unwrap(ctx)
-	p, e := s.tokens.authenticate(ctx.Header("Authorization"), s.cfg.SellerID, s.d.App.DB())
+	p, e := s.tokens.authenticate(ctx.Header("Authorization"), s.cfg.SellerID, s.d.App)
 	if e == nil {
 		e = s.limit(p)
 	}

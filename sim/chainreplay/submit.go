@@ -155,23 +155,15 @@ func (p *replay) blockTimeMs(h int64) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("header %d: %w", h, err)
 	}
-	t = floorDiv(res.Header.Time.UnixNano(), 1e6)
+	t = types.FloorDiv(res.Header.Time.UnixNano(), 1e6)
 	p.btMu.Lock()
 	p.blockTimes[h] = t
 	p.btMu.Unlock()
 	return t, nil
 }
 
-func floorDiv(a, b int64) int64 {
-	q := a / b
-	if a%b != 0 && (a < 0) != (b < 0) {
-		q--
-	}
-	return q
-}
-
 func (p *replay) epochOf(ms int64) uint64 {
-	return settle.EpochOf(floorDiv(ms, 1000), p.params.EpochSeconds)
+	return settle.EpochOf(types.FloorDiv(ms, 1000), p.params.EpochSeconds)
 }
 
 // setup reads the chain's parameters, builds the offline twin with them and
@@ -489,7 +481,7 @@ func (p *replay) poll() (bool, error) {
 			return progress, fmt.Errorf("block %d: %w", h, err)
 		}
 		p.btMu.Lock()
-		p.blockTimes[h] = floorDiv(blk.Block.Time.UnixNano(), 1e6)
+		p.blockTimes[h] = types.FloorDiv(blk.Block.Time.UnixNano(), 1e6)
 		p.btMu.Unlock()
 		var br *ctypes.ResultBlockResults
 		for k, tx := range blk.Block.Txs {
