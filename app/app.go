@@ -12,6 +12,7 @@ import (
 	"github.com/bytepoints/bytepoints/app/settle"
 	"github.com/bytepoints/bytepoints/app/state"
 	"github.com/bytepoints/bytepoints/app/store"
+	"github.com/bytepoints/bytepoints/app/upgrade"
 	"github.com/bytepoints/bytepoints/types"
 )
 
@@ -56,6 +57,10 @@ type BlockResult struct {
 	Events           []types.Event
 	ValidatorUpdates []Validator
 	AppHash          []byte
+	// AppVersion is the new app version when this block applied an
+	// upgrade (0: unchanged); the node hands it to CometBFT as
+	// ConsensusParams.Version.App, so the next headers carry it.
+	AppVersion uint64
 }
 
 // App is the state machine. Its consensus methods (InitChain,
@@ -76,12 +81,14 @@ type App struct {
 	router router
 	params paramsCache
 	sigs   *verifiedTxs
+	// upgrades are the upgrade handlers this binary carries.
+	upgrades []upgrade.Handler
 }
 
 // New returns an App over db.
 func New(db *store.DB, cfg Config) *App {
 	k := &risk.Keeper{}
-	return &App{db: db, cfg: cfg, risk: k, sigs: newVerifiedTxs(verifiedTxsSize), router: router{
+	return &App{db: db, cfg: cfg, risk: k, sigs: newVerifiedTxs(verifiedTxsSize), upgrades: upgrade.Handlers(), router: router{
 		ledger:  ledger.MsgServer{Risk: k},
 		members: members.MsgServer{ValidateParams: ValidateParams},
 		settle:  settle.MsgServer{},
@@ -204,10 +211,19 @@ func (a *App) FinalizeBlock(b Block) (res *BlockResult, err error) {
 	chain := &state.Ctx{KV: blk, Height: b.Height, Time: floorDiv(b.TimeNs, 1e9), TimeMs: floorDiv(b.TimeNs, 1e6), Params: params, Actor: types.ActorChain}
 	// The block's time in state: "now" for the decision query, provable.
 	state.PutClock(blk, &types.ChainClock{Height: b.Height, TimeNs: b.TimeNs})
+	// A scheduled upgrade's migration runs before anything else of its
+	// block; a binary without its handler applies nothing (NeededError).
+	version, err := upgrade.Begin(chain, a.upgrades)
+	if err != nil {
+		return nil, err
+	}
+	if version != 0 {
+		chain.Params = state.Params(blk)
+	}
 	if err := a.beginBlock(chain); err != nil {
 		return nil, err
 	}
-	out := &BlockResult{}
+	out := &BlockResult{AppVersion: version}
 	for _, tx := range b.Txs {
 		out.TxResults = append(out.TxResults, a.deliverTx(blk, chain, tx))
 	}

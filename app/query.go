@@ -13,6 +13,7 @@ import (
 	"github.com/bytepoints/bytepoints/app/risk"
 	"github.com/bytepoints/bytepoints/app/state"
 	"github.com/bytepoints/bytepoints/app/store"
+	"github.com/bytepoints/bytepoints/app/upgrade"
 	"github.com/bytepoints/bytepoints/types"
 )
 
@@ -44,13 +45,14 @@ var queryPaths = map[string]assembler{
 	"proposal":   qProposal,
 	"proposals":  qProposals,
 	"crms":       qCRMS,
+	"upgrade":    upgrade.Query,
 }
 
 // QueryPaths lists the supported paths (for help text).
 func QueryPaths() []string {
 	return []string{"/balance/{customer}", "/history/{customer}[/{page}/{limit}]", "/seller/{id}", "/sellers",
 		"/statement/{epoch}", "/statements[/{before}]", "/totals", "/params", "/purchase/{hex}", "/redemption/{hex}",
-		"/proposal/{id}", "/proposals", "/crms/{customer}/{amount_paise}[/{seller}[/{context_nano}]]"}
+		"/proposal/{id}", "/proposals", "/upgrade", "/crms/{customer}/{amount_paise}[/{seller}[/{context_nano}]]"}
 }
 
 func splitPath(path string) (string, []string) {

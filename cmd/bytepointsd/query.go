@@ -431,6 +431,7 @@ printed) or an error, 75 not found yet.`,
 	}
 
 	cmd.AddCommand(balance, history, seller, sellers, totals, statement, statements, params, proposals, crmsCmd, header, txCmd)
+	cmd.AddCommand(newQueryUpgradeCmd(run))
 	return cmd
 }
 
