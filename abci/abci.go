@@ -93,6 +93,7 @@ func (x *Application) InitChain(_ context.Context, req *abcitypes.RequestInitCha
 		}
 		vals = append(vals, app.Validator{PubKey: pk, Power: v.Power})
 	}
+	x.App.SetInitialHeight(req.InitialHeight)
 	hash, err := x.App.InitChain(req.ChainId, req.Time.UnixNano(), req.AppStateBytes, vals)
 	if err != nil {
 		return nil, err
