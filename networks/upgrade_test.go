@@ -303,7 +303,7 @@ func TestNetworkSoftwareUpgrade(t *testing.T) {
 	if r := n.submit("seller-1", &types.MsgPurchase{CustomerId: "u", AmountPaise: 250000, Flow: pin}); !r.OK() {
 		t.Fatal(r.Log)
 	}
-	H := n.height("seller-0") + 20
+	H := n.height("seller-0") + 30
 	txs := [][]string{
 		{"tx", "propose", "software-upgrade", "--name", upgradeName, "--height", fmt.Sprint(H), "--info", "test upgrade", "--home", h0},
 		{"tx", "vote", "--proposal", "1", "--yes", "--home", n.home("seller-1").Dir},
