@@ -10,6 +10,7 @@ import (
 	"github.com/bytepoints/bytepoints/app/state"
 	"github.com/bytepoints/bytepoints/app/store"
 	"github.com/bytepoints/bytepoints/app/upgrade"
+	"github.com/bytepoints/bytepoints/types"
 )
 
 // Export is the whole committed application state at a height, as the
@@ -50,15 +51,17 @@ func (a *App) Export() (*Export, error) {
 }
 
 // ExportValidators are the validators a chain restarted from the export
-// starts with: every seller with voting power, in id order.
+// starts with: every seller with voting power, in id order (key order).
 func ExportValidators(e *Export) ([]Validator, error) {
-	kv, err := exportStore(e)
-	if err != nil {
-		return nil, err
-	}
-	defer kv.Discard()
 	var out []Validator
-	for _, s := range state.Sellers(kv.View) {
+	for _, en := range e.Entries {
+		if len(en.Key) == 0 || en.Key[0] != types.PrefixSeller {
+			continue
+		}
+		var s types.SellerRecord
+		if err := s.Unmarshal(en.Value); err != nil {
+			return nil, fmt.Errorf("exported seller record %x: %w", en.Key, err)
+		}
 		if s.ValidatorPower > 0 {
 			out = append(out, Validator{PubKey: s.ValidatorPubkey, Power: s.ValidatorPower})
 		}
@@ -68,41 +71,16 @@ func ExportValidators(e *Export) ([]Validator, error) {
 
 // ExportAppVersion is the app version of the exported state's rules.
 func ExportAppVersion(e *Export) (uint64, error) {
-	kv, err := exportStore(e)
-	if err != nil {
-		return 0, err
-	}
-	defer kv.Discard()
-	return upgrade.AppVersion(kv.View), nil
-}
-
-type memView struct {
-	db *store.DB
-	*store.View
-}
-
-func (m memView) Discard() { m.View.Discard(); m.db.Close() }
-
-// exportStore loads e into an in-memory store (reading it with the
-// modules' own accessors).
-func exportStore(e *Export) (memView, error) {
-	db, err := store.Open(store.Options{InMemory: true})
-	if err != nil {
-		return memView{}, err
-	}
-	ch := make([]store.Change, 0, len(e.Entries))
 	for _, en := range e.Entries {
-		ch = append(ch, store.Change{Key: en.Key, Value: en.Value})
+		if bytes.Equal(en.Key, types.UpgradeHistoryKey()) {
+			var h types.UpgradeHistory
+			if err := h.Unmarshal(en.Value); err != nil {
+				return 0, fmt.Errorf("exported upgrade history: %w", err)
+			}
+			return max(h.AppVersion, upgrade.InitialAppVersion), nil
+		}
 	}
-	if _, err := db.Stage(ch); err != nil {
-		db.Close()
-		return memView{}, err
-	}
-	if err := db.Commit(e.Height, e.TimeNs); err != nil {
-		db.Close()
-		return memView{}, err
-	}
-	return memView{db: db, View: db.View()}, nil
+	return upgrade.InitialAppVersion, nil
 }
 
 // initFromExport writes an exported state as the genesis state: the
