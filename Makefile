@@ -11,7 +11,7 @@ PKGS      := ./...
 # Multi-process network suites (issue: seller network) live behind this tag.
 NETTAGS   := network
 
-.PHONY: all build install browser postgres demo test test-readme test-network test-arm64 test-race fuzz bench bench-network proto proto-check lint localnet localnet-stop clean help
+.PHONY: all build install browser postgres demo test test-readme test-network test-arm64 test-race fuzz bench bench-network proto proto-check lint localnet localnet-stop clean help bench-compare
 
 all: build
 
@@ -123,6 +123,26 @@ bench: build
 	$(GO) test -run '^$$' -bench CRMS -benchtime 2000x ./node/ | tee -a build/bench.txt
 	$(GO) test -run '^$$' -bench 'PublishedYear|Simulate' -benchtime 1x ./sim/ | tee -a build/bench.txt
 	@echo "figures: build/bench.txt (ratios x_* are against baselines measured in the same run)"
+
+# Block apply and CheckTx of this tree against BASE (a git revision),
+# interleaved in one run (base, head, base, head, ...) so that both meet the
+# same machine; benchstat prints each figure's change with its spread.
+#   make bench-compare BASE=66476de [ROUNDS=3]
+BASE ?= HEAD~1
+ROUNDS ?= 3
+BENCHSTAT = golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
+bench-compare:
+	@mkdir -p build
+	rm -rf build/bench-base-tree && git worktree add --detach build/bench-base-tree $(BASE)
+	cd build/bench-base-tree && $(GO) test -c -o ../apptest.base.test ./app/apptest/
+	git worktree remove --force build/bench-base-tree
+	$(GO) test -c -o build/apptest.head.test ./app/apptest/
+	rm -f build/bench-base.txt build/bench-head.txt
+	for i in $$(seq $(ROUNDS)); do \
+	  (cd app/apptest && ../../build/apptest.base.test -test.run '^$$' -test.bench 'BlockApply|CheckTx' -test.benchtime 3x) | tee -a build/bench-base.txt; \
+	  (cd app/apptest && ../../build/apptest.head.test -test.run '^$$' -test.bench 'BlockApply|CheckTx' -test.benchtime 3x) | tee -a build/bench-head.txt; \
+	done
+	$(GO) run $(BENCHSTAT) build/bench-base.txt build/bench-head.txt | tee build/bench-compare.txt
 
 # CometBFT's own binary, at the version go.mod pins, for the kvstore baseline.
 build/cometbft: go.mod go.sum

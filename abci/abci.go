@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/bytepoints/bytepoints/app"
@@ -14,10 +15,10 @@ import (
 	cmtcrypto "github.com/cometbft/cometbft/proto/tendermint/crypto"
 )
 
-// Version is reported by Info.
+// Version is reported by Info (the app version comes from state:
+// app/upgrade, starting at upgrade.InitialAppVersion).
 const (
-	AppVersion uint64 = 1
-	Version           = "0.1.0"
+	Version = "0.1.0"
 	// ProofOpType names our Merkle proof in ResponseQuery.ProofOps.
 	ProofOpType = "bytepoints/smt"
 )
@@ -41,6 +42,11 @@ type Application struct {
 	// OnHalt, when set, is told why the app refused to go on (a storage
 	// failure or a broken invariant); CometBFT itself only stops consensus.
 	OnHalt func(err error)
+	// OnUpgradeNeeded, when set, is told (once) that the next block is a
+	// scheduled upgrade's height and this binary lacks its handler
+	// (abci/upgrade.go): the node must stop.
+	OnUpgradeNeeded func(plan *types.UpgradePlan, inBlock bool)
+	upgradeOnce     sync.Once
 
 	finalizeTook time.Duration // of the block being committed (consensus connection only)
 	blockTxs     int
@@ -77,7 +83,7 @@ func New(a *app.App) *Application { return &Application{App: a} }
 func (x *Application) Info(context.Context, *abcitypes.RequestInfo) (*abcitypes.ResponseInfo, error) {
 	h, hash := x.App.Info()
 	return &abcitypes.ResponseInfo{
-		Data: "bytepoints", Version: Version, AppVersion: AppVersion,
+		Data: "bytepoints", Version: Version, AppVersion: x.App.AppVersion(),
 		LastBlockHeight: h, LastBlockAppHash: hash,
 	}, nil
 }
@@ -91,6 +97,7 @@ func (x *Application) InitChain(_ context.Context, req *abcitypes.RequestInitCha
 		}
 		vals = append(vals, app.Validator{PubKey: pk, Power: v.Power})
 	}
+	x.App.SetInitialHeight(req.InitialHeight)
 	hash, err := x.App.InitChain(req.ChainId, req.Time.UnixNano(), req.AppStateBytes, vals)
 	if err != nil {
 		return nil, err
@@ -154,6 +161,7 @@ func (x *Application) ProcessProposal(_ context.Context, req *abcitypes.RequestP
 
 func (x *Application) FinalizeBlock(_ context.Context, req *abcitypes.RequestFinalizeBlock) (*abcitypes.ResponseFinalizeBlock, error) {
 	start := time.Now()
+	x.refuseUpgradeBlock(req.Height)
 	x.prefetch(req.Hash, req.Txs)
 	x.preverify(req.Txs)
 	res, err := x.App.FinalizeBlock(app.Block{Height: req.Height, TimeNs: req.Time.UnixNano(), Txs: req.Txs})
@@ -161,7 +169,8 @@ func (x *Application) FinalizeBlock(_ context.Context, req *abcitypes.RequestFin
 		return nil, x.halt(err)
 	}
 	x.finalizeTook, x.blockTxs = time.Since(start), len(req.Txs)
-	out := &abcitypes.ResponseFinalizeBlock{Events: events(res.Events), AppHash: res.AppHash}
+	out := &abcitypes.ResponseFinalizeBlock{Events: events(res.Events), AppHash: res.AppHash,
+		ConsensusParamUpdates: appVersionUpdate(res.AppVersion)}
 	for _, r := range res.TxResults {
 		if x.OnTxResult != nil {
 			x.OnTxResult("deliver", r.MsgType, r.Code)
@@ -235,6 +244,7 @@ func (x *Application) Commit(context.Context, *abcitypes.RequestCommit) (*abcity
 	if x.OnCommit != nil {
 		x.OnCommit(h)
 	}
+	x.stopBeforeUpgrade(h + 1)
 	return &abcitypes.ResponseCommit{}, nil
 }
 

@@ -84,7 +84,7 @@ type memSnapshots struct {
 
 func (m *memSnapshots) take(t *testing.T, x *abci.Application) {
 	t.Helper()
-	e := x.App.Export()
+	e := x.App.SnapshotView()
 	defer e.Close()
 	var chunks [][]byte
 	meta, err := abci.WriteSnapshot(e, func(i int, c []byte) error {

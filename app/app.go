@@ -13,6 +13,7 @@ import (
 	"github.com/bytepoints/bytepoints/app/settle"
 	"github.com/bytepoints/bytepoints/app/state"
 	"github.com/bytepoints/bytepoints/app/store"
+	"github.com/bytepoints/bytepoints/app/upgrade"
 	"github.com/bytepoints/bytepoints/types"
 )
 
@@ -57,6 +58,10 @@ type BlockResult struct {
 	Events           []types.Event
 	ValidatorUpdates []Validator
 	AppHash          []byte
+	// AppVersion is the new app version when this block applied an
+	// upgrade (0: unchanged); the node hands it to CometBFT as
+	// ConsensusParams.Version.App, so the next headers carry it.
+	AppVersion uint64
 }
 
 // App is the state machine. Its consensus methods (InitChain,
@@ -78,12 +83,16 @@ type App struct {
 	queries map[string]query.Assembler
 	params  paramsCache
 	sigs    *verifiedTxs
+	// upgrades are the upgrade handlers this binary carries.
+	upgrades []upgrade.Handler
+	// initialHeight is the genesis's first block height (export.go).
+	initialHeight int64
 }
 
 // New returns an App over db.
 func New(db *store.DB, cfg Config) *App {
 	k := &risk.Keeper{}
-	return &App{db: db, cfg: cfg, risk: k, queries: assemblers(k), sigs: newVerifiedTxs(verifiedTxsSize), router: router{
+	return &App{db: db, cfg: cfg, risk: k, queries: assemblers(k), sigs: newVerifiedTxs(verifiedTxsSize), upgrades: upgrade.Handlers(), router: router{
 		ledger:  ledger.MsgServer{Risk: k},
 		members: members.MsgServer{ValidateParams: ValidateParams},
 		settle:  settle.MsgServer{},
@@ -122,6 +131,13 @@ func (a *App) InitChain(chainID string, genesisTimeNs int64, appState []byte, va
 	}
 	if chainID != a.cfg.ChainID {
 		return nil, fmt.Errorf("genesis chain id %q does not match the node's %q", chainID, a.cfg.ChainID)
+	}
+	if e, err := parseExport(appState); err != nil || e != nil {
+		if err != nil {
+			return nil, err
+		}
+		a.discard()
+		return a.initFromExport(store.NewCache(a.working()), e, vals)
 	}
 	params, sellers, err := ParseGenesis(appState)
 	if err != nil {
@@ -194,8 +210,8 @@ func (a *App) FinalizeBlock(b Block) (res *BlockResult, err error) {
 		}
 	}()
 	last, _ := a.db.LastCommit()
-	if b.Height != last+1 {
-		return nil, fmt.Errorf("finalize block %d but last commit is %d", b.Height, last)
+	if want := max(last+1, a.initialHeight); b.Height != want {
+		return nil, fmt.Errorf("finalize block %d but last commit is %d (initial height %d)", b.Height, last, max(a.initialHeight, 1))
 	}
 	a.height, a.timeNs = b.Height, b.TimeNs
 	blk := store.NewCache(a.working())
@@ -206,10 +222,19 @@ func (a *App) FinalizeBlock(b Block) (res *BlockResult, err error) {
 	chain := &state.Ctx{KV: blk, Height: b.Height, Time: types.FloorDiv(b.TimeNs, 1e9), TimeMs: types.FloorDiv(b.TimeNs, 1e6), Params: params, Actor: types.ActorChain}
 	// The block's time in state: "now" for the decision query, provable.
 	state.PutClock(blk, &types.ChainClock{Height: b.Height, TimeNs: b.TimeNs})
+	// A scheduled upgrade's migration runs before anything else of its
+	// block; a binary without its handler applies nothing (NeededError).
+	version, err := upgrade.Begin(chain, a.upgrades)
+	if err != nil {
+		return nil, err
+	}
+	if version != 0 {
+		chain.Params = state.Params(blk)
+	}
 	if err := a.beginBlock(chain); err != nil {
 		return nil, err
 	}
-	out := &BlockResult{}
+	out := &BlockResult{AppVersion: version}
 	for _, tx := range b.Txs {
 		out.TxResults = append(out.TxResults, a.deliverTx(blk, chain, tx))
 	}

@@ -18,6 +18,9 @@ import (
 type Genesis struct {
 	Params  json.RawMessage `json:"params,omitempty"` // types.Params in protobuf JSON
 	Sellers []GenesisSeller `json:"sellers"`
+	// Export, instead of params and sellers: a chain restarted from the
+	// whole state of another (app/export.go).
+	Export *Export `json:"export,omitempty"`
 }
 
 // GenesisSeller is a founding member. Keys are hex.

@@ -20,7 +20,7 @@ import "github.com/bytepoints/bytepoints/types"
 // per refund or void the original record. Once per block: the chain-wide
 // records every block reads.
 func (a *App) PrefetchKeys(txs [][]byte) (keys, prefixes [][]byte) {
-	keys = append(keys, types.ParamsKey(), types.TotalsKey(), types.EpochStateKey(), types.ClockKey())
+	keys = append(keys, types.ParamsKey(), types.TotalsKey(), types.EpochStateKey(), types.ClockKey(), types.UpgradePlanKey())
 	sellers := map[string]bool{}
 	seller := func(id string) {
 		if id != "" && !sellers[id] {

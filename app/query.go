@@ -10,6 +10,7 @@ import (
 	"github.com/bytepoints/bytepoints/app/risk"
 	"github.com/bytepoints/bytepoints/app/settle"
 	"github.com/bytepoints/bytepoints/app/store"
+	"github.com/bytepoints/bytepoints/app/upgrade"
 	"github.com/bytepoints/bytepoints/types"
 )
 
@@ -37,6 +38,7 @@ func assemblers(k *risk.Keeper) map[string]query.Assembler {
 		"statements": settle.QueryStatements,
 		"totals":     settle.QueryTotals,
 		"crms":       risk.DecisionQuery(k),
+		"upgrade":    upgrade.Query,
 	}
 }
 
@@ -53,7 +55,7 @@ func sellerTerms(r store.Reader, p *types.Params, out *types.SellerResponse) {
 func QueryPaths() []string {
 	return []string{"/balance/{customer}", "/history/{customer}[/{page}/{limit}]", "/seller/{id}", "/sellers",
 		"/statement/{epoch}", "/statements[/{before}]", "/totals", "/params", "/purchase/{hex}", "/redemption/{hex}",
-		"/proposal/{id}", "/proposals", "/crms/{customer}/{amount_paise}[/{seller}[/{context_nano}]]"}
+		"/proposal/{id}", "/proposals", "/upgrade", "/crms/{customer}/{amount_paise}[/{seller}[/{context_nano}]]"}
 }
 
 func splitPath(path string) (string, []string) {

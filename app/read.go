@@ -58,7 +58,6 @@ type (
 // OpenDB opens (or creates) the committed store.
 func OpenDB(o DBOptions) (*DB, error) { return store.Open(o) }
 
-
 // Params are the governed parameters at the last commit (nil before
 // genesis).
 func (a *App) Params() *types.Params {
@@ -149,9 +148,9 @@ type StateExport struct {
 	view    *store.View
 }
 
-// Export opens the last commit for a snapshot: it stays that commit
+// SnapshotView opens the last commit for a snapshot: it stays that commit
 // whatever blocks follow, until Close.
-func (a *App) Export() *StateExport {
+func (a *App) SnapshotView() *StateExport {
 	v := a.db.View()
 	return &StateExport{Height: v.Height, TimeNs: v.TimeNs, AppHash: v.Root, view: v}
 }

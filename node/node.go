@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 
 	"github.com/bytepoints/bytepoints/abci"
@@ -69,6 +70,11 @@ type Node struct {
 	peers      *PeerPolicy
 	snapshots  *SnapshotStore // nil: snapshots off
 	halted     chan error
+	// An upgrade this binary lacks (node/upgrade.go): upgradeOnce writes
+	// upgrade-info.json once; held is closed when consensus is held in the
+	// upgrade block's FinalizeBlock.
+	upgradeOnce, heldOnce sync.Once
+	held                  chan struct{}
 
 	metrics         bool                 // Prometheus collectors registered
 	decisionSeconds prometheus.Histogram // CRMS decisions answered here
@@ -134,7 +140,12 @@ func New(home string, o Options) (*Node, error) {
 		keyring: kr, keys: keys}
 	n.App = app.New(db, app.Config{ChainID: gen.ChainID, CheckInvariants: acfg.CheckInvariants || o.CheckInvariants})
 	n.ABCI = abci.New(n.App)
-	n.halted = make(chan error, 1)
+	n.halted, n.held = make(chan error, 1), make(chan struct{})
+	n.ABCI.OnUpgradeNeeded = n.upgradeNeeded
+	if err := n.checkBinary(); err != nil {
+		db.Close()
+		return nil, err
+	}
 	n.ABCI.OnHalt = func(err error) {
 		logger.Error("HALTING: the application cannot continue", "reason", err.Error())
 		select {
@@ -261,10 +272,23 @@ func (n *Node) Stop() {
 		n.peers.Stop()
 	}
 	if n.Comet.IsRunning() {
-		if err := n.Comet.Stop(); err != nil {
-			n.Logger.Error("stopping CometBFT", "err", err)
+		stopped := make(chan struct{})
+		go func() {
+			if err := n.Comet.Stop(); err != nil {
+				n.Logger.Error("stopping CometBFT", "err", err)
+			}
+			n.Comet.Wait()
+			close(stopped)
+		}()
+		select {
+		case <-stopped:
+		case <-n.held:
+			// Consensus waits in the upgrade block's FinalizeBlock and
+			// never returns: the state is left as committed, unclosed
+			// (as after a crash, which Badger and CometBFT recover from).
+			n.Logger.Info("not waiting for consensus: it holds the upgrade block unapplied", "module", "upgrade")
+			return
 		}
-		n.Comet.Wait()
 	}
 	n.snapshots.Wait()
 	if n.DB != nil {

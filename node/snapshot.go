@@ -78,7 +78,7 @@ func (s *SnapshotStore) Committed(height int64) {
 	}
 	s.taking = true
 	s.mu.Unlock()
-	e := s.app.Export()
+	e := s.app.SnapshotView()
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
@@ -106,7 +106,7 @@ func (s *SnapshotStore) Wait() {
 
 // Take writes a snapshot of the last commit synchronously (tests, tools).
 func (s *SnapshotStore) Take() error {
-	e := s.app.Export()
+	e := s.app.SnapshotView()
 	defer e.Close()
 	return s.write(e)
 }

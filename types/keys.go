@@ -33,6 +33,8 @@ const (
 	PrefixProposal    byte = 0x60 // id -> Proposal
 	PrefixPropExpiry  byte = 0x61 // expires height, id -> empty
 	PrefixValUpdate   byte = 0x70 // validator pubkey -> power, pending until block end
+	PrefixUpgradePlan byte = 0x80 // singleton: the scheduled UpgradePlan (app/upgrade)
+	PrefixUpgradeDone byte = 0x81 // singleton: UpgradeHistory, the applied upgrades and the app version
 )
 
 func appendStr(b []byte, s string) []byte {
@@ -174,3 +176,6 @@ func ParsePropExpiryKey(k []byte) (uint64, error) {
 
 func ValUpdateKey(pub []byte) []byte { return append([]byte{PrefixValUpdate}, pub...) }
 func ValUpdatePrefix() []byte        { return []byte{PrefixValUpdate} }
+
+func UpgradePlanKey() []byte    { return []byte{PrefixUpgradePlan} }
+func UpgradeHistoryKey() []byte { return []byte{PrefixUpgradeDone} }

@@ -155,6 +155,8 @@ var (
 		term("suspend-seller", ProposalSuspendSeller, "suspend a member"),
 		term("reinstate-seller", ProposalReinstateSeller, "reinstate a suspended member"),
 		term("set-params", ProposalSetParams, "change chain parameters"),
+		term("software-upgrade", ProposalSoftwareUpgrade, "schedule a software upgrade at a height (app/upgrade)"),
+		term("cancel-upgrade", ProposalCancelUpgrade, "cancel the scheduled software upgrade before its height"),
 	)
 )
 
@@ -221,6 +223,8 @@ const (
 	ProposalSuspendSeller
 	ProposalReinstateSeller
 	ProposalSetParams
+	ProposalSoftwareUpgrade
+	ProposalCancelUpgrade
 )
 
 // KindOf is the kind of a proposal's action (ProposalNone if it has none).
@@ -239,6 +243,10 @@ func KindOf(m *MsgPropose) ProposalKind {
 		return ProposalReinstateSeller
 	case *MsgPropose_SetParams:
 		return ProposalSetParams
+	case *MsgPropose_SoftwareUpgrade:
+		return ProposalSoftwareUpgrade
+	case *MsgPropose_CancelUpgrade:
+		return ProposalCancelUpgrade
 	}
 	return ProposalNone
 }

@@ -32,7 +32,7 @@ func proofChain(t *testing.T) (*Chain, []proofCase) {
 	empty := []proofCase{
 		{"/proposals", true}, {"/statements", true}, {"/balance/nobody", true}, {"/history/nobody", true},
 		{"/seller/seller-c", true}, {"/sellers", true}, {"/crms/nobody/100", true},
-		{"/proposal/1", false}, {"/statement/0", false},
+		{"/proposal/1", false}, {"/statement/0", false}, {"/upgrade", true},
 	}
 	runProofCases(t, c, empty)
 
@@ -62,6 +62,7 @@ func proofChain(t *testing.T) (*Chain, []proofCase) {
 	unknown := strings.Repeat("ab", 32)
 	return c, []proofCase{
 		{"/balance/alice", true},
+		{"/upgrade", true},
 		{"/balance/nobody", true},
 		{"/history/alice", true},
 		{"/history/alice/1/1", true},

@@ -1,6 +1,7 @@
 package apptest
 
 import (
+	"bytes"
 	"flag"
 	"fmt"
 	"sync/atomic"
@@ -147,6 +148,18 @@ func runRandomChain(t *testing.T, rt *rapid.T, minTxs int, seen map[string]int) 
 			_ = i
 		}
 		ops += len(txs)
+	}
+	// The chain round-trips through export and import: equal state digest.
+	e, err := c.App.Export()
+	if err != nil {
+		rt.Fatal(err)
+	}
+	_, hash, err := importChain(t, e, exportGenesis(t, e), e.Height+1)
+	if err != nil {
+		rt.Fatalf("import of the export at height %d: %v", e.Height, err)
+	}
+	if _, want := c.App.Info(); !bytes.Equal(hash, want) {
+		rt.Fatalf("imported state hashes to %X, the chain's to %X", hash, want)
 	}
 	return ops
 }

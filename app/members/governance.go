@@ -6,6 +6,7 @@ import (
 
 	"github.com/bytepoints/bytepoints/app/state"
 	"github.com/bytepoints/bytepoints/app/store"
+	"github.com/bytepoints/bytepoints/app/upgrade"
 	"github.com/bytepoints/bytepoints/types"
 )
 
@@ -114,7 +115,7 @@ func tally(c *state.Ctx, p *types.Proposal, m *types.MsgPropose, validate Params
 			p.Status = types.ProposalStatus_PROPOSAL_STATUS_FAILED
 			p.Result = err.Error()
 		} else {
-			execute(c, m)
+			execute(c, m, p.Id)
 			p.Status = types.ProposalStatus_PROPOSAL_STATUS_PASSED
 			p.Result = "executed"
 			executed = true
@@ -177,6 +178,10 @@ func checkAction(c *state.Ctx, m *types.MsgPropose, validate ParamsValidator) er
 			return types.Errorf(types.CodeInvalidArgument, "set-params proposal without parameters")
 		}
 		return validate(a.SetParams)
+	case *types.MsgPropose_SoftwareUpgrade:
+		return upgrade.CheckSchedule(c, a.SoftwareUpgrade)
+	case *types.MsgPropose_CancelUpgrade:
+		return upgrade.CheckCancel(c, a.CancelUpgrade)
 	default:
 		return types.Errorf(types.CodeInvalidArgument, "proposal has no action")
 	}
@@ -208,7 +213,7 @@ func checkDeactivate(c *state.Ctx, id string, removal bool) error {
 }
 
 // execute applies a passed proposal.
-func execute(c *state.Ctx, m *types.MsgPropose) {
+func execute(c *state.Ctx, m *types.MsgPropose, id uint64) {
 	switch a := m.Action.(type) {
 	case *types.MsgPropose_AddSeller:
 		s := *a.AddSeller
@@ -236,6 +241,10 @@ func execute(c *state.Ctx, m *types.MsgPropose) {
 	case *types.MsgPropose_SetParams:
 		state.PutParams(c.KV, a.SetParams)
 		c.Emit(types.EventMembership, "action", "params_changed", "actor", c.Actor)
+	case *types.MsgPropose_SoftwareUpgrade:
+		upgrade.Schedule(c, a.SoftwareUpgrade, id)
+	case *types.MsgPropose_CancelUpgrade:
+		upgrade.Cancel(c)
 	}
 }
 

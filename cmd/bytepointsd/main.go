@@ -36,6 +36,9 @@ const exitStatusHelp = `Exit status:
   0   success (a booking committed, or replayed the original result)
   1   a refused transaction (its code and log are printed), a bad command
       line, or any other error
+  3   start: this binary cannot go on (a scheduled software upgrade it has
+      no handler for, named in HOME/data/upgrade-info.json; or an applied
+      upgrade it does not carry): switch binaries (docs/upgrades.md)
   75  not committed within --timeout: the transaction may still commit.
       The idempotency key, the command to retry safely and the query tx
       command to look it up are printed (stderr, or stdout with -o json).`

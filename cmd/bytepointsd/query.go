@@ -40,7 +40,7 @@ exits with code 18 (verification_failed) naming what failed.`,
 	r.trust.register(cmd.PersistentFlags())
 	cmd.AddCommand(newQueryBalanceCmd(r), newQueryHistoryCmd(r), newQuerySellerCmd(r), newQuerySellersCmd(r),
 		newQueryTotalsCmd(r), newQueryStatementCmd(r), newQueryStatementsCmd(r), newQueryParamsCmd(r),
-		newQueryProposalsCmd(r), newQueryCRMSCmd(r), newQueryHeaderCmd(g), newQueryTxCmd(r))
+		newQueryProposalsCmd(r), newQueryCRMSCmd(r), newQueryHeaderCmd(g), newQueryTxCmd(r), newQueryUpgradeCmd(r.run))
 	return cmd
 }
 

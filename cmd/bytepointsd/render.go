@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"math"
 
 	"github.com/bytepoints/bytepoints/node/client"
@@ -230,6 +231,10 @@ func proposalFields(p *types.Proposal, m *types.MsgPropose) map[string]any {
 		target = a.SuspendSeller
 	case *types.MsgPropose_ReinstateSeller:
 		target = a.ReinstateSeller
+	case *types.MsgPropose_SoftwareUpgrade:
+		target = fmt.Sprintf("%s@%d", a.SoftwareUpgrade.GetName(), a.SoftwareUpgrade.GetHeight())
+	case *types.MsgPropose_CancelUpgrade:
+		target = a.CancelUpgrade.GetName()
 	}
 	return map[string]any{
 		"id": p.Id, "proposer": p.Proposer, "description": p.Description, "action": action, "target": target,

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -8,6 +9,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/bytepoints/bytepoints/app"
 	"github.com/bytepoints/bytepoints/node"
 	"github.com/spf13/cobra"
 )
@@ -30,7 +32,7 @@ app hash as before. Ctrl-C (SIGINT) or SIGTERM stops it cleanly.`,
 			o.Keyring = g.keyringOptions()
 			n, err := node.New(g.home, o)
 			if err != nil {
-				return err
+				return upgradeExit(cmd, err)
 			}
 			if err := n.Start(); err != nil {
 				return err
@@ -54,6 +56,9 @@ app hash as before. Ctrl-C (SIGINT) or SIGTERM stops it cleanly.`,
 				fmt.Fprintln(cmd.ErrOrStderr(), "node stopped")
 			case err := <-n.Halted():
 				n.Stop()
+				if errors.As(err, new(*app.UpgradeNeededError)) {
+					return &exitError{code: exitUpgradeNeeded} // its line is logged
+				}
 				return fmt.Errorf("node halted: %w", err)
 			}
 			n.Stop()

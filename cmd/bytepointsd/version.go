@@ -6,6 +6,7 @@ import (
 	"runtime/debug"
 
 	"github.com/bytepoints/bytepoints/abci"
+	"github.com/bytepoints/bytepoints/app/upgrade"
 	"github.com/spf13/cobra"
 )
 
@@ -15,11 +16,13 @@ func newVersionCmd(g *globals) *cobra.Command {
 		Short: "Print the versions of bytepointsd, its app protocol and CometBFT",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			v := map[string]any{"bytepointsd": abci.Version, "app_version": abci.AppVersion, "cometbft": cometVersion(), "go": runtime.Version()}
+			hs := upgrade.Handlers()
+			av := upgrade.MaxAppVersion(hs)
+			v := map[string]any{"bytepointsd": abci.Version, "app_version": av, "upgrades": upgrade.Names(hs), "cometbft": cometVersion(), "go": runtime.Version()}
 			if g.output == "json" {
 				return printJSON(cmd.OutOrStdout(), v)
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "bytepointsd %s (app protocol %d, CometBFT %s, %s)\n", abci.Version, abci.AppVersion, cometVersion(), runtime.Version())
+			fmt.Fprintf(cmd.OutOrStdout(), "bytepointsd %s (app protocol %d, CometBFT %s, %s)\n", abci.Version, av, cometVersion(), runtime.Version())
 			return nil
 		},
 	}

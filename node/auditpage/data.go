@@ -27,6 +27,7 @@ type Data struct {
 	Totals     Totals          `json:"totals"`
 	Statements Statements      `json:"statements"`
 	Reputation ReputationChart `json:"reputation"`
+	Upgrade    Upgrade         `json:"upgrade"`
 	// Errors lists the figures that could not be obtained (the rest of the
 	// page is still shown).
 	Errors []string `json:"errors,omitempty"`
@@ -245,6 +246,7 @@ func gather(ctx context.Context, d Deps, cl *client.Client) *Data {
 	run("statements", func() error { return statements(ctx, cl, &out.Statements) })
 	run("validators", func() error { return validators(ctx, d.RPC, &out.Validators) })
 	run("reputation", func() error { return reputation(d.App, d.MaxCards, &out.Reputation) })
+	run("upgrade", func() error { return upgradeStatus(ctx, cl, &out.Upgrade) })
 	wg.Wait()
 	if members != nil {
 		byKey := map[string]string{}
@@ -466,4 +468,44 @@ func BucketOf(rNano int64) int {
 		return NumBuckets - 1
 	}
 	return int(i)
+}
+
+// Upgrade is /upgrade: the scheduled software upgrade, if any, the applied
+// ones and the app version (docs/upgrades.md).
+type Upgrade struct {
+	Planned    bool         `json:"planned"`
+	Name       string       `json:"name,omitempty"`
+	Height     int64        `json:"height,omitempty"`
+	Info       string       `json:"info,omitempty"`
+	ProposalID uint64       `json:"proposal_id,omitempty"`
+	AppVersion uint64       `json:"app_version"`
+	Done       []UpgradeRow `json:"done"`
+	Source     Provenance   `json:"source"`
+}
+
+// UpgradeRow is an applied upgrade.
+type UpgradeRow struct {
+	Name       string `json:"name"`
+	Height     int64  `json:"height"`
+	AppVersion uint64 `json:"app_version"`
+}
+
+func upgradeStatus(ctx context.Context, cl *client.Client, out *Upgrade) error {
+	const path = "/upgrade"
+	q, err := cl.Query(ctx, path, true)
+	if err != nil {
+		return err
+	}
+	r, err := client.Decode[types.UpgradeStatus](q)
+	if err != nil {
+		return err
+	}
+	*out = Upgrade{AppVersion: r.AppVersion, Done: []UpgradeRow{}, Source: verified(path, q)}
+	if p := r.Plan; p != nil {
+		out.Planned, out.Name, out.Height, out.Info, out.ProposalID = true, p.Name, p.Height, p.Info, p.ProposalId
+	}
+	for _, d := range r.Done {
+		out.Done = append(out.Done, UpgradeRow{Name: d.Name, Height: d.Height, AppVersion: d.AppVersion})
+	}
+	return nil
 }

@@ -224,6 +224,28 @@ func TestAuditPage(t *testing.T) {
 	t.Run("chromium", func(t *testing.T) {
 		browserCheck(t, c)
 	})
+
+	// Last: it changes state. A coalition of one passes its own proposal.
+	t.Run("upgrade plan", func(t *testing.T) {
+		require.False(t, getData(t, c.url).Upgrade.Planned)
+		st := c.n.Comet.BlockStore().Height()
+		r, err := c.cl.Submit(context.Background(), &types.MsgPropose{Action: &types.MsgPropose_SoftwareUpgrade{
+			SoftwareUpgrade: &types.UpgradePlan{Name: "v9", Height: st + 1000, Info: "see the release notes"}}}, client.Options{})
+		require.NoError(t, err)
+		require.True(t, r.OK(), r.Log)
+		d := getData(t, c.url)
+		require.Empty(t, d.Errors)
+		require.True(t, d.Upgrade.Planned)
+		require.Equal(t, "v9", d.Upgrade.Name)
+		require.Equal(t, st+1000, d.Upgrade.Height)
+		require.EqualValues(t, 1, d.Upgrade.AppVersion)
+		require.True(t, d.Upgrade.Source.Verified, "the plan is proven")
+		resp, err := http.Get(c.url + "/audit/")
+		require.NoError(t, err)
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		require.Contains(t, string(body), `data-testid="upgrade-plan" data-name="v9"`)
+	})
 }
 
 // checkAgainstChain compares the page's data with the test's own
