@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/bytepoints/bytepoints/app"
-	"github.com/bytepoints/bytepoints/app/store"
 	"github.com/cometbft/cometbft/crypto/ed25519"
 	cmttypes "github.com/cometbft/cometbft/types"
 )
@@ -33,7 +32,7 @@ func ExportGenesis(home, chainID string) (*cmttypes.GenesisDoc, *app.Export, err
 	if chainID == "" || chainID == old.ChainID {
 		return nil, nil, fmt.Errorf("give the restarted chain a new chain id (not %q): transactions signed for the old chain must not verify on the new one", old.ChainID)
 	}
-	db, err := store.Open(store.Options{Dir: filepath.Join(home, AppDataDir)})
+	db, err := app.OpenDB(app.DBOptions{Dir: filepath.Join(home, AppDataDir)})
 	if err != nil {
 		if strings.Contains(err.Error(), "lock") {
 			return nil, nil, fmt.Errorf("open the state of %s: %w (stop the node first: export reads a stopped node's state)", home, err)
