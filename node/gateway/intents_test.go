@@ -428,3 +428,28 @@ func checkProven(t *testing.T, w *walletNet, a answer) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestWalletRoutesRateLimited: the app and the wallet's public routes are
+// under the per-address limit of the gateway's public routes.
+func TestWalletRoutesRateLimited(t *testing.T) {
+	s, err := gateway.New(gateway.Config{SellerID: "shop-a", PublicRatePerSecond: 0.001, PublicBurst: 3}, gateway.Deps{ChainID: "c"})
+	require.NoError(t, err)
+	srv := httptest.NewServer(s.Handler())
+	defer srv.Close()
+	statuses := func(method, path, body string) []int {
+		var out []int
+		for range 2 {
+			req, _ := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			resp, err := http.DefaultClient.Do(req)
+			require.NoError(t, err)
+			resp.Body.Close()
+			out = append(out, resp.StatusCode)
+		}
+		return out
+	}
+	require.Equal(t, []int{200, 200}, statuses("GET", "/wallet/", ""))
+	// The third request from this address: over the burst of 3.
+	require.Equal(t, []int{400, 429}, statuses("POST", "/v1/redemption-intents/00/signature", `{"signature":"x"}`))
+	require.Equal(t, []int{429, 429}, statuses("GET", "/wallet/app.js", ""))
+}

@@ -230,12 +230,22 @@ func New(cfg Config, d Deps) (*Server, error) {
 func (s *Server) gatePublic(next http.Handler) http.Handler {
 	limited := s.Public(next)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if s.open[r.URL.Path] {
+		if s.open[r.URL.Path] || s.open[s.patternOf(r)] {
 			limited.ServeHTTP(w, r)
 			return
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// patternOf is the path pattern of the route a request takes
+// ("/v1/redemption-intents/{id}"), for the public routes with parameters.
+func (s *Server) patternOf(r *http.Request) string {
+	_, pat := s.mux.Handler(r)
+	if _, p, ok := strings.Cut(pat, " "); ok {
+		return p
+	}
+	return pat
 }
 
 // errorResponse documents an error answer of the gateway's shape.

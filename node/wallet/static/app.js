@@ -57,7 +57,7 @@ function possessionBytes(pub) {
 
 // ---- words ----
 
-const rupees = (paise) => "₹ " + (paise / 100n).toString() + "." + (paise % 100n).toString().padStart(2, "0");
+const rupees = (paise) => "₹\u00a0" + (paise / 100n).toString() + "." + (paise % 100n).toString().padStart(2, "0");
 const pts = (n) => n.toString() + (n === 1n ? " point" : " points");
 const when = (unix) => new Date(Number(unix) * 1000).toLocaleString("en-IN", { dateStyle: "medium", timeStyle: "short" });
 const day = (unix) => new Date(Number(unix) * 1000).toLocaleDateString("en-IN", { dateStyle: "medium" });
@@ -114,7 +114,7 @@ async function showAccount(key, customer) {
     check.dataset.proofs = String(1 + lots.length);
     check.dataset.height = String(r.body.height);
     check.textContent = (mine ? "✔ Verified in this browser: " : "✘ Your key is NOT the one bound to this card. ") + (1 + lots.length) +
-      " Merkle proofs (your card's record and its " + lots.length + " lots) recomputed with SHA-256 give app hash " +
+      " Merkle proofs (your card's record and its " + lots.length + (lots.length === 1 ? " lot" : " lots") + ") recomputed with SHA-256 give app hash " +
       r.body.app_hash.slice(0, 8) + "…, the node's committed state at height " + r.body.height +
       ". The balance and lots above are decoded from those proven records, not from the gateway's summary. " +
       "The app hash's validator signatures are checked by the auditor's page (/audit/), not here.";
@@ -149,7 +149,7 @@ async function showHistory(key, customer) {
     }
     check.dataset.state = "ok";
     check.dataset.proofs = String(entries.length);
-    check.textContent = "✔ " + entries.length + " history entries verified in this browser against app hash " + r.body.app_hash.slice(0, 8) + "… (height " + r.body.height + ").";
+    check.textContent = "✔ " + entries.length + (entries.length === 1 ? " history entry" : " history entries") + " verified in this browser against app hash " + r.body.app_hash.slice(0, 8) + "… (height " + r.body.height + ").";
   } catch (e) {
     check.dataset.state = "failed";
     check.textContent = "✘ History not verified: " + e.message;
@@ -236,6 +236,11 @@ async function showKey(key) {
   $("qr").src = "qr.png?text=" + encodeURIComponent(payload);
 }
 
+function boundKey() {
+  $("key-title").textContent = "Your wallet key (bound)";
+  $("key-help").textContent = "This phone is bound to your card. To move to a new phone, bind the new one at a till with your PIN: this key then stops working.";
+}
+
 async function main() {
   $("chain").textContent = chainId;
   if (!window.crypto || !crypto.subtle || !window.indexedDB) { say("unavailable", "This browser cannot keep a wallet here: open it over HTTPS."); return; }
@@ -251,28 +256,42 @@ async function main() {
   }
   await showKey(key);
   const intent = new URLSearchParams(location.hash.slice(1)).get("intent");
-  let customer = null;
+  let customer = null, offline = false;
   try { customer = await bindingOf(key); } catch (e) {
     const c = await load("customer");
     if (c && c.pubHex === key.pubHex) customer = c.customer;
-    say("offline", "Offline: showing what this phone kept. " + e.message);
+    offline = true;
   }
   if (intent) await showIntent(key, customer, intent);
   if (customer) {
-    $("key-title").textContent = "Your wallet key (bound)";
-    $("key-help").textContent = "This phone is bound to your card. To move to a new phone, bind the new one at a till with your PIN.";
+    boundKey();
+    if (offline) {
+      say("offline", "Offline: the gateway cannot be reached. Showing what this phone kept; nothing can be signed until it is back.");
+      const last = await load("last");
+      if (last && last.customer === customer) {
+        $("account").hidden = false;
+        $("balance").textContent = last.points;
+        $("balance-check").dataset.state = "stale";
+        $("balance-check").textContent = "Last verified in this browser at height " + last.height + " (not now: offline).";
+      }
+      return;
+    }
     if (!intent) say("bound", "Bound to your card.");
     await showAccount(key, customer);
     return;
   }
+  if (offline) { say("offline", "Offline: the gateway cannot be reached."); return; }
   if (!intent) say("unbound", "Not bound yet: show the code below at a till.");
   // Wait for the till to bind the key (the gateway answers once the bind
   // is committed).
   for (;;) {
     await new Promise((ok) => setTimeout(ok, 1500));
     try { customer = await bindingOf(key); } catch { continue; }
-    if (customer) { say("bound", "Bound to your card."); await showAccount(key, customer); return; }
+    if (customer) { boundKey(); say("bound", "Bound to your card."); await showAccount(key, customer); return; }
   }
 }
+
+// A new intent link opened in the same tab starts the page again.
+window.addEventListener("hashchange", () => location.reload());
 
 main().catch((e) => say("failed", "The wallet stopped: " + e.message));
