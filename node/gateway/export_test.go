@@ -24,3 +24,12 @@ func (s *Server) TamperIntent(id string, edit func(*types.MsgRedeem)) error {
 	r.Body, r.Points, r.BillPaise = bz, m.Points, m.BillPaise
 	return nil
 }
+
+// CosignOnly does what the signature route does up to the broadcast (the
+// gateway stopping between the two).
+func (s *Server) CosignOnly(id string, sig []byte) error {
+	if _, _, e := s.cosign(id, sig); e != nil {
+		return e
+	}
+	return nil
+}

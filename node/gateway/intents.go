@@ -406,14 +406,23 @@ func (s *Server) intentView(ctx context.Context, id string) (*Intent, *Error) {
 	if t.expire(r, h) {
 		_ = t.save()
 	}
-	submitted, hash := r.Status == IntentSubmitted, r.TxHash
+	submitted, hash, tx, until := r.Status == IntentSubmitted, r.TxHash, r.Tx, r.ValidUntil
 	t.mu.Unlock()
 	if submitted {
 		// Broadcast but not seen committed (a 504, or a restart): the
-		// chain knows.
+		// chain knows. Not there and still includable: offer it again (a
+		// restart between signing and broadcasting); past its last
+		// height, it never will be.
 		cl := &client.Client{RPC: s.d.RPC, ChainID: s.d.ChainID}
-		if res, err := cl.LookupTx(ctx, hash); err == nil && res != nil {
+		res, err := cl.LookupTx(ctx, hash)
+		switch {
+		case err == nil && res != nil:
 			s.settleIntent(id, res, nil)
+		case err == nil && uint64(h) > until:
+			s.settleIntent(id, nil, newError(http.StatusUnprocessableEntity, types.CodeExpired,
+				fmt.Sprintf("the co-signed redeem was not committed by its last height %d", until)))
+		case err == nil:
+			_, _ = s.d.RPC.BroadcastTxSync(ctx, tx)
 		}
 	}
 	t.mu.Lock()
@@ -506,49 +515,10 @@ func (s *Server) signIntent(ctx context.Context, in *IntentSignature) (*bookingO
 	if e != nil {
 		return nil, e
 	}
-	h, _ := s.d.App.Info()
-	t := s.intents
-	t.mu.Lock()
-	r, e := t.takeOpen(in.ID, h)
-	if e != nil {
-		t.mu.Unlock()
-		return nil, e
-	}
-	body, tokenID, customer := r.Body, r.TokenID, r.CustomerID
-	t.mu.Unlock()
-
-	// The key bound now (a lost phone replaced since the intent was made
-	// must not sign), over exactly the intent's bytes.
-	wallet, e := s.boundWallet(customer)
+	tx, p, e := s.cosign(in.ID, sig)
 	if e != nil {
 		return nil, e
 	}
-	if wallet == nil || !types.VerifySignature(wallet, types.SignBytes(body), sig) {
-		return nil, newError(http.StatusUnprocessableEntity, types.CodeBadSignature,
-			fmt.Sprintf("the signature does not verify with customer %s's bound wallet key over intent %s's sign bytes", customer, in.ID))
-	}
-	key, e := s.tillKey(tokenID)
-	if e != nil {
-		return nil, e
-	}
-	tx, err := (&types.Tx{Body: body, Signature: ed25519.Sign(key, types.SignBytes(body)), WalletSignature: sig}).Marshal()
-	if err != nil {
-		return nil, internal(err.Error())
-	}
-	hash := types.TxHash(tx)
-	t.mu.Lock()
-	if r, e = t.takeOpen(in.ID, h); e != nil { // a concurrent signature won
-		t.mu.Unlock()
-		return nil, e
-	}
-	r.Tx, r.TxHash = tx, hash
-	t.set(r, IntentSubmitted)
-	if err := t.save(); err != nil {
-		s.d.LogError("gateway intents file not written", "err", err)
-	}
-	p := &Principal{SellerID: r.SellerID, TerminalID: r.TerminalID}
-	t.mu.Unlock()
-
 	cl := &client.Client{RPC: s.d.RPC, ChainID: s.d.ChainID, Timeout: s.cfg.CommitTimeout}
 	res, err := cl.Broadcast(ctx, tx)
 	res, err = answer(res, err)
@@ -557,6 +527,52 @@ func (s *Server) signIntent(ctx context.Context, in *IntentSignature) (*bookingO
 		return nil, err
 	}
 	return booking(res.Replayed, redeemResult(p, res)), nil
+}
+
+// cosign checks the wallet's signature over the intent's bytes, signs the
+// same bytes as the till and records the co-signed tx (submitted) before
+// it is broadcast: from then on the intent is used.
+func (s *Server) cosign(id string, sig []byte) ([]byte, *Principal, *Error) {
+	h, _ := s.d.App.Info()
+	t := s.intents
+	t.mu.Lock()
+	r, e := t.takeOpen(id, h)
+	if e != nil {
+		t.mu.Unlock()
+		return nil, nil, e
+	}
+	body, tokenID, customer := r.Body, r.TokenID, r.CustomerID
+	t.mu.Unlock()
+
+	// The key bound now (a lost phone replaced since the intent was made
+	// must not sign), over exactly the intent's bytes.
+	wallet, e := s.boundWallet(customer)
+	if e != nil {
+		return nil, nil, e
+	}
+	if wallet == nil || !types.VerifySignature(wallet, types.SignBytes(body), sig) {
+		return nil, nil, newError(http.StatusUnprocessableEntity, types.CodeBadSignature,
+			fmt.Sprintf("the signature does not verify with customer %s's bound wallet key over intent %s's sign bytes", customer, id))
+	}
+	key, e := s.tillKey(tokenID)
+	if e != nil {
+		return nil, nil, e
+	}
+	tx, err := (&types.Tx{Body: body, Signature: ed25519.Sign(key, types.SignBytes(body)), WalletSignature: sig}).Marshal()
+	if err != nil {
+		return nil, nil, internal(err.Error())
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if r, e = t.takeOpen(id, h); e != nil { // a concurrent signature won
+		return nil, nil, e
+	}
+	r.Tx, r.TxHash = tx, types.TxHash(tx)
+	t.set(r, IntentSubmitted)
+	if err := t.save(); err != nil {
+		s.d.LogError("gateway intents file not written", "err", err)
+	}
+	return tx, &Principal{SellerID: r.SellerID, TerminalID: r.TerminalID}, nil
 }
 
 // settleIntent records what became of a submitted intent's redeem.

@@ -376,6 +376,20 @@ func TestRedemptionIntents(t *testing.T) {
 	a = w.do(t, "GET", "/v1/redemption-intents/"+id, "", "", "")
 	require.Equal(t, "committed", a.str("status"), "the finished one too")
 
+	// Stopped between co-signing and broadcasting: the restarted gateway
+	// offers the recorded tx again when the intent is asked for, and it
+	// commits.
+	a = w.intent(t, "i-8", cust, 2, "100.00", "")
+	id8, sb8 := a.str("intent_id"), signBytes(t, a)
+	old := w.newGateway(t)
+	require.NoError(t, old.CosignOnly(id8, ed25519.Sign(priv, sb8)))
+	w.srv.Config.Handler = w.newGateway(t).Handler()
+	a = w.do(t, "GET", "/v1/redemption-intents/"+id8, "", "", "")
+	require.Equal(t, "submitted", a.str("status"), a.raw)
+	a = w.do(t, "GET", "/v1/redemption-intents/"+id8+"?wait=20", "", "", "")
+	require.Equal(t, "committed", a.str("status"), a.raw)
+	require.EqualValues(t, earned-45, a.body["redeem"].(map[string]any)["balance"])
+
 	// The wallet's history, proven, newest first.
 	a = w.do(t, "GET", "/v1/wallets/"+hex.EncodeToString(pub)+"/history?limit=10", "", "", "")
 	require.Equal(t, 200, a.status, a.raw)
@@ -383,10 +397,11 @@ func TestRedemptionIntents(t *testing.T) {
 	var h types.HistoryResponse
 	val, _ = base64.StdEncoding.DecodeString(a.str("value"))
 	require.NoError(t, h.Unmarshal(val))
-	require.Len(t, h.Entries, 3)
-	require.EqualValues(t, -3, h.Entries[0].PointsDelta)
-	require.EqualValues(t, -40, h.Entries[1].PointsDelta)
-	require.EqualValues(t, earned, h.Entries[2].PointsDelta)
+	require.Len(t, h.Entries, 4)
+	require.EqualValues(t, -2, h.Entries[0].PointsDelta)
+	require.EqualValues(t, -3, h.Entries[1].PointsDelta)
+	require.EqualValues(t, -40, h.Entries[2].PointsDelta)
+	require.EqualValues(t, earned, h.Entries[3].PointsDelta)
 
 	// Another customer's wallet key cannot sign for this one.
 	const cust2 = "card-intents-2"
