@@ -76,7 +76,7 @@ type IntentRequest struct {
 		BillAmount  Rupees `json:"bill_amount"`
 		TerminalID  string `json:"terminal_id,omitempty" maxLength:"32" doc:"Optional; when given it must be the token's terminal."`
 		ContextNano int64  `json:"context_nano,omitempty" doc:"CRMS context multiplier in 1e-9 units; 0 = x1. Checked against the chain's context bounds."`
-		ExpiresIn   uint32 `json:"expires_in_seconds,omitempty" doc:"How long the customer has to sign, in seconds; 0 or above the gateway's limit (intent_ttl, 120 s by default) is the limit. Never beyond the body's valid_until_height."`
+		ExpiresIn   uint32 `json:"expires_in_seconds,omitempty" doc:"How long the customer has to sign, in seconds; 0 or above the gateway's limit (120 s by default) is the limit. Never beyond the body's valid_until_height."`
 	}
 }
 
