@@ -33,3 +33,12 @@ func (s *Server) CosignOnly(id string, sig []byte) error {
 	}
 	return nil
 }
+
+// TamperSummary changes what an intent's answer says it is for, not its
+// bytes: a wallet that showed the summary would show the lie.
+func (s *Server) TamperSummary(id string, points, billPaise uint64) {
+	t := s.intents
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.m[id].Points, t.m[id].BillPaise = points, billPaise
+}

@@ -157,8 +157,15 @@ func TestWalletBrowser(t *testing.T) {
 	a = w.intent(t, "browser-2", cust, 20, "150.00", "")
 	require.Equal(t, 200, a.status, a.raw)
 	id2 := a.str("intent_id")
+	// The answer's summary says otherwise than its bytes: the app shows
+	// the bytes.
+	w.gw.TamperSummary(id2, 999, 99900)
+	lie := w.do(t, "GET", "/v1/redemption-intents/"+id2, "", "", "")
+	require.EqualValues(t, 999, lie.num("points"))
 	open(a.str("wallet_url"))
-	waitFor(`document.getElementById("intent").dataset.points === "20"`)
+	waitFor(`document.getElementById("intent").dataset.points !== undefined`)
+	require.Equal(t, "20", shown("points"))
+	require.Equal(t, "15000", shown("billPaise"))
 	require.NoError(t, w.gw.TamperIntent(id2, func(m *types.MsgRedeem) { m.Points, m.BillPaise = 120, 12000 }))
 	require.NoError(t, chromedp.Do(bctx, chromedp.Click(chromedp.CSS(`[data-testid="approve"]`))))
 	waitFor(state("intent-result") + ` === "refused"`)
@@ -191,6 +198,9 @@ func TestWalletBrowser(t *testing.T) {
 	require.Error(t, err, "the gateway is down")
 	require.NoError(t, chromedp.Do(bctx, chromedp.Reload()))
 	waitFor(state("status") + ` === "offline"`)
+	served, err := chromedp.Run(bctx, chromedp.Evaluate[bool](`navigator.serviceWorker.controller !== null && performance.getEntriesByType("navigation")[0].workerStart > 0`))
+	require.NoError(t, err)
+	require.True(t, served, "the page came through the service worker")
 	require.Equal(t, pubHex, str(`document.getElementById("key").dataset.pubkey`))
 	shot("wallet-offline.png")
 }
