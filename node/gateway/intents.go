@@ -309,13 +309,19 @@ func (s *Server) createIntent(ctx context.Context, in *IntentRequest) (*out[Inte
 	}
 	t.mu.Unlock()
 
-	wallet, e := s.boundWallet(b.CustomerID)
+	wallet, points, e := s.walletAndPoints(b.CustomerID)
 	if e != nil {
 		return nil, e
 	}
 	if wallet == nil {
 		return nil, newError(http.StatusUnprocessableEntity, types.CodeCVMRequired,
 			fmt.Sprintf("customer %s has no wallet key bound: bind one at a till (POST /v1/wallet-bindings, with a PIN) or verify by PIN", b.CustomerID))
+	}
+	// Refused now rather than after the customer signed (the chain
+	// decides at the block: points may still expire in between).
+	if b.Points > points {
+		return nil, newError(http.StatusUnprocessableEntity, types.CodeInsufficientPoints,
+			fmt.Sprintf("customer %s has %d points, fewer than the %d asked", b.CustomerID, points, b.Points))
 	}
 	st, err := s.d.RPC.Status(ctx)
 	if err != nil {
@@ -358,18 +364,25 @@ func (s *Server) createIntent(ctx context.Context, in *IntentRequest) (*out[Inte
 
 // boundWallet is the customer's wallet key in committed state (nil: none).
 func (s *Server) boundWallet(customer string) ([]byte, *Error) {
+	k, _, e := s.walletAndPoints(customer)
+	return k, e
+}
+
+// walletAndPoints is the customer's wallet key (nil: none) and balance in
+// committed state.
+func (s *Server) walletAndPoints(customer string) ([]byte, uint64, *Error) {
 	res, e := s.query("balance", customer)
 	if e != nil {
-		return nil, e
+		return nil, 0, e
 	}
 	var bal types.BalanceResponse
 	if err := bal.Unmarshal(res.Value); err != nil {
-		return nil, internal(err.Error())
+		return nil, 0, internal(err.Error())
 	}
 	if len(bal.WalletPubkey) != ed25519.PublicKeySize {
-		return nil, nil
+		return nil, bal.Points, nil
 	}
-	return bal.WalletPubkey, nil
+	return bal.WalletPubkey, bal.Points, nil
 }
 
 // expire marks an open intent expired when its time or its body's last
@@ -455,8 +468,12 @@ func (s *Server) getIntent(ctx context.Context, in *IntentWait) (*out[Intent], e
 			}
 			t := s.intents
 			t.mu.Lock()
-			ch := t.m[in.ID].changed
-			exp := time.UnixMilli(t.m[in.ID].ExpiresAt)
+			r := t.m[in.ID]
+			if r == nil {
+				t.mu.Unlock()
+				return s.intentOut(ctx, in.ID)
+			}
+			ch, exp := r.changed, time.UnixMilli(r.ExpiresAt)
 			t.mu.Unlock()
 			// Wake at the change, at the intent's expiry, at each new
 			// block (the body's height bound, a broadcast's commit), or

@@ -251,6 +251,11 @@ func TestRedemptionIntents(t *testing.T) {
 	a = w.do(t, "GET", "/v1/wallets/"+hex.EncodeToString(other), "", "", "")
 	require.Equal(t, 404, a.status, a.raw)
 
+	// More points than the card has: refused before anyone signs.
+	a = w.intent(t, "i-big", cust, earned+1, "10000.00", "")
+	require.Equal(t, 422, a.status, a.raw)
+	require.Equal(t, "insufficient_points", a.str("code_name"))
+
 	// An intent: its sign bytes are the redeem the till asked for.
 	a = w.intent(t, "i-1", cust, 40, "250.00", "")
 	require.Equal(t, 200, a.status, a.raw)
