@@ -77,6 +77,12 @@ func TestWalletBrowser(t *testing.T) {
 		t.Helper()
 		require.NoError(t, chromedp.Do(bctx, chromedp.Navigate("about:blank"), chromedp.Navigate(w.url+path)))
 	}
+	awaited := func(expr string) string {
+		t.Helper()
+		v, err := chromedp.Run(bctx, chromedp.Evaluate[string](expr, chromedp.EvalAwaitPromise))
+		require.NoError(t, err, expr)
+		return v
+	}
 	state := func(id string) string { return `document.querySelector('[data-testid="` + id + `"]').dataset.state` }
 
 	// 1. The app makes its key.
@@ -95,6 +101,32 @@ func TestWalletBrowser(t *testing.T) {
 	require.NoError(t, err)
 	require.False(t, extractable)
 	shot("wallet-key.png")
+
+	// The app's own protobuf reader, run in the page on bodies the Go
+	// types encode: a redemption decodes field for field; anything else,
+	// or a cut body, is refused before anything would be shown.
+	decode := func(b *types.TxBody) string {
+		t.Helper()
+		bz, err := b.Marshal()
+		require.NoError(t, err)
+		return awaited(`import("./proto.js").then((m) => { try { const d = m.decodeSignBytes(Uint8Array.from(atob("` +
+			base64.StdEncoding.EncodeToString(types.SignBytes(bz)) + `"), (c) => c.charCodeAt(0)));
+			return JSON.stringify(d, (k, v) => typeof v === "bigint" ? v.toString() : (v instanceof Uint8Array ? Array.from(v).length : v)); }
+			catch (e) { return "refused: " + e.message; } })`)
+	}
+	rb := &types.TxBody{ChainId: w.chainID, Signer: make([]byte, 32), IdempotencyKey: "k", ValidUntilHeight: 1 << 40, Memo: "m",
+		Msg: &types.TxBody_Redeem{Redeem: &types.MsgRedeem{SellerId: "s", TerminalId: "t", CustomerId: "c", Points: 1<<63 + 5, BillPaise: 12345,
+			ContextNano: 1_500_000_000, Flow: &types.PaymentFlow{Cvm: types.CVM_CVM_PIN_ONLINE_OK}}}}
+	require.JSONEq(t, `{"chainId":"`+w.chainID+`","signer":32,"idempotencyKey":"k","validUntilHeight":"1099511627776","memo":"m",
+		"redeem":{"sellerId":"s","terminalId":"t","customerId":"c","points":"9223372036854775813","billPaise":"12345","contextNano":"1500000000",
+		"flow":{"2":["`+strconv.Itoa(int(types.CVM_CVM_PIN_ONLINE_OK))+`"]}}}`, decode(rb))
+	require.Equal(t, "refused: this is a purchase, not a redemption: the wallet signs only redemptions",
+		decode(&types.TxBody{ChainId: w.chainID, Msg: &types.TxBody_Purchase{Purchase: &types.MsgPurchase{CustomerId: "c", AmountPaise: 1}}}))
+	require.Equal(t, "refused: this is a bind_wallet, not a redemption: the wallet signs only redemptions",
+		decode(&types.TxBody{ChainId: w.chainID, Msg: &types.TxBody_BindWallet{BindWallet: &types.MsgBindWallet{CustomerId: "c"}}}))
+	cut := awaited(`import("./proto.js").then((m) => { try { m.decodeSignBytes(new TextEncoder().encode("bytepoints/tx/v1\0\x0a\x05ab")); return "decoded"; }
+		catch (e) { return "refused: " + e.message; } })`)
+	require.Equal(t, "refused: truncated field 1", cut)
 
 	// 2. A till binds it (the customer's card and PIN at the till).
 	pub, err := hex.DecodeString(pubHex)
