@@ -243,7 +243,7 @@ func intentsPath(cfg Config) string {
 	if cfg.TokensPath == "" {
 		return ""
 	}
-	return filepath.Join(filepath.Dir(cfg.TokensPath), "gateway-intents.json")
+	return filepath.Join(filepath.Dir(cfg.TokensPath), "gateway_intents.json")
 }
 
 func (s *Server) registerIntents() {

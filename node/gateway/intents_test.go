@@ -65,7 +65,7 @@ func startWalletNet(t *testing.T, tls bool) *walletNet {
 	require.NoError(t, networks.WaitHeight(ctx, n.RPCURL(), 2))
 	w := &walletNet{n: n, home: m.Homes[0].Dir, seller: m.Homes[0].SellerID, chainID: n.Genesis.ChainID,
 		tokens: filepath.Join(t.TempDir(), "tokens.json")}
-	w.intents = filepath.Join(filepath.Dir(w.tokens), "gateway-intents.json")
+	w.intents = filepath.Join(filepath.Dir(w.tokens), "gateway_intents.json")
 
 	// A till: a keyring key registered on chain, and its token.
 	pub, err := node.AddKey(w.home, "till-1")

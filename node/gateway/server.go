@@ -57,7 +57,7 @@ type Config struct {
 	PublicBurst         int
 	// IntentTTL bounds how long a redemption intent waits for the
 	// customer's wallet (intents.go); IntentsPath is the file that keeps
-	// intents across restarts (default: gateway-intents.json beside the
+	// intents across restarts (default: gateway_intents.json beside the
 	// token file; none without a token file).
 	IntentTTL   time.Duration
 	IntentsPath string
