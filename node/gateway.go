@@ -59,6 +59,7 @@ func (g *Gateway) Start() error {
 	h, err := gateway.New(gateway.Config{
 		SellerID: n.AppCfg.SellerID, TokensPath: g.cfg.TokensPath(n.Home),
 		RatePerSecond: g.cfg.RatePerSecond, Burst: g.cfg.RateBurst, MaxBodyBytes: g.cfg.MaxBodyBytes, CommitTimeout: commit,
+		IntentTTL: time.Duration(g.cfg.IntentTTLSeconds) * time.Second,
 	}, gateway.Deps{
 		App: n.App, RPC: rpclocal.New(n.Comet), ChainID: n.Genesis.ChainID,
 		Pending: func(hash []byte) bool {

@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"context"
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/base64"
+	"encoding/hex"
 	"encoding/pem"
 	"fmt"
 	"io"
@@ -482,6 +485,30 @@ func TestGatewayOpenAPIContract(t *testing.T) {
 	}
 	open := want(a.do(t, req{method: "GET", path: "/v1/statements", token: tokA}), 200).body["open_epoch"].(map[string]any)["epoch"].(float64)
 	want(a.do(t, req{method: "GET", path: fmt.Sprintf("/v1/statements/%d", uint64(open)+1000), token: tokA}), 404)
+
+	// The customer's wallet (docs/wallet.md): a bind with the key's proof
+	// of possession, the wallet's proven reads, an intent signed (and its
+	// reuse refused) and one rejected.
+	wpub, wpriv, err := ed25519.GenerateKey(rand.Reader)
+	require.NoError(t, err)
+	pop := base64.StdEncoding.EncodeToString(ed25519.Sign(wpriv, gateway.PossessionBytes(a.n.Genesis.ChainID, wpub)))
+	want(a.do(t, req{method: "POST", path: "/v1/wallet-bindings", token: tokA, idem: "k-w1",
+		body: `{"customer_id":"` + cust + `","wallet_pubkey":"` + hex.EncodeToString(wpub) + `","proof":"` + pop + `","flow":` + pinFlow + `}`}), 200)
+	wp := "/v1/wallets/" + hex.EncodeToString(wpub)
+	want(a.do(t, req{method: "GET", path: wp}), 200)
+	want(a.do(t, req{method: "GET", path: wp + "/balance"}), 200)
+	want(a.do(t, req{method: "GET", path: wp + "/history?limit=5"}), 200)
+	intentBody := `{"customer_id":"` + cust + `","points":1,"bill_amount":"5.00"}`
+	in := want(a.do(t, req{method: "POST", path: "/v1/redemption-intents", token: tokA, idem: "k-w2", body: intentBody}), 200)
+	sb, err := base64.StdEncoding.DecodeString(in.str("sign_bytes"))
+	require.NoError(t, err)
+	ip := "/v1/redemption-intents/" + in.str("intent_id")
+	want(a.do(t, req{method: "GET", path: ip}), 200)
+	sig := `{"signature":"` + base64.StdEncoding.EncodeToString(ed25519.Sign(wpriv, sb)) + `"}`
+	want(a.do(t, req{method: "POST", path: ip + "/signature", body: sig}), 200)
+	want(a.do(t, req{method: "POST", path: ip + "/signature", body: sig}), 409)
+	in = want(a.do(t, req{method: "POST", path: "/v1/redemption-intents", token: tokA, idem: "k-w3", body: intentBody}), 200)
+	want(a.do(t, req{method: "POST", path: "/v1/redemption-intents/" + in.str("intent_id") + "/rejection"}), 200)
 
 	// Meta routes, and requests no operation takes.
 	want(a.do(t, req{method: "GET", path: "/healthz"}), 200)

@@ -82,6 +82,9 @@ type GatewayConfig struct {
 	// CommitTimeoutSeconds: how long a booking waits for its commit
 	// before answering 504 with the tx hash to poll.
 	CommitTimeoutSeconds int `toml:"commit_timeout_seconds"`
+	// IntentTTLSeconds bounds how long a redemption intent waits for the
+	// customer's wallet (docs/wallet.md).
+	IntentTTLSeconds int `toml:"intent_ttl_seconds"`
 }
 
 // DefaultTokensFile is where a home keeps its gateway tokens.

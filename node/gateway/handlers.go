@@ -129,6 +129,13 @@ func (s *Server) book(ctx context.Context, p *Principal, key string, msg any) (*
 			f.booked = res.TxHash
 		}
 	}
+	return answer(res, err)
+}
+
+// answer maps a submission's outcome to the gateway's answer: the result
+// when it booked, else the error of its code (shared by the bookings and
+// the wallet-signed redemption of an intent).
+func answer(res *client.Result, err error) (*client.Result, error) {
 	if err != nil {
 		var nc *client.ErrNotCommitted
 		if errors.As(err, &nc) {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/bytepoints/bytepoints/app"
 	"github.com/bytepoints/bytepoints/node/client"
+	"github.com/bytepoints/bytepoints/node/wallet"
 	"github.com/bytepoints/bytepoints/types"
 	rpcclient "github.com/cometbft/cometbft/rpc/client"
 	"github.com/danielgtaylor/huma/v2"
@@ -54,6 +55,12 @@ type Config struct {
 	// requests to the routes without a token (a token bucket per IP).
 	PublicRatePerSecond float64
 	PublicBurst         int
+	// IntentTTL bounds how long a redemption intent waits for the
+	// customer's wallet (intents.go); IntentsPath is the file that keeps
+	// intents across restarts (default: gateway_intents.json beside the
+	// token file; none without a token file).
+	IntentTTL   time.Duration
+	IntentsPath string
 }
 
 func (c *Config) defaults() {
@@ -77,6 +84,9 @@ func (c *Config) defaults() {
 	}
 	if c.PublicBurst <= 0 {
 		c.PublicBurst = DefaultPublicBurst
+	}
+	if c.IntentTTL <= 0 {
+		c.IntentTTL = DefaultIntentTTL
 	}
 }
 
@@ -114,6 +124,7 @@ type Server struct {
 	limiters map[string]*rate.Limiter
 
 	flights flights
+	intents *intents
 	public  *publicLimiter
 
 	routes  map[string][]string // path pattern -> methods, for 405
@@ -136,6 +147,10 @@ func New(cfg Config, d Deps) (*Server, error) {
 	s := &Server{cfg: cfg, d: d, mux: http.NewServeMux(), limiters: map[string]*rate.Limiter{}, routes: map[string][]string{},
 		open: map[string]bool{}, public: &publicLimiter{rate: rate.Limit(cfg.PublicRatePerSecond), burst: cfg.PublicBurst}}
 	s.tokens = newTokenSet(cfg.TokensPath, d.LoadKey, d.LogError)
+	var err error
+	if s.intents, err = newIntents(intentsPath(cfg), time.Now); err != nil {
+		return nil, err
+	}
 
 	hc := huma.DefaultConfig("Byte Points seller gateway", "1")
 	hc.Info.Description = "The REST API of one seller's Byte Points node, for POS integrators (SPEC §9). " +
@@ -154,6 +169,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 	s.api = humago.New(s.mux, hc)
 	s.api.UseMiddleware(s.authenticate)
 	s.register()
+	s.registerIntents()
 	// huma serves the document in four forms (OpenAPIPath): each is a
 	// route, so each is in the document.
 	for _, doc := range []struct{ id, path, media, summary string }{
@@ -177,6 +193,9 @@ func New(cfg Config, d Deps) (*Server, error) {
 		s.open[doc.path] = true
 	}
 	s.mux.Handle("/", s.Public(http.HandlerFunc(s.unmatched)))
+	for _, p := range wallet.Routes {
+		s.Mount(p, wallet.New(d.ChainID))
+	}
 	finishDocument(s.api.OpenAPI())
 
 	var h http.Handler = s.mux
@@ -211,12 +230,22 @@ func New(cfg Config, d Deps) (*Server, error) {
 func (s *Server) gatePublic(next http.Handler) http.Handler {
 	limited := s.Public(next)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if s.open[r.URL.Path] {
+		if s.open[r.URL.Path] || s.open[s.patternOf(r)] {
 			limited.ServeHTTP(w, r)
 			return
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// patternOf is the path pattern of the route a request takes
+// ("/v1/redemption-intents/{id}"), for the public routes with parameters.
+func (s *Server) patternOf(r *http.Request) string {
+	_, pat := s.mux.Handler(r)
+	if _, p, ok := strings.Cut(pat, " "); ok {
+		return p
+	}
+	return pat
 }
 
 // errorResponse documents an error answer of the gateway's shape.
