@@ -225,6 +225,16 @@ func fzSeeds() []fzSeed {
 		{"GET", "/v1/nope", "", bearer, "", "", "", 404},
 		{"DELETE", "/healthz", "", "", "", "", "", 405},
 		{"GET", "/audit", "", "", "", "", "", 0},
+		// The wallet's routes (docs/wallet.md): the fixture's card has no
+		// bound wallet, and the ids and keys below name nothing.
+		{"POST", "/v1/redemption-intents", "", bearer, "*", js, `{"customer_id":"$CUST","points":1,"bill_amount":"5.00"}`, 422},
+		{"GET", "/v1/redemption-intents/nope", "", "", "", "", "", 404},
+		{"POST", "/v1/redemption-intents/nope/signature", "", "", "", js, `{"signature":"AAAA"}`, 400},
+		{"POST", "/v1/redemption-intents/nope/rejection", "", "", "", js, `{}`, 404},
+		{"POST", "/v1/wallet-bindings", "", bearer, "*", js, `{"customer_id":"$CUST"}`, 400},
+		{"GET", "/v1/wallets/abc", "", "", "", "", "", 400},
+		{"GET", "/v1/wallets/abc/balance", "", "", "", "", "", 400},
+		{"GET", "/v1/wallets/abc/history", "", "", "", "", "", 400},
 	}
 }
 

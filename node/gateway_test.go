@@ -566,6 +566,12 @@ func TestGatewayOtherSeller(t *testing.T) {
 	require.Equal(t, 403, r.status, r.raw)
 	require.Equal(t, types.CodeUnauthorized, r.code())
 	require.Contains(t, r.str("message"), a.home.SellerID)
+	// B's node applies A's redemption block a moment after A answers
+	// (README, known limits): wait until B's app has committed it (the
+	// block after it exists) so that B's answer is about ownership.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	require.NoError(t, networks.WaitHeight(ctx, b.n.RPCURL(), int64(red.num("height"))+1))
 	r = b.do(t, req{method: "POST", path: "/v1/void", token: tokB, idem: "x-7", body: `{"redemption_id":"` + red.str("redemption_id") + `"}`})
 	require.Equal(t, 403, r.status, r.raw)
 	require.Equal(t, types.CodeUnauthorized, r.code())
