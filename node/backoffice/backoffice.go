@@ -17,6 +17,7 @@ import (
 	_ "embed"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -120,12 +121,13 @@ func (f *Follower) run(ctx context.Context) {
 				f.Logger.Error("back office: will retry", "err", err.Error(), "cursor", f.cursor.Load())
 			}
 			failing = true
-			if conn != nil {
+			var ce *chainError
+			if conn != nil && !errors.As(err, &ce) {
 				conn.Close(context.Background())
 				conn = nil
 			}
 		} else if failing {
-			f.Logger.Info("back office: database reachable again", "cursor", f.cursor.Load())
+			f.Logger.Info("back office: writing again", "cursor", f.cursor.Load())
 			failing = false
 		}
 		select {
@@ -141,7 +143,7 @@ func (f *Follower) run(ctx context.Context) {
 func (f *Follower) step(ctx context.Context, conn **pgx.Conn) error {
 	st, err := f.Chain.Status(ctx)
 	if err != nil {
-		return fmt.Errorf("node status: %w", err)
+		return &chainError{fmt.Errorf("status: %w", err)}
 	}
 	f.head.Store(st.SyncInfo.LatestBlockHeight)
 	if *conn == nil {
@@ -159,8 +161,20 @@ func (f *Follower) step(ctx context.Context, conn **pgx.Conn) error {
 		}
 		f.cursor.Store(h)
 	}
-	for h := f.cursor.Load() + 1; h <= f.head.Load(); h++ {
-		if err := f.writeBlock(ctx, *conn, h); err != nil {
+	head := f.head.Load()
+	for h := f.cursor.Load() + 1; h <= head; h++ {
+		batch, err := f.readBlock(ctx, h)
+		if err != nil {
+			if h == head {
+				// CometBFT stores a block before it executes it, and the
+				// app commits after the results are stored: the newest
+				// block's results, or the statement it closes, can be
+				// missing for a moment. Not an error; the next poll has it.
+				return nil
+			}
+			return &chainError{fmt.Errorf("height %d: %w", h, err)}
+		}
+		if err := f.writeBlock(ctx, *conn, h, batch); err != nil {
 			return fmt.Errorf("height %d: %w", h, err)
 		}
 		f.cursor.Store(h)
@@ -168,19 +182,26 @@ func (f *Follower) step(ctx context.Context, conn **pgx.Conn) error {
 	return nil
 }
 
-// writeBlock writes height h's rows and moves the cursor from h-1 to h, in
-// one transaction.
-func (f *Follower) writeBlock(ctx context.Context, c *pgx.Conn, h int64) error {
+// chainError is a failed read from the node, not from the database: the
+// connection is kept.
+type chainError struct{ err error }
+
+func (e *chainError) Error() string { return "node: " + e.err.Error() }
+func (e *chainError) Unwrap() error { return e.err }
+
+// readBlock reads height h from the node (block, results, the statements
+// it closes) into the rows to write; it touches no database.
+func (f *Follower) readBlock(ctx context.Context, h int64) (*pgx.Batch, error) {
 	b, err := f.Chain.Block(ctx, &h)
 	if err != nil {
-		return fmt.Errorf("block: %w", err)
+		return nil, fmt.Errorf("block: %w", err)
 	}
 	res, err := f.Chain.BlockResults(ctx, &h)
 	if err != nil {
-		return fmt.Errorf("block results: %w", err)
+		return nil, fmt.Errorf("block results: %w", err)
 	}
 	if len(res.TxsResults) != len(b.Block.Txs) {
-		return fmt.Errorf("%d txs but %d results", len(b.Block.Txs), len(res.TxsResults))
+		return nil, fmt.Errorf("%d txs but %d results", len(b.Block.Txs), len(res.TxsResults))
 	}
 	bt := b.Block.Time.UTC()
 	batch := &pgx.Batch{}
@@ -203,9 +224,15 @@ func (f *Follower) writeBlock(ctx context.Context, c *pgx.Conn, h int64) error {
 		}
 		epoch := attr(ev, "epoch")
 		if err := f.queueStatement(ctx, batch, epoch); err != nil {
-			return err
+			return nil, err
 		}
 	}
+	return batch, nil
+}
+
+// writeBlock writes height h's rows and moves the cursor from h-1 to h, in
+// one transaction.
+func (f *Follower) writeBlock(ctx context.Context, c *pgx.Conn, h int64, batch *pgx.Batch) error {
 	tx, err := c.Begin(ctx)
 	if err != nil {
 		return err

@@ -93,23 +93,35 @@ WHERE code = 0 AND msg IN ('purchase', 'redeem', 'refund', 'void_redemption')
 GROUP BY 1, 2, 3;
 
 -- Points each customer holds, by issuer (what an issuer's escrow covers).
+-- A void whose lot expired since the redemption hands nothing back: its
+-- points_expired (inside the void's transaction, tx_index >= 0) only turns
+-- points that already left the balance into breakage, so it is not
+-- subtracted again; block-level expiry (tx_index -1) is.
 CREATE OR REPLACE VIEW outstanding_points AS
 SELECT customer, issuer,
        sum(CASE WHEN type IN ('points_issued', 'points_restored') THEN points ELSE -points END)::bigint AS points
 FROM bo_events
-WHERE type IN ('points_issued', 'points_restored', 'points_redeemed', 'points_clawed_back', 'points_expired')
+WHERE type IN ('points_issued', 'points_restored', 'points_redeemed', 'points_clawed_back')
+   OR (type = 'points_expired' AND tx_index < 0)
 GROUP BY customer, issuer
 HAVING sum(CASE WHEN type IN ('points_issued', 'points_restored') THEN points ELSE -points END) <> 0;
 
 -- Points one seller redeemed that another issued, net of voids, by UTC
 -- day: the redeeming seller receives their value (100 paise a point) from
--- the issuer, through the epoch's statement.
+-- the issuer, through the epoch's statement. A void nets out the whole
+-- redemption (the chain takes back its full value from the redeeming
+-- seller): the points it restores (points_restored) and those whose lot
+-- expired since, which lapse as breakage in the void's transaction
+-- (points_expired there carries no seller: the void's seller is its tx's).
 CREATE OR REPLACE VIEW cross_seller_redemptions AS
-SELECT (time AT TIME ZONE 'UTC')::date AS day, seller AS redeemed_by, issuer,
-       sum(CASE WHEN type = 'points_redeemed' THEN points ELSE -points END)::bigint       AS points,
-       (100 * sum(CASE WHEN type = 'points_redeemed' THEN points ELSE -points END))::bigint AS value_paise
-FROM bo_events
-WHERE type IN ('points_redeemed', 'points_restored') AND seller <> issuer
+SELECT (e.time AT TIME ZONE 'UTC')::date AS day, coalesce(e.seller, t.seller) AS redeemed_by, e.issuer,
+       sum(CASE WHEN e.type = 'points_redeemed' THEN e.points ELSE -e.points END)::bigint       AS points,
+       (100 * sum(CASE WHEN e.type = 'points_redeemed' THEN e.points ELSE -e.points END))::bigint AS value_paise
+FROM bo_events e
+LEFT JOIN bo_txs t ON t.height = e.height AND t.tx_index = e.tx_index
+WHERE (e.type IN ('points_redeemed', 'points_restored')
+       OR (e.type = 'points_expired' AND t.msg = 'void_redemption'))
+  AND coalesce(e.seller, t.seller) <> e.issuer
 GROUP BY 1, 2, 3;
 
 -- Breakage: points that expired unredeemed, by issuer and UTC day.
@@ -125,7 +137,9 @@ SELECT l.epoch, l.seller, l.net_paise,
        CASE WHEN l.net_paise > 0 THEN 'receives' WHEN l.net_paise < 0 THEN 'pays' ELSE 'none' END AS direction,
        l.closed_height, l.end_time,
        c.height IS NOT NULL AS confirmed, c.attrs->>'bank_reference' AS bank_reference,
-       c.height AS confirmed_height, c.tx_hash AS confirmed_by_tx
+       c.height AS confirmed_height, c.tx_hash AS confirmed_by_tx,
+       -- the chain's line status (types.LineStatuses): nothing-due, outstanding, confirmed
+       CASE WHEN c.height IS NOT NULL THEN 'confirmed' WHEN l.net_paise = 0 THEN 'nothing-due' ELSE 'outstanding' END AS status
 FROM bo_statement_lines l
 LEFT JOIN bo_events c ON c.type = 'settlement_confirmed' AND c.epoch = l.epoch AND c.seller = l.seller;
 
