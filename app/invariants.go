@@ -22,6 +22,8 @@ var Invariants = []Invariant{
 	{"escrow-backs-outstanding", checkEscrow},
 	{"expiry-index-matches-lots", checkExpiryIndex},
 	{"list-counts-match", checkListCounts},
+	{"pending-matches-lots", checkPending},
+	{"campaigns-within-budget", checkCampaigns},
 }
 
 // CheckInvariants runs every invariant; the error names the first broken one.
@@ -198,6 +200,100 @@ func checkListCounts(r store.Reader) error {
 		if !store.Has(r, types.ProposalKey(id)) {
 			return fmt.Errorf("proposal %d is missing", id)
 		}
+	}
+	return nil
+}
+
+// checkPending: each customer's pending points are the sum of its pending
+// lots (never more than its balance), and the release index holds exactly
+// one entry per pending lot, keyed by its pending_until (SPEC §5.9).
+func checkPending(r store.Reader) error {
+	pending := map[string]uint64{}
+	var pendingLots int
+	var err error
+	store.Each(r, []byte{types.PrefixLot}, func(k, v []byte) bool {
+		var l types.Lot
+		state.Decode(k, v, &l)
+		if l.PendingUntil == 0 {
+			return true
+		}
+		cust := string(k[2 : 2+int(k[1])])
+		pending[cust] += l.Points
+		pendingLots++
+		if !store.Has(r, types.ReleaseKey(l.PendingUntil, cust, l.ExpiresAt, l.Seq)) {
+			err = fmt.Errorf("pending lot %s/%d has no release entry", cust, l.Seq)
+			return false
+		}
+		return true
+	})
+	if err != nil {
+		return err
+	}
+	store.Each(r, types.CustomerPrefix(), func(k, v []byte) bool {
+		var c types.Customer
+		state.Decode(k, v, &c)
+		if c.PendingPoints != pending[c.CustomerId] || c.PendingPoints > c.Points {
+			err = fmt.Errorf("customer %s records %d pending points of %d, its pending lots hold %d",
+				c.CustomerId, c.PendingPoints, c.Points, pending[c.CustomerId])
+			return false
+		}
+		return true
+	})
+	if err != nil {
+		return err
+	}
+	n := 0
+	store.Each(r, []byte{types.PrefixRelease}, func(_, _ []byte) bool { n++; return true })
+	if n != pendingLots {
+		return fmt.Errorf("%d release entries for %d pending lots", n, pendingLots)
+	}
+	return nil
+}
+
+// checkCampaigns: no campaign has issued more than its budget, and each
+// seller's active index holds exactly its active campaigns, as many as
+// its program record counts.
+func checkCampaigns(r store.Reader) error {
+	active := map[string]uint32{}
+	var err error
+	store.Each(r, []byte{types.PrefixCampaign}, func(k, v []byte) bool {
+		var x types.Campaign
+		state.Decode(k, v, &x)
+		if x.SpentPoints > x.BudgetPoints {
+			err = fmt.Errorf("campaign %s/%d issued %d bonus points, above its budget of %d", x.SellerId, x.Id, x.SpentPoints, x.BudgetPoints)
+			return false
+		}
+		indexed := store.Has(r, types.ActiveCampaignKey(x.SellerId, x.Id))
+		if indexed != (x.Status == types.CampaignStatus_CAMPAIGN_STATUS_ACTIVE) {
+			err = fmt.Errorf("campaign %s/%d is %s but indexed as active: %v", x.SellerId, x.Id, x.Status, indexed)
+			return false
+		}
+		if indexed {
+			active[x.SellerId]++
+		}
+		return true
+	})
+	if err != nil {
+		return err
+	}
+	var indexed uint32
+	store.Each(r, []byte{types.PrefixActiveCampaign}, func(_, _ []byte) bool { indexed++; return true })
+	var counted uint32
+	store.Each(r, []byte{types.PrefixProgram}, func(k, v []byte) bool {
+		var p types.SellerProgram
+		state.Decode(k, v, &p)
+		if p.ActiveCampaigns != active[p.SellerId] {
+			err = fmt.Errorf("seller %s's program counts %d active campaigns, %d are", p.SellerId, p.ActiveCampaigns, active[p.SellerId])
+			return false
+		}
+		counted += p.ActiveCampaigns
+		return true
+	})
+	if err != nil {
+		return err
+	}
+	if indexed != counted {
+		return fmt.Errorf("%d active-index entries, programs count %d", indexed, counted)
 	}
 	return nil
 }

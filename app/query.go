@@ -10,6 +10,7 @@ import (
 
 	"github.com/bytepoints/bytepoints/app/ledger"
 	"github.com/bytepoints/bytepoints/app/members"
+	"github.com/bytepoints/bytepoints/app/program"
 	"github.com/bytepoints/bytepoints/app/risk"
 	"github.com/bytepoints/bytepoints/app/state"
 	"github.com/bytepoints/bytepoints/app/store"
@@ -44,13 +45,14 @@ var queryPaths = map[string]assembler{
 	"proposal":   qProposal,
 	"proposals":  qProposals,
 	"crms":       qCRMS,
+	"campaigns":  program.QueryCampaigns,
 }
 
 // QueryPaths lists the supported paths (for help text).
 func QueryPaths() []string {
 	return []string{"/balance/{customer}", "/history/{customer}[/{page}/{limit}]", "/seller/{id}", "/sellers",
 		"/statement/{epoch}", "/statements[/{before}]", "/totals", "/params", "/purchase/{hex}", "/redemption/{hex}",
-		"/proposal/{id}", "/proposals", "/crms/{customer}/{amount_paise}[/{seller}[/{context_nano}]]"}
+		"/proposal/{id}", "/proposals", "/campaigns/{seller}", "/crms/{customer}/{amount_paise}[/{seller}[/{context_nano}]]"}
 }
 
 func splitPath(path string) (string, []string) {
@@ -322,6 +324,7 @@ func qBalance(r store.Reader, args []string) (state.Msg, error) {
 		return out, nil
 	}
 	out.Points, out.WalletPubkey = c.Points, c.WalletPubkey
+	out.PendingPoints, out.AvailablePoints = c.PendingPoints, c.Points-c.PendingPoints
 	var sum uint64
 	for _, l := range state.Lots(r, args[0]) {
 		out.Lots = append(out.Lots, l)

@@ -5,6 +5,7 @@ import (
 
 	"github.com/bytepoints/bytepoints/app/ledger"
 	"github.com/bytepoints/bytepoints/app/members"
+	"github.com/bytepoints/bytepoints/app/program"
 	"github.com/bytepoints/bytepoints/app/settle"
 	"github.com/bytepoints/bytepoints/app/state"
 	"github.com/bytepoints/bytepoints/types"
@@ -16,6 +17,7 @@ type router struct {
 	ledger  ledgerServer
 	members membersServer
 	settle  settleServer
+	program programServer
 }
 
 // The message servers, as the router sees them: ledger.MsgServer,
@@ -38,12 +40,18 @@ type (
 	settleServer interface {
 		ConfirmSettlement(*state.Ctx, *members.Signer, *types.MsgConfirmSettlement) (*types.TxResultData, error)
 	}
+	programServer interface {
+		SetProgramConfig(*state.Ctx, *members.Signer, *types.MsgSetProgramConfig) (*types.TxResultData, error)
+		CreateCampaign(*state.Ctx, *members.Signer, *types.MsgCreateCampaign) (*types.TxResultData, error)
+		EndCampaign(*state.Ctx, *members.Signer, *types.MsgEndCampaign) (*types.TxResultData, error)
+	}
 )
 
 var (
 	_ ledgerServer  = ledger.MsgServer{}
 	_ membersServer = members.MsgServer{}
 	_ settleServer  = settle.MsgServer{}
+	_ programServer = program.MsgServer{}
 )
 
 func (r *router) route(c *state.Ctx, s *members.Signer, p *Parsed) (*types.TxResultData, error) {
@@ -70,6 +78,12 @@ func (r *router) route(c *state.Ctx, s *members.Signer, p *Parsed) (*types.TxRes
 		return r.members.Vote(c, s, m.Vote)
 	case *types.TxBody_ConfirmSettlement:
 		return r.settle.ConfirmSettlement(c, s, m.ConfirmSettlement)
+	case *types.TxBody_SetProgramConfig:
+		return r.program.SetProgramConfig(c, s, m.SetProgramConfig)
+	case *types.TxBody_CreateCampaign:
+		return r.program.CreateCampaign(c, s, m.CreateCampaign)
+	case *types.TxBody_EndCampaign:
+		return r.program.EndCampaign(c, s, m.EndCampaign)
 	default:
 		return nil, types.Errorf(types.CodeDecode, "unknown message type %T", m)
 	}
@@ -100,6 +114,12 @@ func MsgName(b *types.TxBody) string {
 		return "propose"
 	case *types.TxBody_Vote:
 		return "vote"
+	case *types.TxBody_SetProgramConfig:
+		return "set_program_config"
+	case *types.TxBody_CreateCampaign:
+		return "create_campaign"
+	case *types.TxBody_EndCampaign:
+		return "end_campaign"
 	case nil:
 		return "none"
 	}

@@ -27,6 +27,12 @@ func (b *TxBody) SetMsg(msg any) error {
 		b.Msg = &TxBody_Propose{Propose: m}
 	case *MsgVote:
 		b.Msg = &TxBody_Vote{Vote: m}
+	case *MsgSetProgramConfig:
+		b.Msg = &TxBody_SetProgramConfig{SetProgramConfig: m}
+	case *MsgCreateCampaign:
+		b.Msg = &TxBody_CreateCampaign{CreateCampaign: m}
+	case *MsgEndCampaign:
+		b.Msg = &TxBody_EndCampaign{EndCampaign: m}
 	default:
 		return fmt.Errorf("unknown message type %T", msg)
 	}

@@ -56,8 +56,30 @@ func goldenScript(t *testing.T, db *store.DB) []string {
 		c.Tx(a, &types.MsgRevokeTerminal{TerminalId: "till-1"}),
 		c.Tx(b, &types.MsgSetSellerConfig{EarnRateBps: 15000}),
 	)
-	block(86400)                                                                                      // closes the first day's epoch
-	block(3*86400, c.Tx(b, &types.MsgPurchase{CustomerId: "carol", AmountPaise: 2000, Flow: Flow()})) // expiry
+	// Programs (SPEC §5.7-5.10): seller-c's return window and redemption
+	// rules, a campaign at seller-b whose budget runs out inside a block,
+	// a refund of a bonus purchase, the campaign's end.
+	cp := Operator("seller-c")
+	block(5,
+		c.Tx(cp, &types.MsgSetProgramConfig{MinRedeemPoints: 5, MaxRedeemShareBps: 5000, ReturnWindowSeconds: 3600}),
+		c.Tx(b, &types.MsgCreateCampaign{Name: "double", MultiplierBps: 20000, MinAmountPaise: 1000, BudgetPoints: 150}),
+	)
+	r = block(5,
+		c.Tx(cp, &types.MsgPurchase{CustomerId: "dave", AmountPaise: 40000, Flow: Flow()}),
+		c.Tx(b, &types.MsgPurchase{CustomerId: "dave", AmountPaise: 10000, Flow: Flow()}),
+		c.Tx(b, &types.MsgPurchase{CustomerId: "dave", AmountPaise: 10000, Flow: Flow()}),
+		c.Tx(cp, &types.MsgRedeem{CustomerId: "dave", Points: 4, BillPaise: 10000, Flow: Flow()}),
+	)
+	bonusBuy := data(r[1]).GetPurchase().PurchaseId
+	pendingBuy := data(r[0]).GetPurchase().PurchaseId
+	block(60,
+		c.Tx(b, &types.MsgRefund{PurchaseId: bonusBuy, AmountPaise: 5000}),
+		c.Tx(cp, &types.MsgRefund{PurchaseId: pendingBuy, AmountPaise: 10000}),
+		c.Tx(b, &types.MsgEndCampaign{CampaignId: 1}),
+	)
+	block(3600, c.Tx(cp, &types.MsgRedeem{CustomerId: "dave", Points: 50, BillPaise: 10000, Flow: Flow()})) // released
+	block(86400)                                                                                            // closes the first day's epoch
+	block(3*86400, c.Tx(b, &types.MsgPurchase{CustomerId: "carol", AmountPaise: 2000, Flow: Flow()}))       // expiry
 	first := settleEpoch(c)
 	block(5, c.Tx(a, &types.MsgConfirmSettlement{Epoch: first, BankReference: "UTR-0001"}))
 	return lines

@@ -31,7 +31,8 @@ func TestRandomChainsKeepInvariants(t *testing.T) {
 		t.Fatalf("only %d transactions in %d chains; want at least %d", total.Load(), checks, *propTxs)
 	}
 	// The run must have exercised every kind of movement, not just failures.
-	for _, k := range []string{"purchase", "redeem", "refund", "void", "points_expired", "epoch_closed", "settlement_confirmed", "duplicate", "decode"} {
+	for _, k := range []string{"purchase", "redeem", "refund", "void", "points_expired", "epoch_closed", "settlement_confirmed", "duplicate", "decode",
+		"campaign_bonus", "pending", "bonus_short", "points_released", "campaign_CAMPAIGN_STATUS_ACTIVE", "campaign_CAMPAIGN_STATUS_ENDED"} {
 		if seen[k] == 0 {
 			t.Errorf("no successful %s in the whole run", k)
 		}
@@ -63,7 +64,7 @@ func runRandomChain(t *testing.T, rt *rapid.T, minTxs int, seen map[string]int) 
 				signer = seller + "/" + pick("terminal", ts)
 			}
 			var msg any
-			switch rapid.IntRange(0, 11).Draw(rt, "kind") {
+			switch rapid.IntRange(0, 14).Draw(rt, "kind") {
 			case 0, 1, 2:
 				msg = &types.MsgPurchase{CustomerId: pick("cust", customers),
 					AmountPaise: rapid.OneOf(rapid.Uint64Range(0, 500_000), rapid.Just(uint64(1)<<63)).Draw(rt, "amount"), Flow: Flow()}
@@ -99,6 +100,37 @@ func runRandomChain(t *testing.T, rt *rapid.T, minTxs int, seen map[string]int) 
 				}
 			case 11:
 				txs = append(txs, rapid.SliceOfN(rapid.Byte(), 0, 40).Draw(rt, "garbage"))
+			case 12:
+				// Programs: redemption rules and return windows, some out
+				// of the governed bounds.
+				signer = Operator(seller)
+				msg = &types.MsgSetProgramConfig{
+					MinRedeemPoints:     rapid.SampledFrom([]uint64{0, 0, 5, 50, 1001}).Draw(rt, "minRedeem"),
+					MaxRedeemShareBps:   rapid.SampledFrom([]uint32{0, 0, 999, 2500, 5000, 10000, 10001}).Draw(rt, "share"),
+					ReturnWindowSeconds: rapid.SampledFrom([]int64{0, 0, 600, 3600, 86400, 31 * 86400}).Draw(rt, "window"),
+				}
+			case 13:
+				signer = Operator(seller)
+				m := &types.MsgCreateCampaign{
+					Name:           fmt.Sprintf("camp-%d", rapid.IntRange(0, 3).Draw(rt, "campName")),
+					MinAmountPaise: rapid.SampledFrom([]uint64{0, 1000, 100_000}).Draw(rt, "campMin"),
+					BudgetPoints:   rapid.SampledFrom([]uint64{0, 1, 150, 5000}).Draw(rt, "budget"),
+				}
+				if rapid.Bool().Draw(rt, "multiplier") {
+					m.MultiplierBps = rapid.SampledFrom([]uint32{10000, 15000, 20000, 30000}).Draw(rt, "mult")
+				} else {
+					m.BonusPoints = rapid.SampledFrom([]uint64{0, 1, 25}).Draw(rt, "bonus")
+				}
+				if rapid.Bool().Draw(rt, "windowed") {
+					m.To = c.Time + rapid.Int64Range(-100, 86400).Draw(rt, "campTo")
+				}
+				if ts := terminals[seller]; len(ts) > 0 && rapid.Bool().Draw(rt, "campTerminal") {
+					m.Terminals = []string{pick("campTill", ts)}
+				}
+				msg = m
+			case 14:
+				signer = Operator(seller)
+				msg = &types.MsgEndCampaign{CampaignId: rapid.Uint64Range(0, 6).Draw(rt, "campaignID")}
 			}
 			if msg != nil {
 				tx := c.Tx(signer, msg)
@@ -132,6 +164,18 @@ func runRandomChain(t *testing.T, rt *rapid.T, minTxs int, seen map[string]int) 
 				if p := d.GetPurchase(); p != nil {
 					purchases = append(purchases, p.PurchaseId)
 					seen["purchase"]++
+					if p.BonusPoints > 0 {
+						seen["campaign_bonus"]++
+					}
+					if p.PendingUntil != 0 {
+						seen["pending"]++
+					}
+					if p.NoBonusReason != "" {
+						seen["bonus_short"]++
+					}
+				}
+				if x := d.GetCampaign(); x != nil {
+					seen["campaign_"+types.CampaignStatus_name[int32(x.Status)]]++
 				}
 				if x := d.GetRedeem(); x != nil {
 					redemptions = append(redemptions, x.RedemptionId)

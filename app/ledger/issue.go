@@ -2,7 +2,9 @@ package ledger
 
 import (
 	"encoding/hex"
+	"fmt"
 
+	"github.com/bytepoints/bytepoints/app/program"
 	"github.com/bytepoints/bytepoints/app/settle"
 	"github.com/bytepoints/bytepoints/app/state"
 	"github.com/bytepoints/bytepoints/types"
@@ -65,12 +67,32 @@ func CheckIssue(c *state.Ctx, seller *types.SellerRecord, paise uint64) (uint64,
 }
 
 // Issue books a purchase: the customer receives a lot of points issued by
-// the seller, and the seller pays their value into the escrow.
+// the seller, and the seller pays their value into the escrow. A campaign
+// of the seller the purchase qualifies for adds a bonus lot, issued by and
+// charged to the same seller (SPEC §5.7); with a return window, both lots
+// are pending until it passes (SPEC §5.9).
 func Issue(c *state.Ctx, in Purchase) (*types.PurchaseResult, error) {
-	points, err := CheckIssue(c, in.Seller, in.AmountPaise)
+	base, err := CheckIssue(c, in.Seller, in.AmountPaise)
 	if err != nil {
 		return nil, err
 	}
+	seller := in.Seller.SellerId
+	match, err := program.Find(c, seller, in.TerminalID, in.AmountPaise, base)
+	if err != nil {
+		return nil, err
+	}
+	bonus := match.Bonus
+	if bonus > 0 {
+		// The bonus is issuance too: it fits within the epoch cap, or is
+		// cut to what is left of it.
+		issued := state.SellerEpoch(c.KV, seller).IssuedPoints
+		if room := c.Params.MaxEpochIssuePoints - issued - base; bonus > room {
+			bonus = room
+			match.Reason = fmt.Sprintf("the bonus was cut to %s by %s's issuance cap of %s per epoch",
+				types.PointsText(room), seller, types.PointsText(c.Params.MaxEpochIssuePoints))
+		}
+	}
+	points := base + bonus
 	rate := EarnRate(c.Params, in.Seller)
 	payment, err := types.PaiseOfPoints(points)
 	if err != nil {
@@ -82,12 +104,18 @@ func Issue(c *state.Ctx, in Purchase) (*types.PurchaseResult, error) {
 		totals.Customers++
 	}
 	rec := &types.Purchase{
-		PurchaseId: c.TxHash, SellerId: in.Seller.SellerId, TerminalId: in.TerminalID,
+		PurchaseId: c.TxHash, SellerId: seller, TerminalId: in.TerminalID,
 		CustomerId: in.CustomerID, AmountPaise: in.AmountPaise, EarnRateBps: rate,
-		PointsIssued: points, Height: c.Height, Time: c.Time, Flow: in.Flow, PaymentTimeMs: in.PaymentTimeMs,
+		PointsIssued: base, Height: c.Height, Time: c.Time, Flow: in.Flow, PaymentTimeMs: in.PaymentTimeMs,
 	}
 	totals.Purchases++
-	res := &types.PurchaseResult{PurchaseId: c.TxHash, PointsIssued: points, SellerPaymentPaise: uint64(payment)}
+	res := &types.PurchaseResult{PurchaseId: c.TxHash, PointsIssued: points, SellerPaymentPaise: uint64(payment),
+		BasePoints: base, BonusPoints: bonus, NoBonusReason: match.Reason}
+	var pendingUntil int64
+	if w := program.ReturnWindow(c.Params, program.Program(c.KV, seller)); w > 0 && points > 0 {
+		pendingUntil = c.Time + w
+		res.PendingUntil = pendingUntil
+	}
 	if points > 0 {
 		if cust.Points, err = types.AddU64("customer balance", cust.Points, points); err != nil {
 			return nil, err
@@ -102,34 +130,75 @@ func Issue(c *state.Ctx, in Purchase) (*types.PurchaseResult, error) {
 			return nil, err
 		}
 		expires := c.Time + c.Params.LotValiditySeconds
-		lot := &types.Lot{
-			Seq: cust.NextLotSeq, Issuer: in.Seller.SellerId, Points: points, OriginalPoints: points,
-			IssuedAt: c.Time, ExpiresAt: expires, PurchaseId: c.TxHash,
+		newLot := func(n, campaign uint64) (*types.Lot, error) {
+			lot := &types.Lot{
+				Seq: cust.NextLotSeq, Issuer: seller, Points: n, OriginalPoints: n,
+				IssuedAt: c.Time, ExpiresAt: expires, PurchaseId: c.TxHash, CampaignId: campaign,
+			}
+			if pendingUntil != 0 {
+				if err := markPending(c, cust, lot, pendingUntil); err != nil {
+					return nil, err
+				}
+			}
+			cust.NextLotSeq++
+			cust.LotCount++
+			totals.Lots++
+			state.PutLot(c.KV, in.CustomerID, lot)
+			return lot, nil
 		}
-		cust.NextLotSeq++
-		cust.LotCount++
-		totals.Lots++
-		state.PutLot(c.KV, in.CustomerID, lot)
-		rec.LotSeq, rec.LotExpiresAt = lot.Seq, lot.ExpiresAt
+		if base > 0 {
+			lot, err := newLot(base, 0)
+			if err != nil {
+				return nil, err
+			}
+			rec.LotSeq, rec.LotExpiresAt = lot.Seq, lot.ExpiresAt
+		}
+		if bonus > 0 {
+			x := match.Campaign
+			lot, err := newLot(bonus, x.Id)
+			if err != nil {
+				return nil, err
+			}
+			rec.BonusPoints, rec.CampaignId, rec.BonusLotSeq, rec.LotExpiresAt = bonus, x.Id, lot.Seq, lot.ExpiresAt
+			res.Campaign, res.CampaignId = x.Name, x.Id
+			if err := program.Spend(c, x, bonus); err != nil {
+				return nil, err
+			}
+		}
 		res.ExpiresAt = expires
 	}
 	state.PutTotals(c.KV, totals)
-	if err := settle.Move(c, in.Seller.SellerId, -payment, "issue"); err != nil {
+	basePay, err := types.PaiseOfPoints(base)
+	if err != nil {
 		return nil, err
 	}
-	if err := settle.Activity(c, in.Seller.SellerId, func(e *types.SellerEpoch) error {
-		e.IssuedPoints, err = types.AddU64("epoch issued points", e.IssuedPoints, points)
+	if err := settle.Move(c, seller, -basePay, "issue"); err != nil {
+		return nil, err
+	}
+	if err := settle.Move(c, seller, basePay-payment, "campaign_bonus"); err != nil {
+		return nil, err
+	}
+	if err := settle.Activity(c, seller, func(e *types.SellerEpoch) error {
+		if e.IssuedPoints, err = types.AddU64("epoch issued points", e.IssuedPoints, points); err != nil {
+			return err
+		}
+		e.BonusPoints, err = types.AddU64("epoch bonus points", e.BonusPoints, bonus)
 		return err
 	}); err != nil {
 		return nil, err
 	}
-	state.AppendHistory(c, cust, types.HistoryKind_HISTORY_KIND_EARN, int64(points), in.Seller.SellerId)
+	state.AppendHistory(c, cust, types.HistoryKind_HISTORY_KIND_EARN, int64(points), seller)
 	state.PutCustomer(c.KV, cust)
 	state.PutPurchase(c.KV, rec)
 	res.Balance = cust.Points
-	if points > 0 {
-		c.Emit(types.EventPointsIssued, "customer", in.CustomerID, "issuer", in.Seller.SellerId,
-			"points", state.U(points), "reason", "purchase", "actor", c.Actor,
+	if base > 0 {
+		c.Emit(types.EventPointsIssued, "customer", in.CustomerID, "issuer", seller,
+			"points", state.U(base), "reason", "purchase", "actor", c.Actor,
+			"purchase_id", hex.EncodeToString(c.TxHash), "expires_at", state.I(res.ExpiresAt))
+	}
+	if bonus > 0 {
+		c.Emit(types.EventPointsIssued, "customer", in.CustomerID, "issuer", seller,
+			"points", state.U(bonus), "reason", "campaign", "campaign_id", state.U(res.CampaignId), "actor", c.Actor,
 			"purchase_id", hex.EncodeToString(c.TxHash), "expires_at", state.I(res.ExpiresAt))
 	}
 	return res, nil

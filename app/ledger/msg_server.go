@@ -4,6 +4,7 @@ import (
 	"crypto/ed25519"
 
 	"github.com/bytepoints/bytepoints/app/members"
+	"github.com/bytepoints/bytepoints/app/program"
 	"github.com/bytepoints/bytepoints/app/risk"
 	"github.com/bytepoints/bytepoints/app/state"
 	"github.com/bytepoints/bytepoints/types"
@@ -82,6 +83,9 @@ func (x MsgServer) Redeem(c *state.Ctx, s *members.Signer, m *types.MsgRedeem, t
 		return nil, err
 	}
 	if err := CheckRedeemAmount(c.Params, m.Points, m.BillPaise); err != nil {
+		return nil, err
+	}
+	if err := program.CheckRedeem(c.KV, c.Params, till.Seller.SellerId, m.Points, m.BillPaise); err != nil {
 		return nil, err
 	}
 	by, err := x.Risk.AuthoriseRedeem(c, till.Seller, m, tx)

@@ -40,6 +40,14 @@ func Refund(c *state.Ctx, sellerID string, purchaseID []byte, amount uint64) (*t
 		return nil, err
 	}
 	target = min(target, p.PointsIssued)
+	if p.BonusPoints > 0 {
+		// A campaign bonus goes back in proportion to the amount refunded.
+		b, err := types.MulDivU64("bonus to reverse", p.BonusPoints, refunded, p.AmountPaise)
+		if err != nil {
+			return nil, err
+		}
+		target += b
+	}
 	toReverse := target - p.PointsReversed
 
 	cust, _ := state.Customer(c.KV, p.CustomerId)
@@ -54,14 +62,28 @@ func Refund(c *state.Ctx, sellerID string, purchaseID []byte, amount uint64) (*t
 		takeFromLot(c, cust, totals, lot, n)
 	}
 	if toReverse > 0 {
-		if own, ok := state.Lot(c.KV, p.CustomerId, p.LotExpiresAt, p.LotSeq); ok && p.PointsIssued > 0 {
-			take(own)
+		// The purchase's own lots first (base, then bonus), then the
+		// seller's other pending points, then its available points: a
+		// refund inside the return window never leaves a shortfall that
+		// points spent elsewhere would have caused (SPEC §5.9).
+		if l, ok := state.Lot(c.KV, p.CustomerId, p.LotExpiresAt, p.LotSeq); ok && p.PointsIssued > 0 && bytes.Equal(l.PurchaseId, p.PurchaseId) {
+			take(l)
 		}
-		for _, lot := range state.Lots(c.KV, p.CustomerId) {
-			if clawed == toReverse {
-				break
-			}
-			if lot.Issuer == sellerID && !(lot.Seq == p.LotSeq && bytes.Equal(lot.PurchaseId, p.PurchaseId)) {
+		if l, ok := state.Lot(c.KV, p.CustomerId, p.LotExpiresAt, p.BonusLotSeq); ok && p.BonusPoints > 0 && bytes.Equal(l.PurchaseId, p.PurchaseId) {
+			take(l)
+		}
+		lots := state.Lots(c.KV, p.CustomerId)
+		for _, pending := range []bool{true, false} {
+			for _, lot := range lots {
+				if clawed == toReverse {
+					break
+				}
+				if lot.Issuer != sellerID || (lot.PendingUntil != 0) != pending || lot.Points == 0 {
+					continue
+				}
+				if bytes.Equal(lot.PurchaseId, p.PurchaseId) {
+					continue // the purchase's own lots, taken above
+				}
 				take(lot)
 			}
 		}
