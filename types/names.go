@@ -144,6 +144,10 @@ var (
 		term("expired", ProposalStatus_PROPOSAL_STATUS_EXPIRED, "its voting period ended without a decision"),
 		term("failed", ProposalStatus_PROPOSAL_STATUS_FAILED, "passed but could not be executed"),
 	)
+	CampaignStatuses = vocab("campaign status",
+		term("active", CampaignStatus_CAMPAIGN_STATUS_ACTIVE, "gives its bonus to qualifying purchases inside its window, within its budget"),
+		term("ended", CampaignStatus_CAMPAIGN_STATUS_ENDED, "ended by its seller, or its window closed"),
+	)
 	Directions = vocab("settlement direction",
 		term("payable", DirectionPayable, "the seller pays the escrow (net below zero)"),
 		term("receivable", DirectionReceivable, "the escrow pays the seller (net above zero)"),
@@ -230,7 +234,7 @@ func Vocabulary() []Term {
 	var out []Term
 	for _, ts := range [][]Term{ReadTypes.Terms(), CVMs.Terms(), AuthResults.Terms(), SellerStatuses.Terms(),
 		TerminalStatuses.Terms(), SignerKinds.Terms(), HistoryKinds.Terms(), LineStatuses.Terms(),
-		ProposalStatuses.Terms(), ProposalKinds.Terms(), Directions.Terms()} {
+		ProposalStatuses.Terms(), ProposalKinds.Terms(), Directions.Terms(), CampaignStatuses.Terms()} {
 		out = append(out, ts...)
 	}
 	return out
@@ -246,6 +250,9 @@ func AuthNames() []string     { return AuthResults.Names() }
 func ParseReadType(s string) (ReadType, error) { return ReadTypes.Parse(s) }
 func ParseCVM(s string) (CVM, error)           { return CVMs.Parse(s) }
 func ParseAuth(s string) (AuthResult, error)   { return AuthResults.Parse(s) }
+
+// CampaignStatusName is a campaign status's name.
+func CampaignStatusName(v CampaignStatus) string { return CampaignStatuses.Name(v) }
 
 // ReadTypeName, CVMName and AuthName give a value's name.
 func ReadTypeName(v ReadType) string { return ReadTypes.Name(v) }

@@ -34,18 +34,6 @@ func ReturnWindow(p *types.Params, sp *types.SellerProgram) int64 {
 	return max(0, min(sp.ReturnWindowSeconds, p.MaxReturnWindowSeconds))
 }
 
-// ShareText renders basis points as a percentage: "50%", "12.5%".
-func ShareText(bps uint32) string {
-	if bps%100 == 0 {
-		return fmt.Sprintf("%d%%", bps/100)
-	}
-	s := fmt.Sprintf("%d.%02d", bps/100, bps%100)
-	if s[len(s)-1] == '0' {
-		s = s[:len(s)-1]
-	}
-	return s + "%"
-}
-
 func pointsAndRupees(n uint64) string {
 	v, err := types.MulU64("points value", n, 100)
 	if err != nil {
@@ -74,7 +62,7 @@ func CheckRedeem(r store.Reader, p *types.Params, seller string, points, bill ui
 	}
 	if maxPoints := maxPaise / 100; points > maxPoints {
 		return types.Errorf(types.CodeInvalidAmount, "at %s at most %s of a bill may be paid in points: of the bill of %s that is %s; %s asked",
-			seller, ShareText(share), types.RupeesText(bill), pointsAndRupees(maxPoints), pointsAndRupees(points))
+			seller, types.ShareText(share), types.RupeesText(bill), pointsAndRupees(maxPoints), pointsAndRupees(points))
 	}
 	return nil
 }
@@ -88,11 +76,11 @@ func SetConfig(c *state.Ctx, seller string, m *types.MsgSetProgramConfig) error 
 			pointsAndRupees(m.MinRedeemPoints), pointsAndRupees(p.MaxMinRedeemPoints))
 	}
 	if m.MaxRedeemShareBps > fullBill {
-		return types.Errorf(types.CodeInvalidAmount, "a share of %s of the bill is above 100%%", ShareText(m.MaxRedeemShareBps))
+		return types.Errorf(types.CodeInvalidAmount, "a share of %s of the bill is above 100%%", types.ShareText(m.MaxRedeemShareBps))
 	}
 	if m.MaxRedeemShareBps != 0 && m.MaxRedeemShareBps < p.MinRedeemShareBps {
 		return types.Errorf(types.CodeInvalidAmount, "a share of %s of the bill payable in points is below the governed floor of %s",
-			ShareText(m.MaxRedeemShareBps), ShareText(p.MinRedeemShareBps))
+			types.ShareText(m.MaxRedeemShareBps), types.ShareText(p.MinRedeemShareBps))
 	}
 	if m.ReturnWindowSeconds < 0 || m.ReturnWindowSeconds > p.MaxReturnWindowSeconds {
 		return types.Errorf(types.CodeInvalidAmount, "a return window of %s is outside the governed bounds [0, %s]",

@@ -86,11 +86,18 @@ exits with code 18 (verification_failed) naming what failed.`,
 					return nil, err
 				}
 				fmt.Fprintf(w, "customer %s: %d points\n", b.CustomerId, b.Points)
+				if b.PendingPoints > 0 {
+					fmt.Fprintf(w, "  %d available, %d pending (inside a seller's return window)\n", b.AvailablePoints, b.PendingPoints)
+				}
 				if len(b.Lots) > 0 {
 					tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 					fmt.Fprintln(tw, "ISSUER\tPOINTS\tISSUED\tEXPIRES")
 					for _, l := range b.Lots {
-						fmt.Fprintf(tw, "%s\t%d\t%s\t%s\n", l.Issuer, l.Points, types.FormatDate(l.IssuedAt), types.FormatDate(l.ExpiresAt))
+						fmt.Fprintf(tw, "%s\t%d\t%s\t%s", l.Issuer, l.Points, types.FormatDate(l.IssuedAt), types.FormatDate(l.ExpiresAt))
+						if l.PendingUntil != 0 {
+							fmt.Fprintf(tw, "\tpending until %s", types.FormatUnix(l.PendingUntil))
+						}
+						fmt.Fprintln(tw)
 					}
 					tw.Flush()
 				}
@@ -430,7 +437,8 @@ printed) or an error, 75 not found yet.`,
 		},
 	}
 
-	cmd.AddCommand(balance, history, seller, sellers, totals, statement, statements, params, proposals, crmsCmd, header, txCmd)
+	cmd.AddCommand(balance, history, seller, sellers, totals, statement, statements, params, proposals, crmsCmd, header, txCmd,
+		newQueryCampaignsCmd(g, run))
 	return cmd
 }
 

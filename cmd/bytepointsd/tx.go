@@ -57,6 +57,7 @@ retry with it and the query tx command to look the transaction up.
 		newTxPurchaseCmd(g, f), newTxRedeemCmd(g, f), newTxRefundCmd(g, f), newTxVoidCmd(g, f),
 		newTxRegisterTerminalCmd(g, f), newTxRevokeTerminalCmd(g, f), newTxConfirmCmd(g, f),
 		newTxSetConfigCmd(g, f), newTxBindWalletCmd(g, f), newTxProposeCmd(g, f), newTxVoteCmd(g, f),
+		newTxProgramConfigCmd(g, f), newTxCampaignCmd(g, f),
 	)
 	return cmd
 }

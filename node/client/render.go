@@ -49,6 +49,7 @@ func Fields(r *Result) map[string]any {
 			out["crms_violation"] = p.CrmsViolation
 			out["crms_reason"] = p.CrmsReason
 		}
+		programFields(out, p)
 	case *types.TxResultData_Redeem:
 		x := d.Redeem
 		out["redemption_id"] = hex.EncodeToString(x.RedemptionId)
@@ -81,8 +82,32 @@ func Fields(r *Result) map[string]any {
 		out["yes"] = d.Vote.Yes
 		out["no"] = d.Vote.No
 		out["executed"] = d.Vote.Executed
+	case *types.TxResultData_Campaign:
+		x := d.Campaign
+		out["seller_id"], out["campaign_id"], out["name"] = x.SellerId, x.CampaignId, x.Name
+		out["campaign_status"] = types.CampaignStatusName(x.Status)
+		out["spent_points"], out["budget_points"] = x.SpentPoints, x.BudgetPoints
 	}
 	return out
+}
+
+// programFields adds a purchase's program outcome (SPEC §5.7, §5.9) when
+// there is one: base and bonus points, the campaign, why a bonus fell
+// short, and until when the points are pending.
+func programFields(out map[string]any, p *types.PurchaseResult) {
+	if p.BonusPoints > 0 || p.NoBonusReason != "" {
+		out["base_points"], out["bonus_points"] = p.BasePoints, p.BonusPoints
+	}
+	if p.Campaign != "" {
+		out["campaign"], out["campaign_id"] = p.Campaign, p.CampaignId
+	}
+	if p.NoBonusReason != "" {
+		out["no_bonus_reason"] = p.NoBonusReason
+	}
+	if p.PendingUntil != 0 {
+		out["pending_until"] = types.FormatUnix(p.PendingUntil)
+		out["pending_until_unix"] = p.PendingUntil
+	}
 }
 
 // Nano renders a 1e-9 fixed-point value as an exact JSON decimal.
@@ -128,7 +153,7 @@ func DecisionFields(d *types.DecisionResponse) map[string]any {
 
 // LotFields is the JSON of one lot.
 func LotFields(l *types.Lot) map[string]any {
-	return map[string]any{
+	out := map[string]any{
 		"issuer":          l.Issuer,
 		"points":          l.Points,
 		"issued_at":       types.FormatUnix(l.IssuedAt),
@@ -136,6 +161,13 @@ func LotFields(l *types.Lot) map[string]any {
 		"expires_at":      types.FormatUnix(l.ExpiresAt),
 		"expires_at_unix": l.ExpiresAt,
 	}
+	if l.PendingUntil != 0 {
+		out["pending_until"], out["pending_until_unix"] = types.FormatUnix(l.PendingUntil), l.PendingUntil
+	}
+	if l.CampaignId != 0 {
+		out["campaign_id"] = l.CampaignId
+	}
+	return out
 }
 
 // BalanceFields is the JSON of a balance answer.
@@ -145,6 +177,9 @@ func BalanceFields(b *types.BalanceResponse, height int64) map[string]any {
 		lots = append(lots, LotFields(l))
 	}
 	out := map[string]any{"customer_id": b.CustomerId, "points": b.Points, "lots": lots, "height": height}
+	if b.PendingPoints > 0 {
+		out["pending_points"], out["available_points"] = b.PendingPoints, b.AvailablePoints
+	}
 	if len(b.WalletPubkey) > 0 {
 		out["wallet_pubkey"] = hex.EncodeToString(b.WalletPubkey)
 	}
@@ -196,6 +231,7 @@ func EpochFields(e *types.SellerEpoch) map[string]any {
 		"clawed_back_points": e.ClawedBackPoints, "refund_shortfall_points": e.RefundShortfallPoints,
 		"expired_points": e.ExpiredPoints, "voided_points": e.VoidedPoints,
 		"crms_risk_used": Nano(e.RiskUsedNano), "crms_skips": e.CrmsSkips, "crms_violations": e.CrmsViolations,
+		"bonus_points": e.BonusPoints, "released_points": e.ReleasedPoints,
 	}
 }
 
