@@ -53,6 +53,7 @@ func DefaultParams() *types.Params {
 		MaxCampaignBonusPoints:   10_000,
 		MaxCampaignBudgetPoints:  100_000_000,
 		MaxCampaignTerminals:     16,
+		MaxTiers:                 5,
 	}
 }
 
@@ -133,6 +134,8 @@ func validateProgramParams(p *types.Params) error {
 		return bad("max_campaign_budget_points must be at most %s", types.PointsText(maxEpochIssueBound))
 	case p.MaxCampaignTerminals > 64:
 		return bad("max_campaign_terminals must be at most 64")
+	case p.MaxTiers > 8:
+		return bad("max_tiers must be at most 8")
 	}
 	return nil
 }

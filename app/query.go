@@ -11,6 +11,7 @@ import (
 	"github.com/bytepoints/bytepoints/app/ledger"
 	"github.com/bytepoints/bytepoints/app/members"
 	"github.com/bytepoints/bytepoints/app/program"
+	"github.com/bytepoints/bytepoints/app/program/tiers"
 	"github.com/bytepoints/bytepoints/app/risk"
 	"github.com/bytepoints/bytepoints/app/state"
 	"github.com/bytepoints/bytepoints/app/store"
@@ -325,6 +326,7 @@ func qBalance(r store.Reader, args []string) (state.Msg, error) {
 	}
 	out.Points, out.WalletPubkey = c.Points, c.WalletPubkey
 	out.PendingPoints, out.AvailablePoints = c.PendingPoints, c.Points-c.PendingPoints
+	out.Tier = tiers.StatusOf(r, args[0], floorDiv(state.Clock(r).TimeNs, 1e9))
 	var sum uint64
 	for _, l := range state.Lots(r, args[0]) {
 		out.Lots = append(out.Lots, l)

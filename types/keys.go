@@ -38,6 +38,8 @@ const (
 	PrefixRelease        byte = 0x89 // pending_until, customer id, expires_at, seq -> empty (pending lots)
 	PrefixCampaign       byte = 0x8A // seller id, campaign id -> Campaign
 	PrefixActiveCampaign byte = 0x8B // seller id, campaign id -> empty (the active ones)
+	PrefixTiers          byte = 0x8C // singleton: TierTable
+	PrefixSpend          byte = 0x8D // customer id -> CustomerSpend (tier buckets)
 )
 
 func appendStr(b []byte, s string) []byte {
@@ -237,3 +239,6 @@ func ParseActiveCampaignKey(k []byte) (uint64, error) {
 	}
 	return binary.BigEndian.Uint64(k[len(k)-8:]), nil
 }
+
+func TiersKey() []byte                { return []byte{PrefixTiers} }
+func SpendKey(customer string) []byte { return appendStr([]byte{PrefixSpend}, customer) }

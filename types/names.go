@@ -159,6 +159,7 @@ var (
 		term("suspend-seller", ProposalSuspendSeller, "suspend a member"),
 		term("reinstate-seller", ProposalReinstateSeller, "reinstate a suspended member"),
 		term("set-params", ProposalSetParams, "change chain parameters"),
+		term("set-tiers", ProposalSetTiers, "replace the coalition tier table"),
 	)
 )
 
@@ -197,6 +198,7 @@ const (
 	ProposalSuspendSeller
 	ProposalReinstateSeller
 	ProposalSetParams
+	ProposalSetTiers
 )
 
 // KindOf is the kind of a proposal's action (ProposalNone if it has none).
@@ -215,6 +217,8 @@ func KindOf(m *MsgPropose) ProposalKind {
 		return ProposalReinstateSeller
 	case *MsgPropose_SetParams:
 		return ProposalSetParams
+	case *MsgPropose_SetTiers:
+		return ProposalSetTiers
 	}
 	return ProposalNone
 }

@@ -60,6 +60,14 @@ func goldenScript(t *testing.T, db *store.DB) []string {
 	// rules, a campaign at seller-b whose budget runs out inside a block,
 	// a refund of a bonus purchase, the campaign's end.
 	cp := Operator("seller-c")
+	tiers := &types.TierTable{Tiers: []*types.Tier{{Name: "silver", ThresholdPaise: 50_000}, {Name: "gold", ThresholdPaise: 150_000}}}
+	block(5, c.Tx(a, &types.MsgPropose{Action: &types.MsgPropose_SetTiers{SetTiers: tiers}}))
+	block(5, c.Tx(b, &types.MsgVote{ProposalId: 1, Yes: true}), c.Tx(cp, &types.MsgVote{ProposalId: 1, Yes: true}))
+	block(5,
+		c.Tx(a, &types.MsgCreateCampaign{Name: "gold", BonusPoints: 40, Tier: "gold", BudgetPoints: 1000}),
+		c.Tx(a, &types.MsgPurchase{CustomerId: "bob", AmountPaise: 60_000, Flow: Flow()}), // bob was silver: no bonus
+		c.Tx(a, &types.MsgPurchase{CustomerId: "bob", AmountPaise: 1000, Flow: Flow()}),   // now gold
+	)
 	block(5,
 		c.Tx(cp, &types.MsgSetProgramConfig{MinRedeemPoints: 5, MaxRedeemShareBps: 5000, ReturnWindowSeconds: 3600}),
 		c.Tx(b, &types.MsgCreateCampaign{Name: "double", MultiplierBps: 20000, MinAmountPaise: 1000, BudgetPoints: 150}),

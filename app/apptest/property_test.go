@@ -48,6 +48,14 @@ func runRandomChain(t *testing.T, rt *rapid.T, minTxs int, seen map[string]int) 
 	sellers := []string{"seller-a", "seller-b", "seller-c"}
 	c := New(t, sellers, p)
 	c.T = rt
+	// A coalition tier table (SPEC §5.8), passed by all three sellers, so
+	// tier campaigns and spend buckets are in play from the start.
+	table := &types.TierTable{Tiers: []*types.Tier{{Name: "silver", ThresholdPaise: 200_000}, {Name: "gold", ThresholdPaise: 1_000_000}}}
+	MustOK(rt, c.Do(Operator(sellers[0]), &types.MsgPropose{Action: &types.MsgPropose_SetTiers{SetTiers: table}}))
+	MustOK(rt, c.Do(Operator(sellers[1]), &types.MsgVote{ProposalId: 1, Yes: true}))
+	if !MustOK(rt, c.Do(Operator(sellers[2]), &types.MsgVote{ProposalId: 1, Yes: true})).GetVote().Executed {
+		rt.Fatal("tier table did not pass")
+	}
 	customers := []string{"c1", "c2", "c3", "c4", "c5"}
 	terminals := map[string][]string{}
 	var purchases, redemptions [][]byte
@@ -124,6 +132,7 @@ func runRandomChain(t *testing.T, rt *rapid.T, minTxs int, seen map[string]int) 
 				if rapid.Bool().Draw(rt, "windowed") {
 					m.To = c.Time + rapid.Int64Range(-100, 86400).Draw(rt, "campTo")
 				}
+				m.Tier = rapid.SampledFrom([]string{"", "", "silver", "gold", "bronze"}).Draw(rt, "campTier")
 				if ts := terminals[seller]; len(ts) > 0 && rapid.Bool().Draw(rt, "campTerminal") {
 					m.Terminals = []string{pick("campTill", ts)}
 				}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/bytepoints/bytepoints/app/program"
+	"github.com/bytepoints/bytepoints/app/program/tiers"
 	"github.com/bytepoints/bytepoints/app/settle"
 	"github.com/bytepoints/bytepoints/app/state"
 	"github.com/bytepoints/bytepoints/types"
@@ -77,7 +78,15 @@ func Issue(c *state.Ctx, in Purchase) (*types.PurchaseResult, error) {
 		return nil, err
 	}
 	seller := in.Seller.SellerId
-	match, err := program.Find(c, seller, in.TerminalID, in.AmountPaise, base)
+	// The customer's coalition tier before this purchase qualifies it for
+	// tier campaigns; then the purchase counts towards its spend (SPEC §5.8).
+	table := tiers.Table(c.KV)
+	rank := -1
+	if len(table.Tiers) > 0 {
+		rank = tiers.Rank(table, tiers.StatusOf(c.KV, in.CustomerID, c.Time).Tier)
+	}
+	tiers.Add(c.KV, in.CustomerID, c.Time, in.AmountPaise)
+	match, err := program.Find(c, seller, program.Buyer{Terminal: in.TerminalID, Amount: in.AmountPaise, TierRank: rank, Tiers: table}, base)
 	if err != nil {
 		return nil, err
 	}

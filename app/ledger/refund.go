@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/hex"
 
+	"github.com/bytepoints/bytepoints/app/program/tiers"
 	"github.com/bytepoints/bytepoints/app/settle"
 	"github.com/bytepoints/bytepoints/app/state"
 	"github.com/bytepoints/bytepoints/types"
@@ -107,6 +108,7 @@ func Refund(c *state.Ctx, sellerID string, purchaseID []byte, amount uint64) (*t
 	}); err != nil {
 		return nil, err
 	}
+	tiers.Subtract(c.KV, p.CustomerId, p.Time, c.Time, amount) // the refund no longer counts as spend
 	p.RefundedPaise = refunded
 	p.PointsReversed += toReverse
 	p.PointsClawedBack += clawed

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/bytepoints/bytepoints/app/program/tiers"
 	"github.com/bytepoints/bytepoints/app/state"
 	"github.com/bytepoints/bytepoints/types"
 )
@@ -23,8 +24,8 @@ func Create(c *state.Ctx, seller string, m *types.MsgCreateCampaign) (*types.Cam
 	if err := types.ValidateText("campaign name", m.Name, MaxNameLen); err != nil {
 		return nil, err
 	}
-	if m.Tier != "" {
-		return nil, bad("campaign tier %q: the coalition has no tier table", m.Tier)
+	if m.Tier != "" && tiers.Rank(tiers.Table(c.KV), m.Tier) < 0 {
+		return nil, bad("campaign tier %q is not in the coalition's tier table", m.Tier)
 	}
 	switch {
 	case (m.MultiplierBps == 0) == (m.BonusPoints == 0):
@@ -85,7 +86,7 @@ func Create(c *state.Ctx, seller string, m *types.MsgCreateCampaign) (*types.Cam
 	x := &types.Campaign{
 		SellerId: seller, Id: sp.NextCampaignId, Name: m.Name, From: from, To: m.To,
 		MultiplierBps: m.MultiplierBps, BonusPoints: m.BonusPoints, MinAmountPaise: m.MinAmountPaise,
-		Terminals: terms, BudgetPoints: m.BudgetPoints, Status: types.CampaignStatus_CAMPAIGN_STATUS_ACTIVE,
+		Terminals: terms, BudgetPoints: m.BudgetPoints, Status: types.CampaignStatus_CAMPAIGN_STATUS_ACTIVE, Tier: m.Tier,
 		CreatedHeight: c.Height,
 	}
 	sp.NextCampaignId++
@@ -131,15 +132,32 @@ func Offer(x *types.Campaign, base uint64) (uint64, error) {
 	return x.BonusPoints, nil
 }
 
-// Qualifies reports whether a purchase of amount paise at terminal (""
-// for the seller's operator) at block time now meets x's conditions.
-func Qualifies(x *types.Campaign, terminal string, amount uint64, now int64) bool {
+// Buyer is who buys, where: the till ("" for the seller's operator), the
+// amount, and the customer's tier rank before the purchase (-1 below the
+// first tier) in the table tiers.
+type Buyer struct {
+	Terminal string
+	Amount   uint64
+	TierRank int
+	Tiers    *types.TierTable
+}
+
+// Qualifies reports whether a purchase by b at block time now meets x's
+// conditions. A tier condition admits that tier and those above it; a
+// tier no longer in the table admits no one.
+func Qualifies(x *types.Campaign, b Buyer, now int64) bool {
 	if x.Status != types.CampaignStatus_CAMPAIGN_STATUS_ACTIVE || now < x.From || (x.To != 0 && now >= x.To) {
 		return false
 	}
-	if amount < x.MinAmountPaise || x.Tier != "" {
+	if b.Amount < x.MinAmountPaise {
 		return false
 	}
+	if x.Tier != "" {
+		if need := tiers.Rank(b.Tiers, x.Tier); need < 0 || b.TierRank < need {
+			return false
+		}
+	}
+	terminal := b.Terminal
 	if len(x.Terminals) == 0 {
 		return true
 	}
@@ -151,11 +169,11 @@ func Qualifies(x *types.Campaign, terminal string, amount uint64, now int64) boo
 // active campaigns whose conditions it meets, the one giving the most
 // (what is left of its budget at most; the lowest id on a tie). Nothing
 // is written; Spend books the bonus once the ledger has issued it.
-func Find(c *state.Ctx, seller, terminal string, amount, base uint64) (Match, error) {
+func Find(c *state.Ctx, seller string, b Buyer, base uint64) (Match, error) {
 	var best Match
 	var shortReason string
 	for _, x := range Active(c.KV, seller) {
-		if !Qualifies(x, terminal, amount, c.Time) {
+		if !Qualifies(x, b, c.Time) {
 			continue
 		}
 		want, err := Offer(x, base)

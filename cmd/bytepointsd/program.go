@@ -288,3 +288,44 @@ func parseDuration(s string) (int64, error) {
 	}
 	return v * mult, nil
 }
+
+// newProposeSetTiersCmd is `tx propose set-tiers` (SPEC §5.8).
+func newProposeSetTiersCmd(propose func(*cobra.Command, *types.MsgPropose) error) *cobra.Command {
+	var specs []string
+	cmd := &cobra.Command{
+		Use:   "set-tiers",
+		Short: "Propose the coalition tier table: names and the rolling 365-day spend at which each begins",
+		Long: `Replaces the whole table (no --tier: no tiers). A customer's tier is the
+highest whose threshold its spend at all sellers reaches, counted over the
+current 365/12-day bucket and the 11 before it (never more than 365 days
+back); refunds take spend back. A purchase qualifies for tier campaigns
+(` + "`tx campaign create --tier`" + `) by the tier before it. At most the governed
+max_tiers tiers; thresholds ascending.`,
+		Example: `  bytepointsd tx propose set-tiers --home ./net/seller-0 --tier silver=5000.00 --tier gold=20000.00`,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			table := &types.TierTable{}
+			for _, s := range specs {
+				name, amount, ok := strings.Cut(s, "=")
+				if !ok {
+					return usagef("--tier %q: give name=rupees, e.g. gold=20000.00", s)
+				}
+				paise, err := amountFlag("tier", amount)
+				if err != nil {
+					return err
+				}
+				table.Tiers = append(table.Tiers, &types.Tier{Name: name, ThresholdPaise: paise})
+			}
+			return propose(cmd, &types.MsgPropose{Action: &types.MsgPropose_SetTiers{SetTiers: table}})
+		},
+	}
+	cmd.Flags().StringArrayVar(&specs, "tier", nil, "a tier as name=threshold in rupees, lowest first (repeat)")
+	return cmd
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}

@@ -66,4 +66,19 @@ func TestCLIPrograms(t *testing.T) {
 	if q := run("query", "campaigns"); len(q["campaigns"].([]any)) != 0 {
 		t.Fatalf("after end: %v", q)
 	}
+	// Tiers: a coalition of one passes its own proposal.
+	if p := run("tx", "propose", "set-tiers", "--tier", "silver=100.00", "--tier", "gold=300.00"); p["executed"] != true {
+		t.Fatalf("set-tiers: %v", p)
+	}
+	b = run("query", "balance", "--customer", "C")
+	if b["tier"] != "silver" || num(t, b, "tier_spend_paise") != 20_000 || b["next_tier"] != "gold" || num(t, b, "next_tier_needs_paise") != 10_000 {
+		t.Fatalf("tier: %v", b)
+	}
+	run("tx", "campaign", "create", "--name", "gold", "--bonus-points", "7", "--tier", "gold", "--budget-points", "100")
+	if p := run("tx", "purchase", "--customer", "C", "--amount", "100.00"); p["bonus_points"] != nil {
+		t.Fatalf("silver purchase got a gold bonus: %v", p)
+	}
+	if p := run("tx", "purchase", "--customer", "C", "--amount", "1.00"); num(t, p, "bonus_points") != 7 {
+		t.Fatalf("gold purchase: %v", p)
+	}
 }

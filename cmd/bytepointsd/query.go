@@ -89,6 +89,13 @@ exits with code 18 (verification_failed) naming what failed.`,
 				if b.PendingPoints > 0 {
 					fmt.Fprintf(w, "  %d available, %d pending (inside a seller's return window)\n", b.AvailablePoints, b.PendingPoints)
 				}
+				if tr := b.Tier; tr != nil && (tr.Tier != "" || tr.NextTier != "") {
+					fmt.Fprintf(w, "  tier: %s, spend counted ₹%s", orNone(tr.Tier), types.FormatPaise(tr.SpendPaise))
+					if tr.NextTier != "" {
+						fmt.Fprintf(w, "; %s needs ₹%s more", tr.NextTier, types.FormatPaise(tr.NextTierNeedsPaise))
+					}
+					fmt.Fprintln(w)
+				}
 				if len(b.Lots) > 0 {
 					tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 					fmt.Fprintln(tw, "ISSUER\tPOINTS\tISSUED\tEXPIRES")

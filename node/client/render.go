@@ -180,6 +180,12 @@ func BalanceFields(b *types.BalanceResponse, height int64) map[string]any {
 	if b.PendingPoints > 0 {
 		out["pending_points"], out["available_points"] = b.PendingPoints, b.AvailablePoints
 	}
+	if t := b.Tier; t != nil && (t.Tier != "" || t.NextTier != "") {
+		out["tier"], out["tier_spend_paise"] = t.Tier, t.SpendPaise
+		if t.NextTier != "" {
+			out["next_tier"], out["next_tier_needs_paise"] = t.NextTier, t.NextTierNeedsPaise
+		}
+	}
 	if len(b.WalletPubkey) > 0 {
 		out["wallet_pubkey"] = hex.EncodeToString(b.WalletPubkey)
 	}
