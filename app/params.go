@@ -54,6 +54,7 @@ func DefaultParams() *types.Params {
 		MaxCampaignBudgetPoints:  100_000_000,
 		MaxCampaignTerminals:     16,
 		MaxTiers:                 5,
+		MaxReferralBonusPoints:   1000,
 	}
 }
 
@@ -136,6 +137,8 @@ func validateProgramParams(p *types.Params) error {
 		return bad("max_campaign_terminals must be at most 64")
 	case p.MaxTiers > 8:
 		return bad("max_tiers must be at most 8")
+	case p.MaxReferralBonusPoints > 1_000_000:
+		return bad("max_referral_bonus_points must be at most 1000000")
 	}
 	return nil
 }

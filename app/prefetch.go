@@ -1,6 +1,9 @@
 package app
 
-import "github.com/bytepoints/bytepoints/types"
+import (
+	"github.com/bytepoints/bytepoints/app/program"
+	"github.com/bytepoints/bytepoints/types"
+)
 
 // PrefetchKeys lists the state keys a block's transactions will read (and
 // the keys they will write whose names the transaction alone gives), and
@@ -17,7 +20,8 @@ import "github.com/bytepoints/bytepoints/types"
 // the record the transaction will book under its hash; per purchase or
 // redemption the customer, the card's CRMS window, the seller and its
 // open epoch, program record and active campaigns (and the named
-// terminal); per purchase the customer's spend buckets; per redemption the customer's lots;
+// terminal); per purchase the customer's spend buckets and referral code;
+// per redemption the customer's lots;
 // per refund or void the original record. Once per block: the chain-wide
 // records every block reads.
 func (a *App) PrefetchKeys(txs [][]byte) (keys, prefixes [][]byte) {
@@ -41,7 +45,8 @@ func (a *App) PrefetchKeys(txs [][]byte) (keys, prefixes [][]byte) {
 		case *types.TxBody_Purchase:
 			in := m.Purchase
 			seller(in.SellerId)
-			keys = append(keys, types.CustomerKey(in.CustomerId), types.CardKey(in.CustomerId), types.PurchaseKey(p.Hash), types.SpendKey(in.CustomerId))
+			keys = append(keys, types.CustomerKey(in.CustomerId), types.CardKey(in.CustomerId), types.PurchaseKey(p.Hash), types.SpendKey(in.CustomerId),
+				types.ReferralCodeKey(program.Code(in.CustomerId)))
 			if in.TerminalId != "" {
 				keys = append(keys, types.TerminalKey(in.SellerId, in.TerminalId))
 			}

@@ -44,6 +44,7 @@ type (
 		SetProgramConfig(*state.Ctx, *members.Signer, *types.MsgSetProgramConfig) (*types.TxResultData, error)
 		CreateCampaign(*state.Ctx, *members.Signer, *types.MsgCreateCampaign) (*types.TxResultData, error)
 		EndCampaign(*state.Ctx, *members.Signer, *types.MsgEndCampaign) (*types.TxResultData, error)
+		SetReferralOffer(*state.Ctx, *members.Signer, *types.MsgSetReferralOffer) (*types.TxResultData, error)
 	}
 )
 
@@ -84,6 +85,8 @@ func (r *router) route(c *state.Ctx, s *members.Signer, p *Parsed) (*types.TxRes
 		return r.program.CreateCampaign(c, s, m.CreateCampaign)
 	case *types.TxBody_EndCampaign:
 		return r.program.EndCampaign(c, s, m.EndCampaign)
+	case *types.TxBody_SetReferralOffer:
+		return r.program.SetReferralOffer(c, s, m.SetReferralOffer)
 	default:
 		return nil, types.Errorf(types.CodeDecode, "unknown message type %T", m)
 	}
@@ -120,6 +123,8 @@ func MsgName(b *types.TxBody) string {
 		return "create_campaign"
 	case *types.TxBody_EndCampaign:
 		return "end_campaign"
+	case *types.TxBody_SetReferralOffer:
+		return "set_referral_offer"
 	case nil:
 		return "none"
 	}

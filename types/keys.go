@@ -40,6 +40,8 @@ const (
 	PrefixActiveCampaign byte = 0x8B // seller id, campaign id -> empty (the active ones)
 	PrefixTiers          byte = 0x8C // singleton: TierTable
 	PrefixSpend          byte = 0x8D // customer id -> CustomerSpend (tier buckets)
+	PrefixReferralCode   byte = 0x8E // referral code -> customer id (raw)
+	PrefixReferral       byte = 0x8F // referee customer id -> Referral
 )
 
 func appendStr(b []byte, s string) []byte {
@@ -242,3 +244,6 @@ func ParseActiveCampaignKey(k []byte) (uint64, error) {
 
 func TiersKey() []byte                { return []byte{PrefixTiers} }
 func SpendKey(customer string) []byte { return appendStr([]byte{PrefixSpend}, customer) }
+
+func ReferralCodeKey(code string) []byte { return appendStr([]byte{PrefixReferralCode}, code) }
+func ReferralKey(referee string) []byte  { return appendStr([]byte{PrefixReferral}, referee) }

@@ -33,6 +33,8 @@ func (b *TxBody) SetMsg(msg any) error {
 		b.Msg = &TxBody_CreateCampaign{CreateCampaign: m}
 	case *MsgEndCampaign:
 		b.Msg = &TxBody_EndCampaign{EndCampaign: m}
+	case *MsgSetReferralOffer:
+		b.Msg = &TxBody_SetReferralOffer{SetReferralOffer: m}
 	default:
 		return fmt.Errorf("unknown message type %T", msg)
 	}

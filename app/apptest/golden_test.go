@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/bytepoints/bytepoints/app"
+	"github.com/bytepoints/bytepoints/app/program"
 	"github.com/bytepoints/bytepoints/app/store"
 	"github.com/bytepoints/bytepoints/types"
 )
@@ -86,8 +87,12 @@ func goldenScript(t *testing.T, db *store.DB) []string {
 		c.Tx(b, &types.MsgEndCampaign{CampaignId: 1}),
 	)
 	block(3600, c.Tx(cp, &types.MsgRedeem{CustomerId: "dave", Points: 50, BillPaise: 10000, Flow: Flow()})) // released
-	block(86400)                                                                                            // closes the first day's epoch
-	block(3*86400, c.Tx(b, &types.MsgPurchase{CustomerId: "carol", AmountPaise: 2000, Flow: Flow()}))       // expiry
+	// A referral at seller-c (return window 1 hour): dave refers erin.
+	block(5, c.Tx(cp, &types.MsgSetReferralOffer{ReferrerPoints: 30, RefereePoints: 20, MinAmountPaise: 1000}))
+	r = block(5, c.Tx(cp, &types.MsgPurchase{CustomerId: "erin", AmountPaise: 5000, Flow: Flow(), ReferralCode: program.Code("dave")}))
+	block(5, c.Tx(cp, &types.MsgRefund{PurchaseId: data(r[0]).GetPurchase().PurchaseId, AmountPaise: 2500}))
+	block(86400)                                                                                      // closes the first day's epoch
+	block(3*86400, c.Tx(b, &types.MsgPurchase{CustomerId: "carol", AmountPaise: 2000, Flow: Flow()})) // expiry
 	first := settleEpoch(c)
 	block(5, c.Tx(a, &types.MsgConfirmSettlement{Epoch: first, BankReference: "UTR-0001"}))
 	return lines

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/bytepoints/bytepoints/app"
+	"github.com/bytepoints/bytepoints/app/program"
 	"github.com/bytepoints/bytepoints/types"
 	"pgregory.net/rapid"
 )
@@ -32,7 +33,8 @@ func TestRandomChainsKeepInvariants(t *testing.T) {
 	}
 	// The run must have exercised every kind of movement, not just failures.
 	for _, k := range []string{"purchase", "redeem", "refund", "void", "points_expired", "epoch_closed", "settlement_confirmed", "duplicate", "decode",
-		"campaign_bonus", "pending", "bonus_short", "points_released", "campaign_CAMPAIGN_STATUS_ACTIVE", "campaign_CAMPAIGN_STATUS_ENDED"} {
+		"campaign_bonus", "pending", "bonus_short", "points_released", "campaign_CAMPAIGN_STATUS_ACTIVE", "campaign_CAMPAIGN_STATUS_ENDED",
+		"referral"} {
 		if seen[k] == 0 {
 			t.Errorf("no successful %s in the whole run", k)
 		}
@@ -72,10 +74,19 @@ func runRandomChain(t *testing.T, rt *rapid.T, minTxs int, seen map[string]int) 
 				signer = seller + "/" + pick("terminal", ts)
 			}
 			var msg any
-			switch rapid.IntRange(0, 14).Draw(rt, "kind") {
+			switch rapid.IntRange(0, 15).Draw(rt, "kind") {
 			case 0, 1, 2:
-				msg = &types.MsgPurchase{CustomerId: pick("cust", customers),
+				m := &types.MsgPurchase{CustomerId: pick("cust", customers),
 					AmountPaise: rapid.OneOf(rapid.Uint64Range(0, 500_000), rapid.Just(uint64(1)<<63)).Draw(rt, "amount"), Flow: Flow()}
+				if rapid.IntRange(0, 3).Draw(rt, "referred") == 0 {
+					// A referral: mostly a newcomer, sometimes a customer
+					// who bought before or refers itself.
+					if rapid.Bool().Draw(rt, "newcomer") {
+						m.CustomerId = fmt.Sprintf("n%d", ops+i)
+					}
+					m.ReferralCode = program.Code(pick("referrer", append(customers, "never-bought")))
+				}
+				msg = m
 			case 3, 4:
 				pts := rapid.Uint64Range(0, 400).Draw(rt, "points")
 				msg = &types.MsgRedeem{CustomerId: pick("cust", customers), Points: pts,
@@ -140,6 +151,13 @@ func runRandomChain(t *testing.T, rt *rapid.T, minTxs int, seen map[string]int) 
 			case 14:
 				signer = Operator(seller)
 				msg = &types.MsgEndCampaign{CampaignId: rapid.Uint64Range(0, 6).Draw(rt, "campaignID")}
+			case 15:
+				signer = Operator(seller)
+				msg = &types.MsgSetReferralOffer{
+					ReferrerPoints: rapid.SampledFrom([]uint64{0, 10, 200, 1001}).Draw(rt, "referrerPoints"),
+					RefereePoints:  rapid.SampledFrom([]uint64{0, 5, 100}).Draw(rt, "refereePoints"),
+					MinAmountPaise: rapid.SampledFrom([]uint64{0, 10_000}).Draw(rt, "referralMin"),
+				}
 			}
 			if msg != nil {
 				tx := c.Tx(signer, msg)
@@ -182,6 +200,9 @@ func runRandomChain(t *testing.T, rt *rapid.T, minTxs int, seen map[string]int) 
 					if p.NoBonusReason != "" {
 						seen["bonus_short"]++
 					}
+					if p.ReferrerPoints+p.RefereePoints > 0 {
+						seen["referral"]++
+					}
 				}
 				if x := d.GetCampaign(); x != nil {
 					seen["campaign_"+types.CampaignStatus_name[int32(x.Status)]]++
@@ -190,8 +211,11 @@ func runRandomChain(t *testing.T, rt *rapid.T, minTxs int, seen map[string]int) 
 					redemptions = append(redemptions, x.RedemptionId)
 					seen["redeem"]++
 				}
-				if d.GetRefund() != nil {
+				if x := d.GetRefund(); x != nil {
 					seen["refund"]++
+					if x.ReferrerClawedBack > 0 {
+						seen["referral_clawback"]++
+					}
 				}
 				if d.GetVoid() != nil {
 					seen["void"]++

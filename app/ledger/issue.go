@@ -19,6 +19,7 @@ type Purchase struct {
 	AmountPaise   uint64
 	Flow          *types.PaymentFlow
 	PaymentTimeMs int64
+	ReferralCode  string // given at the till at a first purchase (SPEC §5.7)
 }
 
 // EarnRate is the seller's earn rate in basis points, or the chain default.
@@ -70,8 +71,9 @@ func CheckIssue(c *state.Ctx, seller *types.SellerRecord, paise uint64) (uint64,
 // Issue books a purchase: the customer receives a lot of points issued by
 // the seller, and the seller pays their value into the escrow. A campaign
 // of the seller the purchase qualifies for adds a bonus lot, issued by and
-// charged to the same seller (SPEC §5.7); with a return window, both lots
-// are pending until it passes (SPEC §5.9).
+// charged to the same seller (SPEC §5.7), and so do the bonuses of a
+// referral made at a first purchase (to the customer and to its referrer);
+// with a return window, every such lot is pending until it passes (§5.9).
 func Issue(c *state.Ctx, in Purchase) (*types.PurchaseResult, error) {
 	base, err := CheckIssue(c, in.Seller, in.AmountPaise)
 	if err != nil {
@@ -101,13 +103,24 @@ func Issue(c *state.Ctx, in Purchase) (*types.PurchaseResult, error) {
 				types.PointsText(room), seller, types.PointsText(c.Params.MaxEpochIssuePoints))
 		}
 	}
-	points := base + bonus
+	cust, existed := state.Customer(c.KV, in.CustomerID)
+	var ref program.ReferralMatch
+	if in.ReferralCode != "" {
+		if ref, err = program.CheckReferral(c.KV, c.Params, seller, in.CustomerID, in.AmountPaise, in.ReferralCode, cust.HistoryCount == 0); err != nil {
+			return nil, err
+		}
+		issued := state.SellerEpoch(c.KV, seller).IssuedPoints
+		if room := c.Params.MaxEpochIssuePoints - issued - base - bonus; ref.ReferrerPoints > room || ref.RefereePoints > room-ref.ReferrerPoints {
+			return nil, types.Errorf(types.CodeInvalidAmount, "the referral bonuses (%s and %s) would pass %s's issuance cap of %s per epoch",
+				types.PointsText(ref.ReferrerPoints), types.PointsText(ref.RefereePoints), seller, types.PointsText(c.Params.MaxEpochIssuePoints))
+		}
+	}
+	points := base + bonus + ref.RefereePoints
 	rate := EarnRate(c.Params, in.Seller)
-	payment, err := types.PaiseOfPoints(points)
+	payment, err := types.PaiseOfPoints(points + ref.ReferrerPoints)
 	if err != nil {
 		return nil, err
 	}
-	cust, existed := state.Customer(c.KV, in.CustomerID)
 	totals := state.Totals(c.KV)
 	if !existed {
 		totals.Customers++
@@ -119,9 +132,11 @@ func Issue(c *state.Ctx, in Purchase) (*types.PurchaseResult, error) {
 	}
 	totals.Purchases++
 	res := &types.PurchaseResult{PurchaseId: c.TxHash, PointsIssued: points, SellerPaymentPaise: uint64(payment),
-		BasePoints: base, BonusPoints: bonus, NoBonusReason: match.Reason}
+		BasePoints: base, BonusPoints: bonus, NoBonusReason: match.Reason,
+		RefereePoints: ref.RefereePoints, ReferrerPoints: ref.ReferrerPoints, ReferralCode: program.Code(in.CustomerID)}
+	program.RegisterCode(c.KV, in.CustomerID)
 	var pendingUntil int64
-	if w := program.ReturnWindow(c.Params, program.Program(c.KV, seller)); w > 0 && points > 0 {
+	if w := program.ReturnWindow(c.Params, program.Program(c.KV, seller)); w > 0 && points+ref.ReferrerPoints > 0 {
 		pendingUntil = c.Time + w
 		res.PendingUntil = pendingUntil
 	}
@@ -138,23 +153,26 @@ func Issue(c *state.Ctx, in Purchase) (*types.PurchaseResult, error) {
 		if totals.IssuedPoints, err = types.AddU64("issued points", totals.IssuedPoints, points); err != nil {
 			return nil, err
 		}
-		expires := c.Time + c.Params.LotValiditySeconds
-		newLot := func(n, campaign uint64) (*types.Lot, error) {
-			lot := &types.Lot{
-				Seq: cust.NextLotSeq, Issuer: seller, Points: n, OriginalPoints: n,
-				IssuedAt: c.Time, ExpiresAt: expires, PurchaseId: c.TxHash, CampaignId: campaign,
-			}
-			if pendingUntil != 0 {
-				if err := markPending(c, cust, lot, pendingUntil); err != nil {
-					return nil, err
-				}
-			}
-			cust.NextLotSeq++
-			cust.LotCount++
-			totals.Lots++
-			state.PutLot(c.KV, in.CustomerID, lot)
-			return lot, nil
+	}
+	expires := c.Time + c.Params.LotValiditySeconds
+	newLotFor := func(cust *types.Customer, n, campaign uint64) (*types.Lot, error) {
+		lot := &types.Lot{
+			Seq: cust.NextLotSeq, Issuer: seller, Points: n, OriginalPoints: n,
+			IssuedAt: c.Time, ExpiresAt: expires, PurchaseId: c.TxHash, CampaignId: campaign,
 		}
+		if pendingUntil != 0 {
+			if err := markPending(c, cust, lot, pendingUntil); err != nil {
+				return nil, err
+			}
+		}
+		cust.NextLotSeq++
+		cust.LotCount++
+		totals.Lots++
+		state.PutLot(c.KV, cust.CustomerId, lot)
+		return lot, nil
+	}
+	newLot := func(n, campaign uint64) (*types.Lot, error) { return newLotFor(cust, n, campaign) }
+	if points > 0 {
 		if base > 0 {
 			lot, err := newLot(base, 0)
 			if err != nil {
@@ -174,7 +192,39 @@ func Issue(c *state.Ctx, in Purchase) (*types.PurchaseResult, error) {
 				return nil, err
 			}
 		}
+		if ref.RefereePoints > 0 {
+			lot, err := newLot(ref.RefereePoints, 0)
+			if err != nil {
+				return nil, err
+			}
+			rec.RefereePoints, rec.RefereeLotSeq, rec.LotExpiresAt = ref.RefereePoints, lot.Seq, lot.ExpiresAt
+		}
 		res.ExpiresAt = expires
+	}
+	if ref.Referrer != "" {
+		program.Link(c, seller, in.CustomerID, ref)
+		rec.Referrer = ref.Referrer
+	}
+	if ref.ReferrerPoints > 0 {
+		// The referrer's bonus: a lot of the referrer's, issued by this seller.
+		rc, _ := state.Customer(c.KV, ref.Referrer)
+		if rc.Points, err = types.AddU64("referrer balance", rc.Points, ref.ReferrerPoints); err != nil {
+			return nil, err
+		}
+		rc.EarnedTotal += ref.ReferrerPoints
+		if totals.OutstandingPoints, err = types.AddU64("outstanding points", totals.OutstandingPoints, ref.ReferrerPoints); err != nil {
+			return nil, err
+		}
+		totals.IssuedPoints += ref.ReferrerPoints
+		lot, err := newLotFor(rc, ref.ReferrerPoints, 0)
+		if err != nil {
+			return nil, err
+		}
+		rec.ReferrerPoints, rec.ReferrerLotSeq = ref.ReferrerPoints, lot.Seq
+		state.AppendHistory(c, rc, types.HistoryKind_HISTORY_KIND_EARN, int64(ref.ReferrerPoints), seller)
+		state.PutCustomer(c.KV, rc)
+		c.Emit(types.EventPointsIssued, "customer", ref.Referrer, "issuer", seller, "points", state.U(ref.ReferrerPoints),
+			"reason", "referral", "referee", in.CustomerID, "actor", c.Actor, "purchase_id", hex.EncodeToString(c.TxHash))
 	}
 	state.PutTotals(c.KV, totals)
 	basePay, err := types.PaiseOfPoints(base)
@@ -184,13 +234,24 @@ func Issue(c *state.Ctx, in Purchase) (*types.PurchaseResult, error) {
 	if err := settle.Move(c, seller, -basePay, "issue"); err != nil {
 		return nil, err
 	}
-	if err := settle.Move(c, seller, basePay-payment, "campaign_bonus"); err != nil {
+	bonusPay, err := types.PaiseOfPoints(bonus)
+	if err != nil {
+		return nil, err
+	}
+	if err := settle.Move(c, seller, -bonusPay, "campaign_bonus"); err != nil {
+		return nil, err
+	}
+	if err := settle.Move(c, seller, basePay+bonusPay-payment, "referral_bonus"); err != nil {
 		return nil, err
 	}
 	if err := settle.Activity(c, seller, func(e *types.SellerEpoch) error {
 		if e.IssuedPoints, err = types.AddU64("epoch issued points", e.IssuedPoints, points); err != nil {
 			return err
 		}
+		if e.IssuedPoints, err = types.AddU64("epoch issued points", e.IssuedPoints, ref.ReferrerPoints); err != nil {
+			return err
+		}
+		e.ReferralPoints += ref.RefereePoints + ref.ReferrerPoints
 		e.BonusPoints, err = types.AddU64("epoch bonus points", e.BonusPoints, bonus)
 		return err
 	}); err != nil {
@@ -203,6 +264,11 @@ func Issue(c *state.Ctx, in Purchase) (*types.PurchaseResult, error) {
 	if base > 0 {
 		c.Emit(types.EventPointsIssued, "customer", in.CustomerID, "issuer", seller,
 			"points", state.U(base), "reason", "purchase", "actor", c.Actor,
+			"purchase_id", hex.EncodeToString(c.TxHash), "expires_at", state.I(res.ExpiresAt))
+	}
+	if ref.RefereePoints > 0 {
+		c.Emit(types.EventPointsIssued, "customer", in.CustomerID, "issuer", seller,
+			"points", state.U(ref.RefereePoints), "reason", "referral", "referrer", ref.Referrer, "actor", c.Actor,
 			"purchase_id", hex.EncodeToString(c.TxHash), "expires_at", state.I(res.ExpiresAt))
 	}
 	if bonus > 0 {

@@ -62,7 +62,7 @@ func (x MsgServer) Purchase(c *state.Ctx, s *members.Signer, m *types.MsgPurchas
 		res = &types.PurchaseResult{PurchaseId: c.TxHash}
 	} else if res, err = Issue(c, Purchase{
 		Seller: till.Seller, TerminalID: till.Terminal, CustomerID: m.CustomerId,
-		AmountPaise: m.AmountPaise, Flow: m.Flow, PaymentTimeMs: payMs,
+		AmountPaise: m.AmountPaise, Flow: m.Flow, PaymentTimeMs: payMs, ReferralCode: m.ReferralCode,
 	}); err != nil {
 		return nil, err
 	}

@@ -48,3 +48,11 @@ func result(x *types.Campaign) *types.TxResultData {
 		SpentPoints: x.SpentPoints, BudgetPoints: x.BudgetPoints,
 	}}}
 }
+
+func (MsgServer) SetReferralOffer(c *state.Ctx, s *members.Signer, m *types.MsgSetReferralOffer) (*types.TxResultData, error) {
+	seller, err := members.AuthorizeOperator(s, m.SellerId)
+	if err != nil {
+		return nil, err
+	}
+	return nil, SetOffer(c, seller.SellerId, m)
+}

@@ -329,3 +329,43 @@ func orNone(s string) string {
 	}
 	return s
 }
+
+func newTxReferralOfferCmd(g *globals, f *txFlags) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "referral-offer",
+		Short: "This seller's referral offer: bonuses it pays both sides when a referred customer first buys here",
+		Long: `Every customer has a referral code (printed as referral_code on each of its
+purchases; a one-way hash of its card token, which it does not reveal). A
+new customer gives a code at its first purchase anywhere (tx purchase
+--referral-code): at a seller with a referral offer, the two are linked once
+and forever and the seller issues --referrer-points to the referrer and
+--referee-points to the new customer, charged to its position like any
+issuance. Refused: the customer's own code, a second referrer, a customer
+who bought before, a code of no one. A refund of the qualifying purchase
+takes both bonuses back in proportion.`,
+	}
+	var referrer, referee uint64
+	var minAmount string
+	set := &cobra.Command{
+		Use:     "set",
+		Short:   "Set (or, with both bonuses 0, withdraw) the referral offer",
+		Example: `  bytepointsd tx referral-offer set --home ./net/seller-0 --referrer-points 100 --referee-points 50 --min-amount 200.00`,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			m := &types.MsgSetReferralOffer{ReferrerPoints: referrer, RefereePoints: referee}
+			if minAmount != "" {
+				var err error
+				if m.MinAmountPaise, err = amountFlag("min-amount", minAmount); err != nil {
+					return err
+				}
+			}
+			f.from = node.OperatorKey
+			return submit(cmd, g, f, m)
+		},
+	}
+	set.Flags().Uint64Var(&referrer, "referrer-points", 0, "bonus points to the referrer")
+	set.Flags().Uint64Var(&referee, "referee-points", 0, "bonus points to the referred customer")
+	set.Flags().StringVar(&minAmount, "min-amount", "", "least qualifying purchase in rupees")
+	cmd.AddCommand(set)
+	return cmd
+}

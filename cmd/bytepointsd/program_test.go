@@ -78,7 +78,18 @@ func TestCLIPrograms(t *testing.T) {
 	if p := run("tx", "purchase", "--customer", "C", "--amount", "100.00"); p["bonus_points"] != nil {
 		t.Fatalf("silver purchase got a gold bonus: %v", p)
 	}
-	if p := run("tx", "purchase", "--customer", "C", "--amount", "1.00"); num(t, p, "bonus_points") != 7 {
+	p = run("tx", "purchase", "--customer", "C", "--amount", "1.00")
+	if num(t, p, "bonus_points") != 7 {
 		t.Fatalf("gold purchase: %v", p)
+	}
+	// Referrals: C's code, given by a newcomer.
+	run("tx", "referral-offer", "set", "--referrer-points", "30", "--referee-points", "20")
+	n := run("tx", "purchase", "--customer", "N", "--amount", "10.00", "--referral-code", p["referral_code"].(string))
+	if num(t, n, "referee_points") != 20 || num(t, n, "referrer_points") != 30 || num(t, n, "points_issued") != 30 {
+		t.Fatalf("referral: %v", n)
+	}
+	r, code = cliJSON(t, append([]string{"tx", "purchase", "--customer", "N", "--amount", "10.00", "--referral-code", p["referral_code"].(string)}, h...)...)
+	if code == 0 || num(t, r, "code") != 14 {
+		t.Fatalf("second referral: %v", r)
 	}
 }

@@ -68,6 +68,9 @@ func Fields(r *Result) map[string]any {
 		out["points_shortfall"] = x.PointsShortfall
 		out["seller_credit_paise"] = x.SellerCreditPaise
 		out["balance"] = x.Balance
+		if x.ReferrerClawedBack+x.ReferrerShortfall > 0 {
+			out["referrer_clawed_back"], out["referrer_shortfall"] = x.ReferrerClawedBack, x.ReferrerShortfall
+		}
 	case *types.TxResultData_Void:
 		x := d.Void
 		out["points_restored"] = x.PointsRestored
@@ -107,6 +110,12 @@ func programFields(out map[string]any, p *types.PurchaseResult) {
 	if p.PendingUntil != 0 {
 		out["pending_until"] = types.FormatUnix(p.PendingUntil)
 		out["pending_until_unix"] = p.PendingUntil
+	}
+	if p.RefereePoints+p.ReferrerPoints > 0 {
+		out["referee_points"], out["referrer_points"] = p.RefereePoints, p.ReferrerPoints
+	}
+	if p.ReferralCode != "" {
+		out["referral_code"] = p.ReferralCode // the customer's own, to share
 	}
 }
 
