@@ -369,3 +369,26 @@ takes both bonuses back in proportion.`,
 	cmd.AddCommand(set)
 	return cmd
 }
+
+// printProgramColumns prints a statement's program columns (SPEC §5.7,
+// §5.9), when any line has them: of the points issued, campaign and
+// referral bonuses, and the pending points released.
+func printProgramColumns(w io.Writer, s *types.Statement) {
+	var has bool
+	for _, l := range s.Lines {
+		if a := l.Activity; a != nil && a.BonusPoints+a.ReferralPoints+a.ReleasedPoints > 0 {
+			has = true
+		}
+	}
+	if !has {
+		return
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "seller\tof issued: campaign bonus\treferral bonus\treleased from pending\t")
+	for _, l := range s.Lines {
+		if a := l.Activity; a != nil && a.BonusPoints+a.ReferralPoints+a.ReleasedPoints > 0 {
+			fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t\n", l.SellerId, a.BonusPoints, a.ReferralPoints, a.ReleasedPoints)
+		}
+	}
+	tw.Flush()
+}

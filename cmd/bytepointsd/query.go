@@ -483,6 +483,7 @@ func PrintStatement(w io.Writer, s *types.Statement) {
 			types.LineStatuses.Name(l.Status))
 	}
 	tw.Flush()
+	printProgramColumns(w, s)
 	lines := "lines"
 	if s.OutstandingLines == 1 {
 		lines = "line"

@@ -246,7 +246,7 @@ func EpochFields(e *types.SellerEpoch) map[string]any {
 		"clawed_back_points": e.ClawedBackPoints, "refund_shortfall_points": e.RefundShortfallPoints,
 		"expired_points": e.ExpiredPoints, "voided_points": e.VoidedPoints,
 		"crms_risk_used": Nano(e.RiskUsedNano), "crms_skips": e.CrmsSkips, "crms_violations": e.CrmsViolations,
-		"bonus_points": e.BonusPoints, "released_points": e.ReleasedPoints,
+		"bonus_points": e.BonusPoints, "referral_points": e.ReferralPoints, "released_points": e.ReleasedPoints,
 	}
 }
 
