@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math/big"
 
+	"github.com/bytepoints/bytepoints/app/program"
+	"github.com/bytepoints/bytepoints/app/program/tiers"
 	"github.com/bytepoints/bytepoints/app/state"
 	"github.com/bytepoints/bytepoints/app/store"
 	"github.com/bytepoints/bytepoints/types"
@@ -24,6 +26,7 @@ var Invariants = []Invariant{
 	{"list-counts-match", checkListCounts},
 	{"pending-matches-lots", checkPending},
 	{"campaigns-within-budget", checkCampaigns},
+	{"tiers-and-referrals-bounded", checkTiersAndReferrals},
 }
 
 // CheckInvariants runs every invariant; the error names the first broken one.
@@ -296,4 +299,51 @@ func checkCampaigns(r store.Reader) error {
 		return fmt.Errorf("%d active-index entries, programs count %d", indexed, counted)
 	}
 	return nil
+}
+
+// checkTiersAndReferrals: each customer's spend record holds at most the
+// counted buckets, in ascending order (bounded state, SPEC §5.8); every
+// referral code resolves to a customer whose code it is; every referral
+// links two different customers with accounts.
+func checkTiersAndReferrals(r store.Reader) error {
+	var err error
+	store.Each(r, []byte{types.PrefixSpend}, func(k, v []byte) bool {
+		var s types.CustomerSpend
+		state.Decode(k, v, &s)
+		if len(s.Buckets) > tiers.Buckets {
+			err = fmt.Errorf("spend record %x holds %d buckets, more than %d", k, len(s.Buckets), tiers.Buckets)
+			return false
+		}
+		for i := 1; i < len(s.Buckets); i++ {
+			if s.Buckets[i].Bucket <= s.Buckets[i-1].Bucket {
+				err = fmt.Errorf("spend record %x: buckets out of order", k)
+				return false
+			}
+		}
+		return true
+	})
+	if err != nil {
+		return err
+	}
+	store.Each(r, []byte{types.PrefixReferralCode}, func(k, v []byte) bool {
+		cust := string(v)
+		if string(k[2:]) != program.Code(cust) || !store.Has(r, types.CustomerKey(cust)) {
+			err = fmt.Errorf("referral code %s names %q, whose code or account does not match", k[2:], cust)
+			return false
+		}
+		return true
+	})
+	if err != nil {
+		return err
+	}
+	store.Each(r, []byte{types.PrefixReferral}, func(k, v []byte) bool {
+		var x types.Referral
+		state.Decode(k, v, &x)
+		if x.Referee == x.Referrer || !store.Has(r, types.CustomerKey(x.Referee)) || !store.Has(r, types.CustomerKey(x.Referrer)) {
+			err = fmt.Errorf("referral of %s by %s links no two customers", x.Referee, x.Referrer)
+			return false
+		}
+		return true
+	})
+	return err
 }
