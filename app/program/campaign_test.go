@@ -190,3 +190,24 @@ func TestRefundReversesBonus(t *testing.T) {
 		t.Fatalf("seller-a position %d after a full refund", got)
 	}
 }
+
+// TestBonusCutByEpochCap: the bonus is issuance: it fits in what is left
+// of the seller's epoch cap, and the result says it was cut.
+func TestBonusCutByEpochCap(t *testing.T) {
+	p := app.DefaultParams()
+	p.MaxEpochIssuePoints = 250
+	c := apptest.New(t, []string{"seller-a"}, p)
+	a := apptest.Operator("seller-a")
+	apptest.MustOK(t, c.Do(a, &types.MsgCreateCampaign{Name: "double", MultiplierBps: 20000, BudgetPoints: 1000}))
+	r := purchase(t, c.Do(a, &types.MsgPurchase{CustomerId: "c1", AmountPaise: 20_000, Flow: apptest.Flow()}))
+	if r.BasePoints != 200 || r.BonusPoints != 50 || r.NoBonusReason == "" {
+		t.Fatalf("%+v", r)
+	}
+	var cr types.CampaignsResponse
+	if err := cr.Unmarshal(c.App.Query("/campaigns/seller-a", false).Value); err != nil {
+		t.Fatal(err)
+	}
+	if cr.Campaigns[0].SpentPoints != 50 {
+		t.Fatalf("budget charged %d, not the 50 issued", cr.Campaigns[0].SpentPoints)
+	}
+}
