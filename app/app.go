@@ -8,6 +8,7 @@ import (
 
 	"github.com/bytepoints/bytepoints/app/ledger"
 	"github.com/bytepoints/bytepoints/app/members"
+	"github.com/bytepoints/bytepoints/app/program"
 	"github.com/bytepoints/bytepoints/app/query"
 	"github.com/bytepoints/bytepoints/app/risk"
 	"github.com/bytepoints/bytepoints/app/settle"
@@ -96,6 +97,7 @@ func New(db *store.DB, cfg Config) *App {
 		ledger:  ledger.MsgServer{Risk: k},
 		members: members.MsgServer{ValidateParams: ValidateParams},
 		settle:  settle.MsgServer{},
+		program: program.MsgServer{},
 	}}
 }
 
@@ -270,7 +272,11 @@ func (a *App) beginBlock(c *state.Ctx) error {
 		budget -= n
 		settle.Close(c)
 	}
-	_, _, err := ledger.ExpireBefore(c, c.Time, budget)
+	if _, _, err := ledger.ExpireBefore(c, c.Time, budget); err != nil {
+		return err
+	}
+	// Pending points past their return window become available (SPEC §5.9).
+	_, err := ledger.ReleaseBefore(c, c.Time, int(c.Params.MaxReleasesPerBlock))
 	return err
 }
 

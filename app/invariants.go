@@ -5,6 +5,8 @@ import (
 	"math/big"
 
 	"github.com/bytepoints/bytepoints/app/members"
+	"github.com/bytepoints/bytepoints/app/program"
+	"github.com/bytepoints/bytepoints/app/program/tiers"
 	"github.com/bytepoints/bytepoints/app/settle"
 	"github.com/bytepoints/bytepoints/app/state"
 	"github.com/bytepoints/bytepoints/app/store"
@@ -24,6 +26,9 @@ var Invariants = []Invariant{
 	{"escrow-backs-outstanding", checkEscrow},
 	{"expiry-index-matches-lots", checkExpiryIndex},
 	{"list-counts-match", checkListCounts},
+	{"pending-matches-lots", checkPending},
+	{"campaigns-within-budget", checkCampaigns},
+	{"tiers-and-referrals-bounded", checkTiersAndReferrals},
 }
 
 // CheckInvariants runs every invariant; the error names the first broken one.
@@ -202,4 +207,145 @@ func checkListCounts(r store.Reader) error {
 		}
 	}
 	return nil
+}
+
+// checkPending: each customer's pending points are the sum of its pending
+// lots (never more than its balance), and the release index holds exactly
+// one entry per pending lot, keyed by its pending_until (SPEC §5.9).
+func checkPending(r store.Reader) error {
+	pending := map[string]uint64{}
+	var pendingLots int
+	var err error
+	store.Each(r, []byte{types.PrefixLot}, func(k, v []byte) bool {
+		var l types.Lot
+		state.Decode(k, v, &l)
+		if l.PendingUntil == 0 {
+			return true
+		}
+		cust := string(k[2 : 2+int(k[1])])
+		pending[cust] += l.Points
+		pendingLots++
+		if !store.Has(r, types.ReleaseKey(l.PendingUntil, cust, l.ExpiresAt, l.Seq)) {
+			err = fmt.Errorf("pending lot %s/%d has no release entry", cust, l.Seq)
+			return false
+		}
+		return true
+	})
+	if err != nil {
+		return err
+	}
+	store.Each(r, types.CustomerPrefix(), func(k, v []byte) bool {
+		var c types.Customer
+		state.Decode(k, v, &c)
+		if c.PendingPoints != pending[c.CustomerId] || c.PendingPoints > c.Points {
+			err = fmt.Errorf("customer %s records %d pending points of %d, its pending lots hold %d",
+				c.CustomerId, c.PendingPoints, c.Points, pending[c.CustomerId])
+			return false
+		}
+		return true
+	})
+	if err != nil {
+		return err
+	}
+	n := 0
+	store.Each(r, []byte{types.PrefixRelease}, func(_, _ []byte) bool { n++; return true })
+	if n != pendingLots {
+		return fmt.Errorf("%d release entries for %d pending lots", n, pendingLots)
+	}
+	return nil
+}
+
+// checkCampaigns: no campaign has issued more than its budget, and each
+// seller's active index holds exactly its active campaigns, as many as
+// its program record counts.
+func checkCampaigns(r store.Reader) error {
+	active := map[string]uint32{}
+	var err error
+	store.Each(r, []byte{types.PrefixCampaign}, func(k, v []byte) bool {
+		var x types.Campaign
+		state.Decode(k, v, &x)
+		if x.SpentPoints > x.BudgetPoints {
+			err = fmt.Errorf("campaign %s/%d issued %d bonus points, above its budget of %d", x.SellerId, x.Id, x.SpentPoints, x.BudgetPoints)
+			return false
+		}
+		indexed := store.Has(r, types.ActiveCampaignKey(x.SellerId, x.Id))
+		if indexed != (x.Status == types.CampaignStatus_CAMPAIGN_STATUS_ACTIVE) {
+			err = fmt.Errorf("campaign %s/%d is %s but indexed as active: %v", x.SellerId, x.Id, x.Status, indexed)
+			return false
+		}
+		if indexed {
+			active[x.SellerId]++
+		}
+		return true
+	})
+	if err != nil {
+		return err
+	}
+	var indexed uint32
+	store.Each(r, []byte{types.PrefixActiveCampaign}, func(_, _ []byte) bool { indexed++; return true })
+	var counted uint32
+	store.Each(r, []byte{types.PrefixProgram}, func(k, v []byte) bool {
+		var p types.SellerProgram
+		state.Decode(k, v, &p)
+		if p.ActiveCampaigns != active[p.SellerId] {
+			err = fmt.Errorf("seller %s's program counts %d active campaigns, %d are", p.SellerId, p.ActiveCampaigns, active[p.SellerId])
+			return false
+		}
+		counted += p.ActiveCampaigns
+		return true
+	})
+	if err != nil {
+		return err
+	}
+	if indexed != counted {
+		return fmt.Errorf("%d active-index entries, programs count %d", indexed, counted)
+	}
+	return nil
+}
+
+// checkTiersAndReferrals: each customer's spend record holds at most the
+// counted buckets, in ascending order (bounded state, SPEC §5.8); every
+// referral code resolves to a customer whose code it is; every referral
+// links two different customers with accounts.
+func checkTiersAndReferrals(r store.Reader) error {
+	var err error
+	store.Each(r, []byte{types.PrefixSpend}, func(k, v []byte) bool {
+		var s types.CustomerSpend
+		state.Decode(k, v, &s)
+		if len(s.Buckets) > tiers.Buckets {
+			err = fmt.Errorf("spend record %x holds %d buckets, more than %d", k, len(s.Buckets), tiers.Buckets)
+			return false
+		}
+		for i := 1; i < len(s.Buckets); i++ {
+			if s.Buckets[i].Bucket <= s.Buckets[i-1].Bucket {
+				err = fmt.Errorf("spend record %x: buckets out of order", k)
+				return false
+			}
+		}
+		return true
+	})
+	if err != nil {
+		return err
+	}
+	store.Each(r, []byte{types.PrefixReferralCode}, func(k, v []byte) bool {
+		cust := string(v)
+		if string(k[2:]) != program.Code(cust) || !store.Has(r, types.CustomerKey(cust)) {
+			err = fmt.Errorf("referral code %s names %q, whose code or account does not match", k[2:], cust)
+			return false
+		}
+		return true
+	})
+	if err != nil {
+		return err
+	}
+	store.Each(r, []byte{types.PrefixReferral}, func(k, v []byte) bool {
+		var x types.Referral
+		state.Decode(k, v, &x)
+		if x.Referee == x.Referrer || !store.Has(r, types.CustomerKey(x.Referee)) || !store.Has(r, types.CustomerKey(x.Referrer)) {
+			err = fmt.Errorf("referral of %s by %s links no two customers", x.Referee, x.Referrer)
+			return false
+		}
+		return true
+	})
+	return err
 }

@@ -28,17 +28,19 @@ var layers = []layer{
 	{pattern: "app/store", rank: 10},
 	{pattern: "app/state", rank: 20},
 	{pattern: "app/query", rank: 30},
-	{pattern: "app/upgrade", rank: 35}, // the upgrade plan: governance (members) schedules it
+	{pattern: "app/upgrade", rank: 35},       // the upgrade plan: governance (members) schedules it
+	{pattern: "app/program/tiers", rank: 35}, // the tier table and spend buckets: governance (members) installs a table
 	{pattern: "app/members", rank: 40},
 	{pattern: "app/settle", rank: 41},
 	{pattern: "app/risk", rank: 42},
+	{pattern: "app/program", rank: 42}, // sellers' programs: the ledger reads their rules and campaigns at issue and redeem
 	{pattern: "app/ledger", rank: 43},
 	{pattern: "app/apptest", rank: 55}, // test support: drives the app over a store
 	{pattern: "app/*", rank: 45},       // further modules: over the four above
 	{pattern: "app", rank: 50},
 	{pattern: "abci", rank: 60},
 	{pattern: "node/...", rank: 70, deny: []string{
-		"app/store", "app/state", "app/query", "app/members", "app/settle", "app/ledger", "app/apptest"}},
+		"app/store", "app/state", "app/query", "app/members", "app/settle", "app/ledger", "app/program/...", "app/apptest"}},
 	{pattern: "sim/...", rank: 80},
 	{pattern: "networks/...", rank: 80},
 	{pattern: "cmd/...", rank: 80},

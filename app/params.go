@@ -39,6 +39,22 @@ func DefaultParams() *types.Params {
 		// 2-core reference machine and in about 1 s with four validators
 		// sharing it: a third of the 3 s proposal timeout (docs/benchmarks.md).
 		MaxBlockTxs: 2500,
+		// Programs (SPEC §5.7-5.10): a seller may ask for up to 1,000
+		// points per redemption and no less than 10% of a bill in points;
+		// return windows of up to 30 days; eight live campaigns per
+		// seller, each at most 10x, 10,000 bonus points a purchase and a
+		// budget of one epoch's issuance cap.
+		MaxMinRedeemPoints:       1000,
+		MinRedeemShareBps:        1000,
+		MaxReturnWindowSeconds:   30 * 86400,
+		MaxReleasesPerBlock:      10_000,
+		MaxActiveCampaigns:       8,
+		MaxCampaignMultiplierBps: 100_000,
+		MaxCampaignBonusPoints:   10_000,
+		MaxCampaignBudgetPoints:  100_000_000,
+		MaxCampaignTerminals:     16,
+		MaxTiers:                 5,
+		MaxReferralBonusPoints:   1000,
 	}
 }
 
@@ -89,8 +105,46 @@ func ValidateParams(p *types.Params) error {
 	case p.Crms == nil:
 		return bad("crms parameters are missing")
 	}
+	if err := validateProgramParams(p); err != nil {
+		return err
+	}
 	return risk.ValidateParams(p.Crms)
 }
+
+// validateProgramParams checks the programs' bounds (SPEC §5.7-5.10).
+// Each may be 0, which turns its feature off; a chain whose parameters
+// predate them has them all off.
+func validateProgramParams(p *types.Params) error {
+	bad := func(f string, a ...any) error { return types.Errorf(types.CodeInvalidArgument, f, a...) }
+	switch {
+	case p.MaxMinRedeemPoints > 1_000_000:
+		return bad("max_min_redeem_points must be at most 1000000")
+	case p.MinRedeemShareBps > 10000:
+		return bad("min_redeem_share_bps must be at most 10000 (the whole bill)")
+	case p.MaxReturnWindowSeconds < 0 || p.MaxReturnWindowSeconds > maxReturnWindowBound:
+		return bad("max_return_window_seconds must be in [0, %s]", types.SecondsText(maxReturnWindowBound))
+	case p.MaxReleasesPerBlock > 100_000 || (p.MaxReturnWindowSeconds > 0 && p.MaxReleasesPerBlock == 0):
+		return bad("max_releases_per_block must be in [1, 100000] when return windows are allowed")
+	case p.MaxActiveCampaigns > 64:
+		return bad("max_active_campaigns must be at most 64")
+	case p.MaxCampaignMultiplierBps != 0 && (p.MaxCampaignMultiplierBps <= 10000 || p.MaxCampaignMultiplierBps > 1_000_000):
+		return bad("max_campaign_multiplier_bps must be 0 or in (10000, 1000000]")
+	case p.MaxCampaignBonusPoints > 1_000_000:
+		return bad("max_campaign_bonus_points must be at most 1000000")
+	case p.MaxCampaignBudgetPoints > maxEpochIssueBound:
+		return bad("max_campaign_budget_points must be at most %s", types.PointsText(maxEpochIssueBound))
+	case p.MaxCampaignTerminals > 64:
+		return bad("max_campaign_terminals must be at most 64")
+	case p.MaxTiers > 8:
+		return bad("max_tiers must be at most 8")
+	case p.MaxReferralBonusPoints > 1_000_000:
+		return bad("max_referral_bonus_points must be at most 1000000")
+	}
+	return nil
+}
+
+// maxReturnWindowBound is SPEC §5.9's longest return window.
+const maxReturnWindowBound = 30 * 86400
 
 // Upper bounds on the governed amount limits: whatever governance chooses,
 // 100 sellers issuing at the cap every epoch for a year of lots hold

@@ -1,6 +1,9 @@
 package app
 
-import "github.com/bytepoints/bytepoints/types"
+import (
+	"github.com/bytepoints/bytepoints/app/program"
+	"github.com/bytepoints/bytepoints/types"
+)
 
 // PrefetchKeys lists the state keys a block's transactions will read (and
 // the keys they will write whose names the transaction alone gives), and
@@ -16,16 +19,19 @@ import "github.com/bytepoints/bytepoints/types"
 // Per transaction: the signer's key record, its idempotency record and
 // the record the transaction will book under its hash; per purchase or
 // redemption the customer, the card's CRMS window, the seller and its
-// open epoch (and the named terminal); per redemption the customer's lots;
+// open epoch, program record and active campaigns (and the named
+// terminal); per purchase the customer's spend buckets and referral code;
+// per redemption the customer's lots;
 // per refund or void the original record. Once per block: the chain-wide
 // records every block reads.
 func (a *App) PrefetchKeys(txs [][]byte) (keys, prefixes [][]byte) {
-	keys = append(keys, types.ParamsKey(), types.TotalsKey(), types.EpochStateKey(), types.ClockKey(), types.UpgradePlanKey())
+	keys = append(keys, types.ParamsKey(), types.TotalsKey(), types.EpochStateKey(), types.ClockKey(), types.UpgradePlanKey(), types.TiersKey())
 	sellers := map[string]bool{}
 	seller := func(id string) {
 		if id != "" && !sellers[id] {
 			sellers[id] = true // dedup only; the order of keys is the input's
-			keys = append(keys, types.SellerKey(id), types.SellerEpochKey(id))
+			keys = append(keys, types.SellerKey(id), types.SellerEpochKey(id), types.ProgramKey(id))
+			prefixes = append(prefixes, types.ActiveCampaignPrefix(id))
 		}
 	}
 	for _, tx := range txs {
@@ -39,7 +45,8 @@ func (a *App) PrefetchKeys(txs [][]byte) (keys, prefixes [][]byte) {
 		case *types.TxBody_Purchase:
 			in := m.Purchase
 			seller(in.SellerId)
-			keys = append(keys, types.CustomerKey(in.CustomerId), types.CardKey(in.CustomerId), types.PurchaseKey(p.Hash))
+			keys = append(keys, types.CustomerKey(in.CustomerId), types.CardKey(in.CustomerId), types.PurchaseKey(p.Hash), types.SpendKey(in.CustomerId),
+				types.ReferralCodeKey(program.Code(in.CustomerId)))
 			if in.TerminalId != "" {
 				keys = append(keys, types.TerminalKey(in.SellerId, in.TerminalId))
 			}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/bytepoints/bytepoints/app/ledger"
 	"github.com/bytepoints/bytepoints/app/members"
+	"github.com/bytepoints/bytepoints/app/program"
 	"github.com/bytepoints/bytepoints/app/query"
 	"github.com/bytepoints/bytepoints/app/risk"
 	"github.com/bytepoints/bytepoints/app/settle"
@@ -39,6 +40,7 @@ func assemblers(k *risk.Keeper) map[string]query.Assembler {
 		"totals":     settle.QueryTotals,
 		"crms":       risk.DecisionQuery(k),
 		"upgrade":    upgrade.Query,
+		"campaigns":  program.QueryCampaigns,
 	}
 }
 
@@ -55,7 +57,7 @@ func sellerTerms(r store.Reader, p *types.Params, out *types.SellerResponse) {
 func QueryPaths() []string {
 	return []string{"/balance/{customer}", "/history/{customer}[/{page}/{limit}]", "/seller/{id}", "/sellers",
 		"/statement/{epoch}", "/statements[/{before}]", "/totals", "/params", "/purchase/{hex}", "/redemption/{hex}",
-		"/proposal/{id}", "/proposals", "/upgrade", "/crms/{customer}/{amount_paise}[/{seller}[/{context_nano}]]"}
+		"/proposal/{id}", "/proposals", "/upgrade", "/campaigns/{seller}", "/crms/{customer}/{amount_paise}[/{seller}[/{context_nano}]]"}
 }
 
 func splitPath(path string) (string, []string) {

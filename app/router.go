@@ -5,6 +5,7 @@ import (
 
 	"github.com/bytepoints/bytepoints/app/ledger"
 	"github.com/bytepoints/bytepoints/app/members"
+	"github.com/bytepoints/bytepoints/app/program"
 	"github.com/bytepoints/bytepoints/app/settle"
 	"github.com/bytepoints/bytepoints/app/state"
 	"github.com/bytepoints/bytepoints/types"
@@ -16,10 +17,11 @@ type router struct {
 	ledger  ledgerServer
 	members membersServer
 	settle  settleServer
+	program programServer
 }
 
 // The message servers, as the router sees them: ledger.MsgServer,
-// members.MsgServer and settle.MsgServer.
+// members.MsgServer, settle.MsgServer and program.MsgServer.
 type (
 	ledgerServer interface {
 		Purchase(*state.Ctx, *members.Signer, *types.MsgPurchase) (*types.TxResultData, error)
@@ -38,12 +40,19 @@ type (
 	settleServer interface {
 		ConfirmSettlement(*state.Ctx, *members.Signer, *types.MsgConfirmSettlement) (*types.TxResultData, error)
 	}
+	programServer interface {
+		SetProgramConfig(*state.Ctx, *members.Signer, *types.MsgSetProgramConfig) (*types.TxResultData, error)
+		CreateCampaign(*state.Ctx, *members.Signer, *types.MsgCreateCampaign) (*types.TxResultData, error)
+		EndCampaign(*state.Ctx, *members.Signer, *types.MsgEndCampaign) (*types.TxResultData, error)
+		SetReferralOffer(*state.Ctx, *members.Signer, *types.MsgSetReferralOffer) (*types.TxResultData, error)
+	}
 )
 
 var (
 	_ ledgerServer  = ledger.MsgServer{}
 	_ membersServer = members.MsgServer{}
 	_ settleServer  = settle.MsgServer{}
+	_ programServer = program.MsgServer{}
 )
 
 // A route is a registry message's handler row. on builds one for message
@@ -94,6 +103,18 @@ var routes = index(
 	}),
 	on(func(r *router, c *state.Ctx, s *members.Signer, _ *Parsed, m *types.MsgConfirmSettlement) (*types.TxResultData, error) {
 		return r.settle.ConfirmSettlement(c, s, m)
+	}),
+	on(func(r *router, c *state.Ctx, s *members.Signer, _ *Parsed, m *types.MsgSetProgramConfig) (*types.TxResultData, error) {
+		return r.program.SetProgramConfig(c, s, m)
+	}),
+	on(func(r *router, c *state.Ctx, s *members.Signer, _ *Parsed, m *types.MsgCreateCampaign) (*types.TxResultData, error) {
+		return r.program.CreateCampaign(c, s, m)
+	}),
+	on(func(r *router, c *state.Ctx, s *members.Signer, _ *Parsed, m *types.MsgEndCampaign) (*types.TxResultData, error) {
+		return r.program.EndCampaign(c, s, m)
+	}),
+	on(func(r *router, c *state.Ctx, s *members.Signer, _ *Parsed, m *types.MsgSetReferralOffer) (*types.TxResultData, error) {
+		return r.program.SetReferralOffer(c, s, m)
 	}),
 )
 

@@ -58,6 +58,19 @@ func (r *handlerSpy) ConfirmSettlement(_ *state.Ctx, _ *members.Signer, m *types
 	return r.note("ConfirmSettlement", m)
 }
 
+func (r *handlerSpy) SetProgramConfig(_ *state.Ctx, _ *members.Signer, m *types.MsgSetProgramConfig) (*types.TxResultData, error) {
+	return r.note("SetProgramConfig", m)
+}
+func (r *handlerSpy) CreateCampaign(_ *state.Ctx, _ *members.Signer, m *types.MsgCreateCampaign) (*types.TxResultData, error) {
+	return r.note("CreateCampaign", m)
+}
+func (r *handlerSpy) EndCampaign(_ *state.Ctx, _ *members.Signer, m *types.MsgEndCampaign) (*types.TxResultData, error) {
+	return r.note("EndCampaign", m)
+}
+func (r *handlerSpy) SetReferralOffer(_ *state.Ctx, _ *members.Signer, m *types.MsgSetReferralOffer) (*types.TxResultData, error) {
+	return r.note("SetReferralOffer", m)
+}
+
 // Every message type reaches exactly its handler, unchanged; redemptions
 // and voids get the open settlement epoch.
 func TestRouterDispatchesEachMessageToItsHandler(t *testing.T) {
@@ -77,13 +90,17 @@ func TestRouterDispatchesEachMessageToItsHandler(t *testing.T) {
 		{&types.MsgPropose{Description: "d"}, "Propose", "propose"},
 		{&types.MsgVote{ProposalId: 1}, "Vote", "vote"},
 		{&types.MsgConfirmSettlement{Epoch: 1}, "ConfirmSettlement", "confirm_settlement"},
+		{&types.MsgSetProgramConfig{MinRedeemPoints: 1}, "SetProgramConfig", "set_program_config"},
+		{&types.MsgCreateCampaign{Name: "n"}, "CreateCampaign", "create_campaign"},
+		{&types.MsgEndCampaign{CampaignId: 1}, "EndCampaign", "end_campaign"},
+		{&types.MsgSetReferralOffer{RefereePoints: 1}, "SetReferralOffer", "set_referral_offer"},
 	}
 	kv := store.NewMemKV()
 	state.Put(kv, types.EpochStateKey(), &types.EpochState{Epoch: 20415})
 	for _, tc := range cases {
 		t.Run(tc.handler, func(t *testing.T) {
 			rec := &handlerSpy{}
-			r := router{ledger: rec, members: rec, settle: rec}
+			r := router{ledger: rec, members: rec, settle: rec, program: rec}
 			p := &Parsed{}
 			require.NoError(t, p.Body.SetMsg(tc.msg))
 			_, err := r.route(&state.Ctx{KV: kv}, &members.Signer{}, p)
@@ -98,7 +115,7 @@ func TestRouterDispatchesEachMessageToItsHandler(t *testing.T) {
 	}
 	t.Run("no message", func(t *testing.T) {
 		rec := &handlerSpy{}
-		r := router{ledger: rec, members: rec, settle: rec}
+		r := router{ledger: rec, members: rec, settle: rec, program: rec}
 		_, err := r.route(&state.Ctx{KV: kv}, &members.Signer{}, &Parsed{})
 		require.Equal(t, types.CodeDecode, types.CodeOf(err))
 		require.Empty(t, rec.called)
@@ -117,7 +134,7 @@ func TestEveryRegisteredMessageIsRouted(t *testing.T) {
 			_, ok := routes[mt.Msg]
 			require.True(t, ok, "no route for %s", mt.Msg)
 			rec := &handlerSpy{}
-			r := router{ledger: rec, members: rec, settle: rec}
+			r := router{ledger: rec, members: rec, settle: rec, program: rec}
 			p := &Parsed{}
 			msg := mt.New()
 			require.NoError(t, p.Body.SetMsg(msg))

@@ -31,5 +31,8 @@ const (
 	EventMembership     = "membership"
 	EventWalletBound    = "wallet_bound"
 	EventTx             = "bytepoints_tx"
+	EventPointsReleased = "points_released" // pending points became available (SPEC §5.9)
+	EventCampaign       = "campaign"
+	EventProgramConfig  = "program_config"
 	ActorChain          = "chain"
 )

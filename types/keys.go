@@ -35,6 +35,15 @@ const (
 	PrefixValUpdate   byte = 0x70 // validator pubkey -> power, pending until block end
 	PrefixUpgradePlan byte = 0x80 // singleton: the scheduled UpgradePlan (app/upgrade)
 	PrefixUpgradeDone byte = 0x81 // singleton: UpgradeHistory, the applied upgrades and the app version
+	// Programs (SPEC §5.7-5.10), owned by app/program and app/ledger.
+	PrefixProgram        byte = 0x88 // seller id -> SellerProgram
+	PrefixRelease        byte = 0x89 // pending_until, customer id, expires_at, seq -> empty (pending lots)
+	PrefixCampaign       byte = 0x8A // seller id, campaign id -> Campaign
+	PrefixActiveCampaign byte = 0x8B // seller id, campaign id -> empty (the active ones)
+	PrefixTiers          byte = 0x8C // singleton: TierTable
+	PrefixSpend          byte = 0x8D // customer id -> CustomerSpend (tier buckets)
+	PrefixReferralCode   byte = 0x8E // referral code -> customer id (raw)
+	PrefixReferral       byte = 0x8F // referee customer id -> Referral
 )
 
 func appendStr(b []byte, s string) []byte {
@@ -177,5 +186,55 @@ func ParsePropExpiryKey(k []byte) (uint64, error) {
 func ValUpdateKey(pub []byte) []byte { return append([]byte{PrefixValUpdate}, pub...) }
 func ValUpdatePrefix() []byte        { return []byte{PrefixValUpdate} }
 
-func UpgradePlanKey() []byte    { return []byte{PrefixUpgradePlan} }
-func UpgradeHistoryKey() []byte { return []byte{PrefixUpgradeDone} }
+func UpgradePlanKey() []byte          { return []byte{PrefixUpgradePlan} }
+func UpgradeHistoryKey() []byte       { return []byte{PrefixUpgradeDone} }
+func ProgramKey(seller string) []byte { return appendStr([]byte{PrefixProgram}, seller) }
+
+// ReleaseKey indexes a pending lot by the time after which it becomes
+// available (the first block after pending_until releases it).
+func ReleaseKey(pendingUntil int64, customer string, expiresAt int64, seq uint64) []byte {
+	return appendU64(appendI64(appendStr(appendI64([]byte{PrefixRelease}, pendingUntil), customer), expiresAt), seq)
+}
+
+// ReleaseBound is the first release-index key at or after time t.
+func ReleaseBound(t int64) []byte { return appendI64([]byte{PrefixRelease}, t) }
+
+// ParseReleaseKey splits a release-index key.
+func ParseReleaseKey(k []byte) (pendingUntil int64, customer string, expiresAt int64, seq uint64, err error) {
+	if len(k) < 1+8+1+8+8 || k[0] != PrefixRelease {
+		return 0, "", 0, 0, errors.New("malformed release key")
+	}
+	pendingUntil = int64(binary.BigEndian.Uint64(k[1:9]) ^ (1 << 63))
+	n := int(k[9])
+	if len(k) != 10+n+16 {
+		return 0, "", 0, 0, errors.New("malformed release key")
+	}
+	customer = string(k[10 : 10+n])
+	expiresAt = int64(binary.BigEndian.Uint64(k[10+n:18+n]) ^ (1 << 63))
+	seq = binary.BigEndian.Uint64(k[18+n:])
+	return pendingUntil, customer, expiresAt, seq, nil
+}
+
+func CampaignKey(seller string, id uint64) []byte {
+	return appendU64(appendStr([]byte{PrefixCampaign}, seller), id)
+}
+func ActiveCampaignKey(seller string, id uint64) []byte {
+	return appendU64(appendStr([]byte{PrefixActiveCampaign}, seller), id)
+}
+func ActiveCampaignPrefix(seller string) []byte {
+	return appendStr([]byte{PrefixActiveCampaign}, seller)
+}
+
+// ParseActiveCampaignKey returns the campaign id of an active-index key.
+func ParseActiveCampaignKey(k []byte) (uint64, error) {
+	if len(k) < 1+1+8 || k[0] != PrefixActiveCampaign || len(k) != 2+int(k[1])+8 {
+		return 0, errors.New("malformed active campaign key")
+	}
+	return binary.BigEndian.Uint64(k[len(k)-8:]), nil
+}
+
+func TiersKey() []byte                { return []byte{PrefixTiers} }
+func SpendKey(customer string) []byte { return appendStr([]byte{PrefixSpend}, customer) }
+
+func ReferralCodeKey(code string) []byte { return appendStr([]byte{PrefixReferralCode}, code) }
+func ReferralKey(referee string) []byte  { return appendStr([]byte{PrefixReferral}, referee) }

@@ -29,6 +29,15 @@ var msgRows = []MsgType{
 	row("bind_wallet", func(m *MsgBindWallet) *TxBody_BindWallet { return &TxBody_BindWallet{BindWallet: m} }, (*TxBody_BindWallet).inner),
 	row("propose", func(m *MsgPropose) *TxBody_Propose { return &TxBody_Propose{Propose: m} }, (*TxBody_Propose).inner),
 	row("vote", func(m *MsgVote) *TxBody_Vote { return &TxBody_Vote{Vote: m} }, (*TxBody_Vote).inner),
+	// Programs (SPEC §5.7-5.10), app/program.
+	row("set_program_config", func(m *MsgSetProgramConfig) *TxBody_SetProgramConfig {
+		return &TxBody_SetProgramConfig{SetProgramConfig: m}
+	}, (*TxBody_SetProgramConfig).inner),
+	row("create_campaign", func(m *MsgCreateCampaign) *TxBody_CreateCampaign { return &TxBody_CreateCampaign{CreateCampaign: m} }, (*TxBody_CreateCampaign).inner),
+	row("end_campaign", func(m *MsgEndCampaign) *TxBody_EndCampaign { return &TxBody_EndCampaign{EndCampaign: m} }, (*TxBody_EndCampaign).inner),
+	row("set_referral_offer", func(m *MsgSetReferralOffer) *TxBody_SetReferralOffer {
+		return &TxBody_SetReferralOffer{SetReferralOffer: m}
+	}, (*TxBody_SetReferralOffer).inner),
 }
 
 // The oneof wrappers' messages, for the registry's rows.
@@ -43,6 +52,10 @@ func (w *TxBody_SetSellerConfig) inner() *MsgSetSellerConfig     { return w.SetS
 func (w *TxBody_BindWallet) inner() *MsgBindWallet               { return w.BindWallet }
 func (w *TxBody_Propose) inner() *MsgPropose                     { return w.Propose }
 func (w *TxBody_Vote) inner() *MsgVote                           { return w.Vote }
+func (w *TxBody_SetProgramConfig) inner() *MsgSetProgramConfig   { return w.SetProgramConfig }
+func (w *TxBody_CreateCampaign) inner() *MsgCreateCampaign       { return w.CreateCampaign }
+func (w *TxBody_EndCampaign) inner() *MsgEndCampaign             { return w.EndCampaign }
+func (w *TxBody_SetReferralOffer) inner() *MsgSetReferralOffer   { return w.SetReferralOffer }
 
 // MsgType is one row of the message registry.
 type MsgType struct {

@@ -144,6 +144,10 @@ var (
 		term("expired", ProposalStatus_PROPOSAL_STATUS_EXPIRED, "its voting period ended without a decision"),
 		term("failed", ProposalStatus_PROPOSAL_STATUS_FAILED, "passed but could not be executed"),
 	)
+	CampaignStatuses = vocab("campaign status",
+		term("active", CampaignStatus_CAMPAIGN_STATUS_ACTIVE, "gives its bonus to qualifying purchases inside its window, within its budget"),
+		term("ended", CampaignStatus_CAMPAIGN_STATUS_ENDED, "ended by its seller, or its window closed"),
+	)
 	Directions = vocab("settlement direction",
 		term("payable", DirectionPayable, "the seller pays the escrow (net below zero)"),
 		term("receivable", DirectionReceivable, "the escrow pays the seller (net above zero)"),
@@ -157,6 +161,7 @@ var (
 		term("set-params", ProposalSetParams, "change chain parameters"),
 		term("software-upgrade", ProposalSoftwareUpgrade, "schedule a software upgrade at a height (app/upgrade)"),
 		term("cancel-upgrade", ProposalCancelUpgrade, "cancel the scheduled software upgrade before its height"),
+		term("set-tiers", ProposalSetTiers, "replace the coalition tier table"),
 	)
 )
 
@@ -225,6 +230,7 @@ const (
 	ProposalSetParams
 	ProposalSoftwareUpgrade
 	ProposalCancelUpgrade
+	ProposalSetTiers
 )
 
 // KindOf is the kind of a proposal's action (ProposalNone if it has none).
@@ -247,6 +253,8 @@ func KindOf(m *MsgPropose) ProposalKind {
 		return ProposalSoftwareUpgrade
 	case *MsgPropose_CancelUpgrade:
 		return ProposalCancelUpgrade
+	case *MsgPropose_SetTiers:
+		return ProposalSetTiers
 	}
 	return ProposalNone
 }
@@ -266,7 +274,7 @@ func Vocabulary() []Term {
 	var out []Term
 	for _, ts := range [][]Term{ReadTypes.Terms(), CVMs.Terms(), AuthResults.Terms(), SellerStatuses.Terms(),
 		TerminalStatuses.Terms(), SignerKinds.Terms(), HistoryKinds.Terms(), LineStatuses.Terms(),
-		ProposalStatuses.Terms(), ProposalKinds.Terms(), Directions.Terms()} {
+		ProposalStatuses.Terms(), ProposalKinds.Terms(), Directions.Terms(), CampaignStatuses.Terms()} {
 		out = append(out, ts...)
 	}
 	return out
@@ -282,6 +290,9 @@ func AuthNames() []string     { return AuthResults.Names() }
 func ParseReadType(s string) (ReadType, error) { return ReadTypes.Parse(s) }
 func ParseCVM(s string) (CVM, error)           { return CVMs.Parse(s) }
 func ParseAuth(s string) (AuthResult, error)   { return AuthResults.Parse(s) }
+
+// CampaignStatusName is a campaign status's name.
+func CampaignStatusName(v CampaignStatus) string { return CampaignStatuses.Name(v) }
 
 // ReadTypeName, CVMName and AuthName give a value's name.
 func ReadTypeName(v ReadType) string { return ReadTypes.Name(v) }

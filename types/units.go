@@ -89,3 +89,10 @@ func pointsPer100(bps uint32) string {
 	}
 	return fmt.Sprintf("%d.%02d points", bps/100, bps%100)
 }
+
+// ShareText renders a share in basis points as a percentage: 5000 ->
+// "50%", 1250 -> "12.5%".
+func ShareText(bps uint32) string {
+	s := fmt.Sprintf("%d.%02d", bps/100, bps%100)
+	return strings.TrimRight(strings.TrimRight(s, "0"), ".") + "%"
+}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/bytepoints/bytepoints/app"
+	"github.com/bytepoints/bytepoints/app/program"
 	"github.com/bytepoints/bytepoints/app/store"
 	"github.com/bytepoints/bytepoints/types"
 )
@@ -56,6 +57,40 @@ func goldenScript(t *testing.T, db *store.DB) []string {
 		c.Tx(a, &types.MsgRevokeTerminal{TerminalId: "till-1"}),
 		c.Tx(b, &types.MsgSetSellerConfig{EarnRateBps: 15000}),
 	)
+	// Programs (SPEC §5.7-5.10): seller-c's return window and redemption
+	// rules, a campaign at seller-b whose budget runs out inside a block,
+	// a refund of a bonus purchase, the campaign's end.
+	cp := Operator("seller-c")
+	tiers := &types.TierTable{Tiers: []*types.Tier{{Name: "silver", ThresholdPaise: 50_000}, {Name: "gold", ThresholdPaise: 150_000}}}
+	block(5, c.Tx(a, &types.MsgPropose{Action: &types.MsgPropose_SetTiers{SetTiers: tiers}}))
+	block(5, c.Tx(b, &types.MsgVote{ProposalId: 1, Yes: true}), c.Tx(cp, &types.MsgVote{ProposalId: 1, Yes: true}))
+	block(5,
+		c.Tx(a, &types.MsgCreateCampaign{Name: "gold", BonusPoints: 40, Tier: "gold", BudgetPoints: 1000}),
+		c.Tx(a, &types.MsgPurchase{CustomerId: "bob", AmountPaise: 60_000, Flow: Flow()}), // bob was silver: no bonus
+		c.Tx(a, &types.MsgPurchase{CustomerId: "bob", AmountPaise: 1000, Flow: Flow()}),   // now gold
+	)
+	block(5,
+		c.Tx(cp, &types.MsgSetProgramConfig{MinRedeemPoints: 5, MaxRedeemShareBps: 5000, ReturnWindowSeconds: 3600}),
+		c.Tx(b, &types.MsgCreateCampaign{Name: "double", MultiplierBps: 20000, MinAmountPaise: 1000, BudgetPoints: 150}),
+	)
+	r = block(5,
+		c.Tx(cp, &types.MsgPurchase{CustomerId: "dave", AmountPaise: 40000, Flow: Flow()}),
+		c.Tx(b, &types.MsgPurchase{CustomerId: "dave", AmountPaise: 10000, Flow: Flow()}),
+		c.Tx(b, &types.MsgPurchase{CustomerId: "dave", AmountPaise: 10000, Flow: Flow()}),
+		c.Tx(cp, &types.MsgRedeem{CustomerId: "dave", Points: 4, BillPaise: 10000, Flow: Flow()}),
+	)
+	bonusBuy := data(r[1]).GetPurchase().PurchaseId
+	pendingBuy := data(r[0]).GetPurchase().PurchaseId
+	block(60,
+		c.Tx(b, &types.MsgRefund{PurchaseId: bonusBuy, AmountPaise: 5000}),
+		c.Tx(cp, &types.MsgRefund{PurchaseId: pendingBuy, AmountPaise: 10000}),
+		c.Tx(b, &types.MsgEndCampaign{CampaignId: 1}),
+	)
+	block(3600, c.Tx(cp, &types.MsgRedeem{CustomerId: "dave", Points: 50, BillPaise: 10000, Flow: Flow()})) // released
+	// A referral at seller-c (return window 1 hour): dave refers erin.
+	block(5, c.Tx(cp, &types.MsgSetReferralOffer{ReferrerPoints: 30, RefereePoints: 20, MinAmountPaise: 1000}))
+	r = block(5, c.Tx(cp, &types.MsgPurchase{CustomerId: "erin", AmountPaise: 5000, Flow: Flow(), ReferralCode: program.Code("dave")}))
+	block(5, c.Tx(cp, &types.MsgRefund{PurchaseId: data(r[0]).GetPurchase().PurchaseId, AmountPaise: 2500}))
 	block(86400)                                                                                      // closes the first day's epoch
 	block(3*86400, c.Tx(b, &types.MsgPurchase{CustomerId: "carol", AmountPaise: 2000, Flow: Flow()})) // expiry
 	first := settleEpoch(c)

@@ -39,6 +39,8 @@ func proofChain(t *testing.T) (*Chain, []proofCase) {
 	MustOK(t, c.Do(a, &types.MsgRegisterTerminal{TerminalId: "till-1", Pubkey: Pub("seller-a/till-1")}))
 	MustOK(t, c.Do(a, &types.MsgRegisterTerminal{TerminalId: "till-2", Pubkey: Pub("seller-a/till-2")}))
 	MustOK(t, c.Do(a, &types.MsgRevokeTerminal{TerminalId: "till-2"}))
+	MustOK(t, c.Do(a, &types.MsgCreateCampaign{Name: "double", MultiplierBps: 20000, MinAmountPaise: 1e7, BudgetPoints: 500}))
+	MustOK(t, c.Do(Operator("seller-c"), &types.MsgSetProgramConfig{MinRedeemPoints: 10, ReturnWindowSeconds: 86400}))
 	r := c.Block(5,
 		c.Tx("seller-a/till-1", &types.MsgPurchase{CustomerId: "alice", AmountPaise: 10000, Flow: Flow()}),
 		c.Tx(b, &types.MsgPurchase{CustomerId: "alice", AmountPaise: 5050, Flow: Flow()}),
@@ -93,6 +95,9 @@ func proofChain(t *testing.T) (*Chain, []proofCase) {
 		{"/crms/alice/250000/seller-b/1500000000", true},
 		{"/crms/nobody/1000/seller-a/0", true}, // a card never seen
 		{"/crms/alice/1000/seller-x", false},   // no such seller
+		{"/campaigns/seller-a", true},
+		{"/campaigns/seller-b", true}, // no program record
+		{"/campaigns/seller-x", false},
 	}
 }
 

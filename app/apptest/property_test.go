@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/bytepoints/bytepoints/app"
+	"github.com/bytepoints/bytepoints/app/program"
 	"github.com/bytepoints/bytepoints/types"
 	"pgregory.net/rapid"
 )
@@ -32,7 +33,9 @@ func TestRandomChainsKeepInvariants(t *testing.T) {
 		t.Fatalf("only %d transactions in %d chains; want at least %d", total.Load(), checks, *propTxs)
 	}
 	// The run must have exercised every kind of movement, not just failures.
-	for _, k := range []string{"purchase", "redeem", "refund", "void", "points_expired", "epoch_closed", "settlement_confirmed", "duplicate", "decode"} {
+	for _, k := range []string{"purchase", "redeem", "refund", "void", "points_expired", "epoch_closed", "settlement_confirmed", "duplicate", "decode",
+		"campaign_bonus", "pending", "bonus_short", "points_released", "campaign_CAMPAIGN_STATUS_ACTIVE", "campaign_CAMPAIGN_STATUS_ENDED",
+		"referral"} {
 		if seen[k] == 0 {
 			t.Errorf("no successful %s in the whole run", k)
 		}
@@ -48,6 +51,14 @@ func runRandomChain(t *testing.T, rt *rapid.T, minTxs int, seen map[string]int) 
 	sellers := []string{"seller-a", "seller-b", "seller-c"}
 	c := New(t, sellers, p)
 	c.T = rt
+	// A coalition tier table (SPEC §5.8), passed by all three sellers, so
+	// tier campaigns and spend buckets are in play from the start.
+	table := &types.TierTable{Tiers: []*types.Tier{{Name: "silver", ThresholdPaise: 200_000}, {Name: "gold", ThresholdPaise: 1_000_000}}}
+	MustOK(rt, c.Do(Operator(sellers[0]), &types.MsgPropose{Action: &types.MsgPropose_SetTiers{SetTiers: table}}))
+	MustOK(rt, c.Do(Operator(sellers[1]), &types.MsgVote{ProposalId: 1, Yes: true}))
+	if !MustOK(rt, c.Do(Operator(sellers[2]), &types.MsgVote{ProposalId: 1, Yes: true})).GetVote().Executed {
+		rt.Fatal("tier table did not pass")
+	}
 	customers := []string{"c1", "c2", "c3", "c4", "c5"}
 	terminals := map[string][]string{}
 	var purchases, redemptions [][]byte
@@ -64,10 +75,19 @@ func runRandomChain(t *testing.T, rt *rapid.T, minTxs int, seen map[string]int) 
 				signer = seller + "/" + pick("terminal", ts)
 			}
 			var msg any
-			switch rapid.IntRange(0, 11).Draw(rt, "kind") {
+			switch rapid.IntRange(0, 15).Draw(rt, "kind") {
 			case 0, 1, 2:
-				msg = &types.MsgPurchase{CustomerId: pick("cust", customers),
+				m := &types.MsgPurchase{CustomerId: pick("cust", customers),
 					AmountPaise: rapid.OneOf(rapid.Uint64Range(0, 500_000), rapid.Just(uint64(1)<<63)).Draw(rt, "amount"), Flow: Flow()}
+				if rapid.IntRange(0, 3).Draw(rt, "referred") == 0 {
+					// A referral: mostly a newcomer, sometimes a customer
+					// who bought before or refers itself.
+					if rapid.Bool().Draw(rt, "newcomer") {
+						m.CustomerId = fmt.Sprintf("n%d", ops+i)
+					}
+					m.ReferralCode = program.Code(pick("referrer", append(customers, "never-bought")))
+				}
+				msg = m
 			case 3, 4:
 				pts := rapid.Uint64Range(0, 400).Draw(rt, "points")
 				msg = &types.MsgRedeem{CustomerId: pick("cust", customers), Points: pts,
@@ -100,6 +120,45 @@ func runRandomChain(t *testing.T, rt *rapid.T, minTxs int, seen map[string]int) 
 				}
 			case 11:
 				txs = append(txs, rapid.SliceOfN(rapid.Byte(), 0, 40).Draw(rt, "garbage"))
+			case 12:
+				// Programs: redemption rules and return windows, some out
+				// of the governed bounds.
+				signer = Operator(seller)
+				msg = &types.MsgSetProgramConfig{
+					MinRedeemPoints:     rapid.SampledFrom([]uint64{0, 0, 5, 50, 1001}).Draw(rt, "minRedeem"),
+					MaxRedeemShareBps:   rapid.SampledFrom([]uint32{0, 0, 999, 2500, 5000, 10000, 10001}).Draw(rt, "share"),
+					ReturnWindowSeconds: rapid.SampledFrom([]int64{0, 0, 600, 3600, 86400, 31 * 86400}).Draw(rt, "window"),
+				}
+			case 13:
+				signer = Operator(seller)
+				m := &types.MsgCreateCampaign{
+					Name:           fmt.Sprintf("camp-%d", rapid.IntRange(0, 3).Draw(rt, "campName")),
+					MinAmountPaise: rapid.SampledFrom([]uint64{0, 1000, 100_000}).Draw(rt, "campMin"),
+					BudgetPoints:   rapid.SampledFrom([]uint64{0, 1, 150, 5000}).Draw(rt, "budget"),
+				}
+				if rapid.Bool().Draw(rt, "multiplier") {
+					m.MultiplierBps = rapid.SampledFrom([]uint32{10000, 15000, 20000, 30000}).Draw(rt, "mult")
+				} else {
+					m.BonusPoints = rapid.SampledFrom([]uint64{0, 1, 25}).Draw(rt, "bonus")
+				}
+				if rapid.Bool().Draw(rt, "windowed") {
+					m.To = c.Time + rapid.Int64Range(-100, 86400).Draw(rt, "campTo")
+				}
+				m.Tier = rapid.SampledFrom([]string{"", "", "silver", "gold", "bronze"}).Draw(rt, "campTier")
+				if ts := terminals[seller]; len(ts) > 0 && rapid.Bool().Draw(rt, "campTerminal") {
+					m.Terminals = []string{pick("campTill", ts)}
+				}
+				msg = m
+			case 14:
+				signer = Operator(seller)
+				msg = &types.MsgEndCampaign{CampaignId: rapid.Uint64Range(0, 6).Draw(rt, "campaignID")}
+			case 15:
+				signer = Operator(seller)
+				msg = &types.MsgSetReferralOffer{
+					ReferrerPoints: rapid.SampledFrom([]uint64{0, 10, 200, 1001}).Draw(rt, "referrerPoints"),
+					RefereePoints:  rapid.SampledFrom([]uint64{0, 5, 100}).Draw(rt, "refereePoints"),
+					MinAmountPaise: rapid.SampledFrom([]uint64{0, 10_000}).Draw(rt, "referralMin"),
+				}
 			}
 			if msg != nil {
 				tx := c.Tx(signer, msg)
@@ -133,13 +192,31 @@ func runRandomChain(t *testing.T, rt *rapid.T, minTxs int, seen map[string]int) 
 				if p := d.GetPurchase(); p != nil {
 					purchases = append(purchases, p.PurchaseId)
 					seen["purchase"]++
+					if p.BonusPoints > 0 {
+						seen["campaign_bonus"]++
+					}
+					if p.PendingUntil != 0 {
+						seen["pending"]++
+					}
+					if p.NoBonusReason != "" {
+						seen["bonus_short"]++
+					}
+					if p.ReferrerPoints+p.RefereePoints > 0 {
+						seen["referral"]++
+					}
+				}
+				if x := d.GetCampaign(); x != nil {
+					seen["campaign_"+types.CampaignStatus_name[int32(x.Status)]]++
 				}
 				if x := d.GetRedeem(); x != nil {
 					redemptions = append(redemptions, x.RedemptionId)
 					seen["redeem"]++
 				}
-				if d.GetRefund() != nil {
+				if x := d.GetRefund(); x != nil {
 					seen["refund"]++
+					if x.ReferrerClawedBack > 0 {
+						seen["referral_clawback"]++
+					}
 				}
 				if d.GetVoid() != nil {
 					seen["void"]++

@@ -37,6 +37,7 @@ func ExpireBefore(c *state.Ctx, t int64, limit int) (lots int, points uint64, er
 		}
 		cust, _ := Customer(c.KV, d.customer)
 		totals := state.Totals(c.KV)
+		unpend(c, cust, lot, lot.Points, true)
 		deleteLot(c.KV, d.customer, lot)
 		cust.Points -= lot.Points
 		cust.LotCount--

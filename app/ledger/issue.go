@@ -2,7 +2,10 @@ package ledger
 
 import (
 	"encoding/hex"
+	"fmt"
 
+	"github.com/bytepoints/bytepoints/app/program"
+	"github.com/bytepoints/bytepoints/app/program/tiers"
 	"github.com/bytepoints/bytepoints/app/settle"
 	"github.com/bytepoints/bytepoints/app/state"
 	"github.com/bytepoints/bytepoints/types"
@@ -16,6 +19,7 @@ type Purchase struct {
 	AmountPaise   uint64
 	Flow          *types.PaymentFlow
 	PaymentTimeMs int64
+	ReferralCode  string // given at the till at a first purchase (SPEC §5.7)
 }
 
 // EarnRate is the seller's earn rate in basis points, or the chain default.
@@ -65,29 +69,77 @@ func CheckIssue(c *state.Ctx, seller *types.SellerRecord, paise uint64) (uint64,
 }
 
 // Issue books a purchase: the customer receives a lot of points issued by
-// the seller, and the seller pays their value into the escrow.
+// the seller, and the seller pays their value into the escrow. A campaign
+// of the seller the purchase qualifies for adds a bonus lot, issued by and
+// charged to the same seller (SPEC §5.7), and so do the bonuses of a
+// referral made at a first purchase (to the customer and to its referrer);
+// with a return window, every such lot is pending until it passes (§5.9).
 func Issue(c *state.Ctx, in Purchase) (*types.PurchaseResult, error) {
-	points, err := CheckIssue(c, in.Seller, in.AmountPaise)
+	base, err := CheckIssue(c, in.Seller, in.AmountPaise)
 	if err != nil {
 		return nil, err
 	}
-	rate := EarnRate(c.Params, in.Seller)
-	payment, err := types.PaiseOfPoints(points)
+	seller := in.Seller.SellerId
+	// The customer's coalition tier before this purchase qualifies it for
+	// tier campaigns; then the purchase counts towards its spend (SPEC §5.8).
+	table := tiers.Table(c.KV)
+	rank := -1
+	if len(table.Tiers) > 0 {
+		rank = tiers.Rank(table, tiers.StatusOf(c.KV, in.CustomerID, c.Time).Tier)
+	}
+	tiers.Add(c.KV, in.CustomerID, c.Time, in.AmountPaise)
+	match, err := program.Find(c, seller, program.Buyer{Terminal: in.TerminalID, Amount: in.AmountPaise, TierRank: rank, Tiers: table}, base)
 	if err != nil {
 		return nil, err
+	}
+	bonus := match.Bonus
+	if bonus > 0 {
+		// The bonus is issuance too: it fits within the epoch cap, or is
+		// cut to what is left of it.
+		issued := settle.SellerEpoch(c.KV, seller).IssuedPoints
+		if room := c.Params.MaxEpochIssuePoints - issued - base; bonus > room {
+			bonus = room
+			match.Reason = fmt.Sprintf("the bonus was cut to %s by %s's issuance cap of %s per epoch",
+				types.PointsText(room), seller, types.PointsText(c.Params.MaxEpochIssuePoints))
+		}
 	}
 	cust, existed := Customer(c.KV, in.CustomerID)
+	var ref program.ReferralMatch
+	if in.ReferralCode != "" {
+		if ref, err = program.CheckReferral(c.KV, c.Params, seller, in.CustomerID, in.AmountPaise, in.ReferralCode, cust.HistoryCount == 0); err != nil {
+			return nil, err
+		}
+		issued := settle.SellerEpoch(c.KV, seller).IssuedPoints
+		if room := c.Params.MaxEpochIssuePoints - issued - base - bonus; ref.ReferrerPoints > room || ref.RefereePoints > room-ref.ReferrerPoints {
+			return nil, types.Errorf(types.CodeInvalidAmount, "the referral bonuses (%s and %s) would pass %s's issuance cap of %s per epoch",
+				types.PointsText(ref.ReferrerPoints), types.PointsText(ref.RefereePoints), seller, types.PointsText(c.Params.MaxEpochIssuePoints))
+		}
+	}
+	points := base + bonus + ref.RefereePoints
+	rate := EarnRate(c.Params, in.Seller)
+	payment, err := types.PaiseOfPoints(points + ref.ReferrerPoints)
+	if err != nil {
+		return nil, err
+	}
 	totals := state.Totals(c.KV)
 	if !existed {
 		totals.Customers++
 	}
 	rec := &types.Purchase{
-		PurchaseId: c.TxHash, SellerId: in.Seller.SellerId, TerminalId: in.TerminalID,
+		PurchaseId: c.TxHash, SellerId: seller, TerminalId: in.TerminalID,
 		CustomerId: in.CustomerID, AmountPaise: in.AmountPaise, EarnRateBps: rate,
-		PointsIssued: points, Height: c.Height, Time: c.Time, Flow: in.Flow, PaymentTimeMs: in.PaymentTimeMs,
+		PointsIssued: base, Height: c.Height, Time: c.Time, Flow: in.Flow, PaymentTimeMs: in.PaymentTimeMs,
 	}
 	totals.Purchases++
-	res := &types.PurchaseResult{PurchaseId: c.TxHash, PointsIssued: points, SellerPaymentPaise: uint64(payment)}
+	res := &types.PurchaseResult{PurchaseId: c.TxHash, PointsIssued: points, SellerPaymentPaise: uint64(payment),
+		BasePoints: base, BonusPoints: bonus, NoBonusReason: match.Reason,
+		RefereePoints: ref.RefereePoints, ReferrerPoints: ref.ReferrerPoints, ReferralCode: program.Code(in.CustomerID)}
+	program.RegisterCode(c.KV, in.CustomerID)
+	var pendingUntil int64
+	if w := program.ReturnWindow(c.Params, program.Program(c.KV, seller)); w > 0 && points+ref.ReferrerPoints > 0 {
+		pendingUntil = c.Time + w
+		res.PendingUntil = pendingUntil
+	}
 	if points > 0 {
 		if cust.Points, err = types.AddU64("customer balance", cust.Points, points); err != nil {
 			return nil, err
@@ -101,35 +153,127 @@ func Issue(c *state.Ctx, in Purchase) (*types.PurchaseResult, error) {
 		if totals.IssuedPoints, err = types.AddU64("issued points", totals.IssuedPoints, points); err != nil {
 			return nil, err
 		}
-		expires := c.Time + c.Params.LotValiditySeconds
+	}
+	expires := c.Time + c.Params.LotValiditySeconds
+	newLotFor := func(cust *types.Customer, n, campaign uint64) (*types.Lot, error) {
 		lot := &types.Lot{
-			Seq: cust.NextLotSeq, Issuer: in.Seller.SellerId, Points: points, OriginalPoints: points,
-			IssuedAt: c.Time, ExpiresAt: expires, PurchaseId: c.TxHash,
+			Seq: cust.NextLotSeq, Issuer: seller, Points: n, OriginalPoints: n,
+			IssuedAt: c.Time, ExpiresAt: expires, PurchaseId: c.TxHash, CampaignId: campaign,
+		}
+		if pendingUntil != 0 {
+			if err := markPending(c, cust, lot, pendingUntil); err != nil {
+				return nil, err
+			}
 		}
 		cust.NextLotSeq++
 		cust.LotCount++
 		totals.Lots++
-		putLot(c.KV, in.CustomerID, lot)
-		rec.LotSeq, rec.LotExpiresAt = lot.Seq, lot.ExpiresAt
+		putLot(c.KV, cust.CustomerId, lot)
+		return lot, nil
+	}
+	newLot := func(n, campaign uint64) (*types.Lot, error) { return newLotFor(cust, n, campaign) }
+	if points > 0 {
+		if base > 0 {
+			lot, err := newLot(base, 0)
+			if err != nil {
+				return nil, err
+			}
+			rec.LotSeq, rec.LotExpiresAt = lot.Seq, lot.ExpiresAt
+		}
+		if bonus > 0 {
+			x := match.Campaign
+			lot, err := newLot(bonus, x.Id)
+			if err != nil {
+				return nil, err
+			}
+			rec.BonusPoints, rec.CampaignId, rec.BonusLotSeq, rec.LotExpiresAt = bonus, x.Id, lot.Seq, lot.ExpiresAt
+			res.Campaign, res.CampaignId = x.Name, x.Id
+			if err := program.Spend(c, x, bonus); err != nil {
+				return nil, err
+			}
+		}
+		if ref.RefereePoints > 0 {
+			lot, err := newLot(ref.RefereePoints, 0)
+			if err != nil {
+				return nil, err
+			}
+			rec.RefereePoints, rec.RefereeLotSeq, rec.LotExpiresAt = ref.RefereePoints, lot.Seq, lot.ExpiresAt
+		}
 		res.ExpiresAt = expires
 	}
-	if err := settle.Move(c, totals, in.Seller.SellerId, -payment, "issue"); err != nil {
+	if ref.Referrer != "" {
+		program.Link(c, seller, in.CustomerID, ref)
+		rec.Referrer = ref.Referrer
+	}
+	if ref.ReferrerPoints > 0 {
+		// The referrer's bonus: a lot of the referrer's, issued by this seller.
+		rc, _ := Customer(c.KV, ref.Referrer)
+		if rc.Points, err = types.AddU64("referrer balance", rc.Points, ref.ReferrerPoints); err != nil {
+			return nil, err
+		}
+		rc.EarnedTotal += ref.ReferrerPoints
+		if totals.OutstandingPoints, err = types.AddU64("outstanding points", totals.OutstandingPoints, ref.ReferrerPoints); err != nil {
+			return nil, err
+		}
+		totals.IssuedPoints += ref.ReferrerPoints
+		lot, err := newLotFor(rc, ref.ReferrerPoints, 0)
+		if err != nil {
+			return nil, err
+		}
+		rec.ReferrerPoints, rec.ReferrerLotSeq = ref.ReferrerPoints, lot.Seq
+		appendHistory(c, rc, types.HistoryKind_HISTORY_KIND_EARN, int64(ref.ReferrerPoints), seller)
+		putCustomer(c.KV, rc)
+		c.Emit(types.EventPointsIssued, "customer", ref.Referrer, "issuer", seller, "points", state.U(ref.ReferrerPoints),
+			"reason", "referral", "referee", in.CustomerID, "actor", c.Actor, "purchase_id", hex.EncodeToString(c.TxHash))
+	}
+	basePay, err := types.PaiseOfPoints(base)
+	if err != nil {
+		return nil, err
+	}
+	if err := settle.Move(c, totals, seller, -basePay, "issue"); err != nil {
+		return nil, err
+	}
+	bonusPay, err := types.PaiseOfPoints(bonus)
+	if err != nil {
+		return nil, err
+	}
+	if err := settle.Move(c, totals, seller, -bonusPay, "campaign_bonus"); err != nil {
+		return nil, err
+	}
+	if err := settle.Move(c, totals, seller, basePay+bonusPay-payment, "referral_bonus"); err != nil {
 		return nil, err
 	}
 	state.PutTotals(c.KV, totals)
-	if err := settle.Activity(c, in.Seller.SellerId, func(e *types.SellerEpoch) error {
-		e.IssuedPoints, err = types.AddU64("epoch issued points", e.IssuedPoints, points)
+	if err := settle.Activity(c, seller, func(e *types.SellerEpoch) error {
+		if e.IssuedPoints, err = types.AddU64("epoch issued points", e.IssuedPoints, points); err != nil {
+			return err
+		}
+		if e.IssuedPoints, err = types.AddU64("epoch issued points", e.IssuedPoints, ref.ReferrerPoints); err != nil {
+			return err
+		}
+		e.ReferralPoints += ref.RefereePoints + ref.ReferrerPoints
+		e.BonusPoints, err = types.AddU64("epoch bonus points", e.BonusPoints, bonus)
 		return err
 	}); err != nil {
 		return nil, err
 	}
-	appendHistory(c, cust, types.HistoryKind_HISTORY_KIND_EARN, int64(points), in.Seller.SellerId)
+	appendHistory(c, cust, types.HistoryKind_HISTORY_KIND_EARN, int64(points), seller)
 	putCustomer(c.KV, cust)
 	putPurchase(c.KV, rec)
 	res.Balance = cust.Points
-	if points > 0 {
-		c.Emit(types.EventPointsIssued, "customer", in.CustomerID, "issuer", in.Seller.SellerId,
-			"points", state.U(points), "reason", "purchase", "actor", c.Actor,
+	if base > 0 {
+		c.Emit(types.EventPointsIssued, "customer", in.CustomerID, "issuer", seller,
+			"points", state.U(base), "reason", "purchase", "actor", c.Actor,
+			"purchase_id", hex.EncodeToString(c.TxHash), "expires_at", state.I(res.ExpiresAt))
+	}
+	if ref.RefereePoints > 0 {
+		c.Emit(types.EventPointsIssued, "customer", in.CustomerID, "issuer", seller,
+			"points", state.U(ref.RefereePoints), "reason", "referral", "referrer", ref.Referrer, "actor", c.Actor,
+			"purchase_id", hex.EncodeToString(c.TxHash), "expires_at", state.I(res.ExpiresAt))
+	}
+	if bonus > 0 {
+		c.Emit(types.EventPointsIssued, "customer", in.CustomerID, "issuer", seller,
+			"points", state.U(bonus), "reason", "campaign", "campaign_id", state.U(res.CampaignId), "actor", c.Actor,
 			"purchase_id", hex.EncodeToString(c.TxHash), "expires_at", state.I(res.ExpiresAt))
 	}
 	return res, nil

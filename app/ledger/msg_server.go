@@ -4,6 +4,7 @@ import (
 	"crypto/ed25519"
 
 	"github.com/bytepoints/bytepoints/app/members"
+	"github.com/bytepoints/bytepoints/app/program"
 	"github.com/bytepoints/bytepoints/app/risk"
 	"github.com/bytepoints/bytepoints/app/state"
 	"github.com/bytepoints/bytepoints/types"
@@ -73,7 +74,7 @@ func (x MsgServer) Purchase(c *state.Ctx, s *members.Signer, m *types.MsgPurchas
 		res = &types.PurchaseResult{PurchaseId: c.TxHash}
 	} else if res, err = Issue(c, Purchase{
 		Seller: till.Seller, TerminalID: till.Terminal, CustomerID: m.CustomerId,
-		AmountPaise: m.AmountPaise, Flow: m.Flow, PaymentTimeMs: payMs,
+		AmountPaise: m.AmountPaise, Flow: m.Flow, PaymentTimeMs: payMs, ReferralCode: m.ReferralCode,
 	}); err != nil {
 		return nil, err
 	}
@@ -88,6 +89,11 @@ func (x MsgServer) Redeem(c *state.Ctx, s *members.Signer, m *types.MsgRedeem, t
 	till, err := authorise(c, s, m.SellerId, m.TerminalId,
 		types.ValidateCustomerID(m.CustomerId), CheckRedeemAmount(c.Params, m.Points, m.BillPaise))
 	if err != nil {
+		return nil, err
+	}
+	// The seller's redemption rules read its program record, so they come
+	// after the authorisation, not among its pure checks (SPEC §5.10).
+	if err := program.CheckRedeem(c.KV, c.Params, till.Seller.SellerId, m.Points, m.BillPaise); err != nil {
 		return nil, err
 	}
 	by, err := x.Risk.AuthoriseRedeem(c, till.Seller, m, tx, WalletKey)

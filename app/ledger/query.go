@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"github.com/bytepoints/bytepoints/app/program/tiers"
 	"github.com/bytepoints/bytepoints/app/query"
 	"github.com/bytepoints/bytepoints/app/state"
 	"github.com/bytepoints/bytepoints/app/store"
@@ -25,6 +26,10 @@ func QueryBalance(r store.Reader, args []string) (state.Msg, error) {
 		return out, nil
 	}
 	out.Points, out.WalletPubkey = c.Points, c.WalletPubkey
+	// Pending points (SPEC §5.9) and the coalition tier as of the last
+	// committed block's time (§5.8).
+	out.PendingPoints, out.AvailablePoints = c.PendingPoints, Available(c)
+	out.Tier = tiers.StatusOf(r, args[0], types.FloorDiv(state.Clock(r).TimeNs, 1e9))
 	var sum uint64
 	for _, l := range Lots(r, args[0]) {
 		out.Lots = append(out.Lots, l)

@@ -46,6 +46,16 @@ func deleteLot(kv store.KV, customer string, l *types.Lot) {
 	kv.Delete(types.ExpiryKey(l.ExpiresAt, customer, l.Seq))
 }
 
+// markRelease puts a pending lot in the release index, under its
+// pending_until (SPEC §5.9); unmarkRelease takes it out.
+func markRelease(kv store.KV, customer string, l *types.Lot) {
+	state.Mark(kv, types.ReleaseKey(l.PendingUntil, customer, l.ExpiresAt, l.Seq))
+}
+
+func unmarkRelease(kv store.KV, customer string, l *types.Lot) {
+	kv.Delete(types.ReleaseKey(l.PendingUntil, customer, l.ExpiresAt, l.Seq))
+}
+
 func lotAt(r store.Reader, customer string, expiresAt int64, seq uint64) (*types.Lot, bool) {
 	l := &types.Lot{}
 	return l, state.Get(r, types.LotKey(customer, expiresAt, seq), l)

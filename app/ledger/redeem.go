@@ -56,6 +56,10 @@ func Redeem(c *state.Ctx, in Redemption, epoch uint64) (*types.RedeemResult, err
 	if in.Points > cust.Points {
 		return nil, types.Errorf(types.CodeInsufficientPoints, "customer %s has %s, cannot redeem %s", in.CustomerID, types.PointsText(cust.Points), types.PointsText(in.Points))
 	}
+	if in.Points > Available(cust) {
+		return nil, types.Errorf(types.CodeInsufficientPoints, "customer %s has %s, of which %s are pending (inside a seller's return window) and %s available; cannot redeem %s",
+			in.CustomerID, types.PointsText(cust.Points), types.PointsText(cust.PendingPoints), types.PointsText(Available(cust)), types.PointsText(in.Points))
+	}
 	totals := state.Totals(c.KV)
 	rec := &types.Redemption{
 		RedemptionId: c.TxHash, SellerId: in.SellerID, TerminalId: in.TerminalID, CustomerId: in.CustomerID,
@@ -65,6 +69,9 @@ func Redeem(c *state.Ctx, in Redemption, epoch uint64) (*types.RedeemResult, err
 	for _, lot := range Lots(c.KV, in.CustomerID) {
 		if remaining == 0 {
 			break
+		}
+		if lot.PendingUntil != 0 {
+			continue // not redeemable yet (SPEC §5.9)
 		}
 		take := min(remaining, lot.Points)
 		remaining -= take
@@ -115,6 +122,7 @@ func Redeem(c *state.Ctx, in Redemption, epoch uint64) (*types.RedeemResult, err
 // deletes the lot when it is empty; the caller saves cust and totals.
 func takeFromLot(c *state.Ctx, cust *types.Customer, totals *types.Totals, lot *types.Lot, n uint64) {
 	lot.Points -= n
+	unpend(c, cust, lot, n, lot.Points == 0)
 	if lot.Points == 0 {
 		deleteLot(c.KV, cust.CustomerId, lot)
 		cust.LotCount--

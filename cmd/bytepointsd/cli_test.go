@@ -258,7 +258,7 @@ func TestCLIContract(t *testing.T) {
 	// decision from state (its clock record included), empty lists too.
 	for _, q := range [][]string{
 		{"crms", "--customer", "C", "--amount", "50.00"}, {"proposals"}, {"sellers"}, {"statements"},
-		{"history", "--customer", "C"}, {"seller"}, {"balance", "--customer", "nobody"}, {"params"},
+		{"history", "--customer", "C"}, {"seller"}, {"balance", "--customer", "nobody"}, {"params"}, {"campaigns"},
 	} {
 		r, code := cliJSON(t, append(append([]string{"query"}, q...), append([]string{"--prove"}, h...)...)...)
 		if pr, ok := r["proof"].(map[string]any); code != 0 || !ok || pr["verified"] != true {

@@ -40,7 +40,8 @@ exits with code 18 (verification_failed) naming what failed.`,
 	r.trust.register(cmd.PersistentFlags())
 	cmd.AddCommand(newQueryBalanceCmd(r), newQueryHistoryCmd(r), newQuerySellerCmd(r), newQuerySellersCmd(r),
 		newQueryTotalsCmd(r), newQueryStatementCmd(r), newQueryStatementsCmd(r), newQueryParamsCmd(r),
-		newQueryProposalsCmd(r), newQueryCRMSCmd(r), newQueryHeaderCmd(g), newQueryTxCmd(r), newQueryUpgradeCmd(r.run))
+		newQueryProposalsCmd(r), newQueryCRMSCmd(r), newQueryHeaderCmd(g), newQueryTxCmd(r), newQueryUpgradeCmd(r.run),
+		newQueryCampaignsCmd(r))
 	return cmd
 }
 
@@ -119,11 +120,25 @@ func newQueryBalanceCmd(r *queryRunner) *cobra.Command {
 					return nil, err
 				}
 				fmt.Fprintf(w, "customer %s: %d points\n", b.CustomerId, b.Points)
+				if b.PendingPoints > 0 {
+					fmt.Fprintf(w, "  %d available, %d pending (inside a seller's return window)\n", b.AvailablePoints, b.PendingPoints)
+				}
+				if tr := b.Tier; tr != nil && (tr.Tier != "" || tr.NextTier != "") {
+					fmt.Fprintf(w, "  tier: %s, spend counted ₹%s", orNone(tr.Tier), types.FormatPaise(tr.SpendPaise))
+					if tr.NextTier != "" {
+						fmt.Fprintf(w, "; %s needs ₹%s more", tr.NextTier, types.FormatPaise(tr.NextTierNeedsPaise))
+					}
+					fmt.Fprintln(w)
+				}
 				if len(b.Lots) > 0 {
 					tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 					fmt.Fprintln(tw, "ISSUER\tPOINTS\tISSUED\tEXPIRES")
 					for _, l := range b.Lots {
-						fmt.Fprintf(tw, "%s\t%d\t%s\t%s\n", l.Issuer, l.Points, types.FormatDate(l.IssuedAt), types.FormatDate(l.ExpiresAt))
+						fmt.Fprintf(tw, "%s\t%d\t%s\t%s", l.Issuer, l.Points, types.FormatDate(l.IssuedAt), types.FormatDate(l.ExpiresAt))
+						if l.PendingUntil != 0 {
+							fmt.Fprintf(tw, "\tpending until %s", types.FormatUnix(l.PendingUntil))
+						}
+						fmt.Fprintln(tw)
 					}
 					tw.Flush()
 				}
@@ -584,6 +599,7 @@ func PrintStatement(w io.Writer, s *types.Statement) {
 			types.LineStatuses.Name(l.Status))
 	}
 	tw.Flush()
+	printProgramColumns(w, s)
 	lines := "lines"
 	if s.OutstandingLines == 1 {
 		lines = "line"

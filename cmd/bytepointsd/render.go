@@ -52,6 +52,7 @@ func resultFields(r *client.Result) map[string]any {
 			out["crms_violation"] = p.CrmsViolation
 			out["crms_reason"] = p.CrmsReason
 		}
+		programFields(out, p)
 	case *types.TxResultData_Redeem:
 		x := d.Redeem
 		out["redemption_id"] = hex.EncodeToString(x.RedemptionId)
@@ -70,6 +71,9 @@ func resultFields(r *client.Result) map[string]any {
 		out["points_shortfall"] = x.PointsShortfall
 		out["seller_credit_paise"] = x.SellerCreditPaise
 		out["balance"] = x.Balance
+		if x.ReferrerClawedBack+x.ReferrerShortfall > 0 {
+			out["referrer_clawed_back"], out["referrer_shortfall"] = x.ReferrerClawedBack, x.ReferrerShortfall
+		}
 	case *types.TxResultData_Void:
 		x := d.Void
 		out["points_restored"] = x.PointsRestored
@@ -84,12 +88,42 @@ func resultFields(r *client.Result) map[string]any {
 		out["yes"] = d.Vote.Yes
 		out["no"] = d.Vote.No
 		out["executed"] = d.Vote.Executed
+	case *types.TxResultData_Campaign:
+		x := d.Campaign
+		out["seller_id"], out["campaign_id"], out["name"] = x.SellerId, x.CampaignId, x.Name
+		out["campaign_status"] = types.CampaignStatusName(x.Status)
+		out["spent_points"], out["budget_points"] = x.SpentPoints, x.BudgetPoints
 	}
 	return out
 }
 
 // nano renders a 1e-9 fixed-point value as an exact JSON decimal.
 func nano(v int64) json.Number { return json.Number(types.DecimalText(v)) }
+
+// programFields adds a purchase's program outcome (SPEC §5.7, §5.9) when
+// there is one: base and bonus points, the campaign, why a bonus fell
+// short, and until when the points are pending.
+func programFields(out map[string]any, p *types.PurchaseResult) {
+	if p.BonusPoints > 0 || p.NoBonusReason != "" {
+		out["base_points"], out["bonus_points"] = p.BasePoints, p.BonusPoints
+	}
+	if p.Campaign != "" {
+		out["campaign"], out["campaign_id"] = p.Campaign, p.CampaignId
+	}
+	if p.NoBonusReason != "" {
+		out["no_bonus_reason"] = p.NoBonusReason
+	}
+	if p.PendingUntil != 0 {
+		out["pending_until"] = types.FormatUnix(p.PendingUntil)
+		out["pending_until_unix"] = p.PendingUntil
+	}
+	if p.RefereePoints+p.ReferrerPoints > 0 {
+		out["referee_points"], out["referrer_points"] = p.RefereePoints, p.ReferrerPoints
+	}
+	if p.ReferralCode != "" {
+		out["referral_code"] = p.ReferralCode // the customer's own, to share
+	}
+}
 
 // decisionFields is the JSON of a CRMS decision.
 func decisionFields(d *types.DecisionResponse) map[string]any {
@@ -116,7 +150,7 @@ func decisionFields(d *types.DecisionResponse) map[string]any {
 
 // lotFields is the JSON of one lot.
 func lotFields(l *types.Lot) map[string]any {
-	return map[string]any{
+	out := map[string]any{
 		"issuer":          l.Issuer,
 		"points":          l.Points,
 		"issued_at":       types.FormatUnix(l.IssuedAt),
@@ -124,6 +158,13 @@ func lotFields(l *types.Lot) map[string]any {
 		"expires_at":      types.FormatUnix(l.ExpiresAt),
 		"expires_at_unix": l.ExpiresAt,
 	}
+	if l.PendingUntil != 0 {
+		out["pending_until"], out["pending_until_unix"] = types.FormatUnix(l.PendingUntil), l.PendingUntil
+	}
+	if l.CampaignId != 0 {
+		out["campaign_id"] = l.CampaignId
+	}
+	return out
 }
 
 // balanceFields is the JSON of a balance answer.
@@ -133,6 +174,15 @@ func balanceFields(b *types.BalanceResponse, height int64) map[string]any {
 		lots = append(lots, lotFields(l))
 	}
 	out := map[string]any{"customer_id": b.CustomerId, "points": b.Points, "lots": lots, "height": height}
+	if b.PendingPoints > 0 {
+		out["pending_points"], out["available_points"] = b.PendingPoints, b.AvailablePoints
+	}
+	if t := b.Tier; t != nil && (t.Tier != "" || t.NextTier != "") {
+		out["tier"], out["tier_spend_paise"] = t.Tier, t.SpendPaise
+		if t.NextTier != "" {
+			out["next_tier"], out["next_tier_needs_paise"] = t.NextTier, t.NextTierNeedsPaise
+		}
+	}
 	if len(b.WalletPubkey) > 0 {
 		out["wallet_pubkey"] = hex.EncodeToString(b.WalletPubkey)
 	}
@@ -184,6 +234,7 @@ func epochFields(e *types.SellerEpoch) map[string]any {
 		"clawed_back_points": e.ClawedBackPoints, "refund_shortfall_points": e.RefundShortfallPoints,
 		"expired_points": e.ExpiredPoints, "voided_points": e.VoidedPoints,
 		"crms_risk_used": nano(e.RiskUsedNano), "crms_skips": e.CrmsSkips, "crms_violations": e.CrmsViolations,
+		"bonus_points": e.BonusPoints, "referral_points": e.ReferralPoints, "released_points": e.ReleasedPoints,
 	}
 }
 

@@ -57,6 +57,7 @@ retry with it and the query tx command to look the transaction up.
 		newTxPurchaseCmd(g, f), newTxRedeemCmd(g, f), newTxRefundCmd(g, f), newTxVoidCmd(g, f),
 		newTxRegisterTerminalCmd(g, f), newTxRevokeTerminalCmd(g, f), newTxConfirmCmd(g, f),
 		newTxSetConfigCmd(g, f), newTxBindWalletCmd(g, f), newTxProposeCmd(g, f), newTxVoteCmd(g, f),
+		newTxProgramConfigCmd(g, f), newTxCampaignCmd(g, f), newTxReferralOfferCmd(g, f),
 	)
 	return cmd
 }
@@ -260,7 +261,7 @@ func (ff *flowFlags) flow() (*types.PaymentFlow, error) {
 }
 
 func newTxPurchaseCmd(g *globals, f *txFlags) *cobra.Command {
-	var customer, amount, payAt, crmsContext string
+	var customer, amount, payAt, crmsContext, referral string
 	var payTime int64
 	ff := &flowFlags{}
 	cmd := &cobra.Command{
@@ -299,7 +300,7 @@ operator key signs naming it).`,
 				}
 			}
 			return submit(cmd, g, f, &types.MsgPurchase{CustomerId: customer, AmountPaise: paise, TerminalId: f.terminal, Flow: flow,
-				PaymentTimeMs: payTime, ContextNano: ctxNano})
+				PaymentTimeMs: payTime, ContextNano: ctxNano, ReferralCode: referral})
 		},
 	}
 	cmd.Flags().StringVar(&customer, "customer", "", "customer id (card token)")
@@ -308,6 +309,7 @@ operator key signs naming it).`,
 	cmd.Flags().Int64Var(&payTime, "payment-time-ms", 0, "terminal time of the payment in Unix ms (older spelling of --payment-time)")
 	cmd.MarkFlagsMutuallyExclusive("payment-time", "payment-time-ms")
 	cmd.Flags().StringVar(&crmsContext, "context", "", "CRMS context multiplier the till decided a skip with, e.g. 2.0 (default 1.0; within the governed bounds)")
+	cmd.Flags().StringVar(&referral, "referral-code", "", "the referral code the customer gave (only at its first purchase anywhere; see tx referral-offer)")
 	ff.register(cmd)
 	must(cmd.MarkFlagRequired("customer"), cmd.MarkFlagRequired("amount"))
 	return cmd
