@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/big"
 
+	"github.com/bytepoints/bytepoints/app/ledger"
 	"github.com/bytepoints/bytepoints/app/members"
 	"github.com/bytepoints/bytepoints/app/settle"
 	"github.com/bytepoints/bytepoints/app/state"
@@ -24,6 +25,7 @@ var Invariants = []Invariant{
 	{"escrow-backs-outstanding", checkEscrow},
 	{"expiry-index-matches-lots", checkExpiryIndex},
 	{"list-counts-match", checkListCounts},
+	{"retention-index-matches-records", ledger.CheckRetentionIndex},
 }
 
 // CheckInvariants runs every invariant; the error names the first broken one.
