@@ -1,6 +1,7 @@
 package apptest
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -228,4 +229,91 @@ func TestStateFlatPastRetention(t *testing.T) {
 	// index entry; state holds the 401 days from now-400 days to now.
 	require.Equal(t, 2*15*401, ref.bookingKeys)
 	require.Equal(t, samples[1000].keys, samples[days].keys)
+}
+
+// prefixBytes is the committed store's keys and key+value bytes under each
+// one-byte prefix.
+func prefixBytes(c *Chain) map[byte][2]int {
+	v := c.DB.View()
+	defer v.Discard()
+	out := map[byte][2]int{}
+	it := v.Iterator(nil, nil)
+	defer it.Close()
+	for ; it.Valid(); it.Next() {
+		e := out[it.Key()[0]]
+		out[it.Key()[0]] = [2]int{e[0] + 1, e[1] + len(it.Key()) + len(it.Value())}
+	}
+	return out
+}
+
+// TestBytesPerBooking measures what a booking adds to state (docs/state.md,
+// Retention): a block of purchases and one of redemptions for customers who
+// already exist, measured as the committed store's keys and bytes by prefix
+// before and after, and as the store's own commit counters
+// (DB.LastCommitStats). Past the retention the purchases and redemptions
+// are gone, and of the history only the entries the lots' expiry left.
+func TestBytesPerBooking(t *testing.T) {
+	const n = 200
+	c := New(t, []string{"seller-a"}, nil)
+	op := Operator("seller-a")
+	cust := func(i int) string { return "customer-" + string(rune('a'+i%26)) + string(rune('a'+i/26)) }
+	var txs [][]byte
+	for i := 0; i < n; i++ {
+		txs = append(txs, c.Tx(op, &types.MsgPurchase{CustomerId: cust(i), AmountPaise: 50000, Flow: Flow()}))
+	}
+	c.Block(5, txs...)
+	measure := func(what string, msg func(i int) any) {
+		before := prefixBytes(c)
+		txs = txs[:0]
+		for i := 0; i < n; i++ {
+			txs = append(txs, c.Tx(op, msg(i)))
+		}
+		for _, r := range c.Block(5, txs...) {
+			MustOK(t, r)
+		}
+		st := c.DB.LastCommitStats()
+		after := prefixBytes(c)
+		var perKind []string
+		var keys, bytes int
+		for _, p := range []byte{types.PrefixPurchase, types.PrefixRedemption, types.PrefixHistory, types.PrefixRetention, types.PrefixIdem, types.PrefixIdemExpiry} {
+			dk, db := after[p][0]-before[p][0], after[p][1]-before[p][1]
+			if dk == 0 {
+				continue
+			}
+			perKind = append(perKind, fmt.Sprintf("0x%02x: %.2f keys %.0f B", p, float64(dk)/n, float64(db)/n))
+			keys += dk
+			bytes += db
+		}
+		require.Positive(t, keys)
+		t.Logf("%s: state grows by %.2f keys, %.0f B of keys and values per booking (%s); the commit wrote %.1f state keys, %.0f B per booking (LastCommitStats: %d keys, %d B, %d buckets %d B, %d top entries %d B)",
+			what, float64(keys)/n, float64(bytes)/n, strings.Join(perKind, "; "), float64(st.StateKeys)/n, float64(st.StateBytes)/n,
+			st.StateKeys, st.StateBytes, st.Buckets, st.BucketBytes, st.TopEntries, st.TopBytes)
+	}
+	measure("purchase", func(i int) any {
+		return &types.MsgPurchase{CustomerId: cust(i), AmountPaise: 50000, Flow: Flow()}
+	})
+	measure("redemption", func(i int) any {
+		return &types.MsgRedeem{CustomerId: cust(i), Points: 100, BillPaise: 10000, Flow: Flow()}
+	})
+	grown := prefixBytes(c)
+	c.Block(401 * day) // the lots expire here (and leave an expiry entry each)
+	expiredAt := c.Time
+	c.Block(5)
+	gone := prefixBytes(c)
+	// (Idempotency records are held until their envelopes' validity height
+	// passes as well: not this test's business.)
+	for _, p := range []byte{types.PrefixPurchase, types.PrefixRedemption} {
+		require.Positive(t, grown[p][0], "prefix 0x%02x was written", p)
+		require.Zero(t, gone[p][0], "prefix 0x%02x past the retention", p)
+	}
+	// What history is left is the expiry entries of the last days.
+	v := c.DB.View()
+	defer v.Discard()
+	store.Each(v, []byte{types.PrefixRetention}, func(k, _ []byte) bool {
+		at, _, err := types.ParseRetentionKey(k)
+		require.NoError(t, err)
+		require.Equal(t, expiredAt, at, "only the expiry entries remain")
+		return true
+	})
+	require.Equal(t, gone[types.PrefixHistory][0], gone[types.PrefixRetention][0])
 }
