@@ -317,3 +317,37 @@ func TestBytesPerBooking(t *testing.T) {
 	})
 	require.Equal(t, gone[types.PrefixHistory][0], gone[types.PrefixRetention][0])
 }
+
+// Through the block-end hook a backlog drains at most
+// max_record_prunes_per_block records a block, oldest first, and a refund
+// of a record still waiting in it is refused by time already, naming its
+// booking date.
+func TestPruningBacklogIsBoundedPerBlock(t *testing.T) {
+	p := shortRetention()
+	p.MaxRecordPrunesPerBlock = 3
+	c := New(t, []string{"seller-a"}, p)
+	op := Operator("seller-a")
+	var txs [][]byte
+	for i := 0; i < 5; i++ {
+		txs = append(txs, c.Tx(op, &types.MsgPurchase{CustomerId: "cust", AmountPaise: 10000, Flow: Flow()}))
+	}
+	var last []byte
+	for _, r := range c.Block(5, txs...) {
+		last = MustOK(t, r).GetPurchase().PurchaseId
+	}
+	booked := c.Time
+	indexed := func() int { return prefixBytes(c)[types.PrefixRetention][0] }
+	require.Equal(t, 10, indexed(), "5 purchases and 5 history entries")
+	c.Block(8*day - 5) // still inside the retention and the lots' validity
+	require.Equal(t, 10, indexed())
+	// The first block past the retention expires the 5 lots (5 expiry
+	// entries, not due for pruning) and prunes 3 of the 10 records due.
+	r := c.Block(10, c.Tx(op, &types.MsgRefund{PurchaseId: last}))[0]
+	require.Equal(t, 12, indexed())
+	require.Equal(t, types.CodeRecordPruned, r.Code, r.Log)
+	require.Contains(t, r.Log, "booked on "+types.TimeText(booked), "still in state: its date is named")
+	for _, want := range []int{9, 6, 5, 5} {
+		c.Block(1)
+		require.Equal(t, want, indexed())
+	}
+}
