@@ -280,9 +280,12 @@ func (a *App) beginBlock(c *state.Ctx) error {
 	return err
 }
 
-// endBlock expires lapsed proposals and returns the block's validator
+// endBlock prunes per-booking records past the retention, expires lapsed
+// proposals and returns the block's validator
 // updates (members joining, leaving, suspended or reinstated).
 func (a *App) endBlock(c *state.Ctx) ([]Validator, error) {
+	// Per-booking records past the retention leave state (issue 20).
+	ledger.PruneRecords(c, int(c.Params.MaxRecordPrunesPerBlock))
 	var out []Validator
 	for _, u := range members.EndBlock(c) {
 		out = append(out, Validator{PubKey: u.PubKey, Power: u.Power})

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/big"
 
+	"github.com/bytepoints/bytepoints/app/ledger"
 	"github.com/bytepoints/bytepoints/app/members"
 	"github.com/bytepoints/bytepoints/app/program"
 	"github.com/bytepoints/bytepoints/app/program/tiers"
@@ -29,6 +30,7 @@ var Invariants = []Invariant{
 	{"pending-matches-lots", checkPending},
 	{"campaigns-within-budget", checkCampaigns},
 	{"tiers-and-referrals-bounded", checkTiersAndReferrals},
+	{"retention-index-matches-records", ledger.CheckRetentionIndex},
 }
 
 // CheckInvariants runs every invariant; the error names the first broken one.

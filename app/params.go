@@ -55,6 +55,11 @@ func DefaultParams() *types.Params {
 		MaxCampaignTerminals:     16,
 		MaxTiers:                 5,
 		MaxReferralBonusPoints:   1000,
+		// Issue 20: per-booking records stay 400 days (a year of lot
+		// validity, a month for late refunds and chargebacks), then leave
+		// state; the blocks and the back office keep them.
+		RecordRetentionSeconds:  400 * 86400,
+		MaxRecordPrunesPerBlock: 10_000,
 	}
 }
 
@@ -102,6 +107,13 @@ func ValidateParams(p *types.Params) error {
 		return bad("max_idempotency_prunes_per_block must be in [1, 100000]")
 	case p.MaxBlockTxs == 0 || p.MaxBlockTxs > 20_000:
 		return bad("max_block_txs must be in [1, 20000]")
+	case p.RecordRetentionSeconds < max(p.LotValiditySeconds, p.EpochSeconds, p.IdempotencyWindowSeconds) ||
+		p.RecordRetentionSeconds > maxRecordRetention:
+		return bad("record retention %s must be at least the lot validity %s (a refund finds the purchase while its points live), the epoch %s (a void finds the redemption) and the idempotency window %s, and at most %s",
+			types.SecondsText(p.RecordRetentionSeconds), types.SecondsText(p.LotValiditySeconds), types.SecondsText(p.EpochSeconds),
+			types.SecondsText(p.IdempotencyWindowSeconds), types.SecondsText(maxRecordRetention))
+	case p.MaxRecordPrunesPerBlock == 0 || p.MaxRecordPrunesPerBlock > 100_000:
+		return bad("max_record_prunes_per_block must be in [1, 100000]")
 	case p.Crms == nil:
 		return bad("crms parameters are missing")
 	}
@@ -152,6 +164,8 @@ const maxReturnWindowBound = 30 * 86400
 const (
 	maxPurchaseBound   = 1e12 // Rs 1,000 crore per purchase
 	maxEpochIssueBound = 1e11 // points per seller per epoch
+	// Ten years of block time: state then holds ten years of bookings.
+	maxRecordRetention = 3650 * 86400
 )
 
 // paramsCache holds the parameters of the last committed height: CheckTx

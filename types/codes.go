@@ -28,6 +28,12 @@ const (
 	// CodeIdempotencyConflict: the (signer, idempotency key) pair already
 	// booked a different message; Info names that transaction.
 	CodeIdempotencyConflict Code = 15
+	// CodeRecordPruned: the purchase or redemption a refund or void names
+	// was booked longer ago than the governed record retention and is no
+	// longer (or, awaiting pruning, no longer usable) in state; its booking
+	// stays in the blocks and the back office. Number 19: 16-18 are the
+	// clients' codes.
+	CodeRecordPruned Code = 19
 
 	// Codes of the node's clients (the seller gateway, the CLI), never
 	// returned by the chain itself.
@@ -72,6 +78,7 @@ var codeNames = map[Code]string{
 	CodeRateLimited:         "rate_limited",
 	CodeNotCommitted:        "not_committed",
 	CodeVerificationFailed:  "verification_failed",
+	CodeRecordPruned:        "record_pruned",
 }
 
 // CodeByName maps a stable name back to its code.

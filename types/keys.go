@@ -44,6 +44,10 @@ const (
 	PrefixSpend          byte = 0x8D // customer id -> CustomerSpend (tier buckets)
 	PrefixReferralCode   byte = 0x8E // referral code -> customer id (raw)
 	PrefixReferral       byte = 0x8F // referee customer id -> Referral
+	// Retention (issue 20): per-booking records by booking time, pruned
+	// oldest first once past record_retention_seconds.
+	PrefixRetention byte = 0x90 // booked at, record key -> empty
+	PrefixPrunedTo  byte = 0x91 // singleton: booking time of the newest pruned record (8 bytes, big-endian, sign bit flipped)
 )
 
 func appendStr(b []byte, s string) []byte {
@@ -238,3 +242,33 @@ func SpendKey(customer string) []byte { return appendStr([]byte{PrefixSpend}, cu
 
 func ReferralCodeKey(code string) []byte { return appendStr([]byte{PrefixReferralCode}, code) }
 func ReferralKey(referee string) []byte  { return appendStr([]byte{PrefixReferral}, referee) }
+
+// RetentionKey indexes a per-booking record (its full state key: a
+// purchase, redemption or history entry) by its booking time, so that
+// pruning reads the oldest first.
+func RetentionKey(bookedAt int64, recordKey []byte) []byte {
+	return append(appendI64([]byte{PrefixRetention}, bookedAt), recordKey...)
+}
+
+// RetentionBound is the first retention-index key for times >= t.
+func RetentionBound(t int64) []byte { return appendI64([]byte{PrefixRetention}, t) }
+
+// ParseRetentionKey splits a retention-index key.
+func ParseRetentionKey(k []byte) (bookedAt int64, recordKey []byte, err error) {
+	if len(k) < 1+8+2 || k[0] != PrefixRetention {
+		return 0, nil, errors.New("malformed retention key")
+	}
+	return int64(binary.BigEndian.Uint64(k[1:9]) ^ (1 << 63)), k[9:], nil
+}
+
+func PrunedToKey() []byte { return []byte{PrefixPrunedTo} }
+
+// EncodeTime and DecodeTime are the 8-byte form of a time value (sign bit
+// flipped, big-endian), for singletons that hold only a time.
+func EncodeTime(t int64) []byte { return appendI64(nil, t) }
+func DecodeTime(b []byte) (int64, error) {
+	if len(b) != 8 {
+		return 0, errors.New("malformed time value")
+	}
+	return int64(binary.BigEndian.Uint64(b) ^ (1 << 63)), nil
+}

@@ -102,6 +102,7 @@ func TestEveryErrorCode(t *testing.T) {
 			t.Errorf("%s: empty log", tc.name)
 		}
 	}
+	covered[types.CodeRecordPruned] = prunedRefundRefused(t)
 	for _, code := range types.AllCodes() {
 		if code != types.CodeOK && code != types.CodeInternal && code.FromChain() && !covered[code] {
 			t.Errorf("no test input for code %d (%s)", code, code.Name())
@@ -120,7 +121,7 @@ func TestCodesAreStable(t *testing.T) {
 	want := map[string]uint32{"decode": 2, "bad_signature": 3, "unknown_signer": 4, "unauthorized": 5, "duplicate": 6,
 		"expired": 7, "insufficient_points": 8, "invalid_amount": 9, "overflow": 10, "not_found": 11, "cvm_required": 12,
 		"wrong_chain": 13, "invalid_argument": 14, "idempotency_conflict": 15,
-		"rate_limited": 16, "not_committed": 17}
+		"rate_limited": 16, "not_committed": 17, "verification_failed": 18, "record_pruned": 19}
 	for _, c := range types.AllCodes() {
 		if n, ok := want[c.Name()]; ok && uint32(c) != n {
 			t.Errorf("%s is %d, released as %d", c.Name(), c, n)

@@ -45,6 +45,8 @@ func regular(t *testing.T, c *Chain, cust string, n int) {
 func TestCRMSInConsensus(t *testing.T) {
 	p := app.DefaultParams()
 	p.LotValiditySeconds = 10 * 365 * 86400
+	// The record retention is at least the lot validity.
+	p.RecordRetentionSeconds = p.LotValiditySeconds
 	p.Crms.DefaultRiskMaxNano = 20_000_000 // 0.020: skip limit Rs 200 at R = 1
 	c := New(t, []string{"seller-a", "seller-b"}, p)
 	a, b := Operator("seller-a"), Operator("seller-b")

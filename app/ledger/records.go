@@ -67,7 +67,10 @@ func PurchaseRecord(r store.Reader, id []byte) (*types.Purchase, bool) {
 	return p, state.Get(r, types.PurchaseKey(id), p)
 }
 
-func putPurchase(kv store.KV, p *types.Purchase) { state.Put(kv, types.PurchaseKey(p.PurchaseId), p) }
+func putPurchase(kv store.KV, p *types.Purchase) {
+	state.Put(kv, types.PurchaseKey(p.PurchaseId), p)
+	markRetained(kv, p.Time, types.PurchaseKey(p.PurchaseId))
+}
 
 // RedemptionRecord reads a booked redemption by its transaction hash.
 func RedemptionRecord(r store.Reader, id []byte) (*types.Redemption, bool) {
@@ -77,6 +80,7 @@ func RedemptionRecord(r store.Reader, id []byte) (*types.Redemption, bool) {
 
 func putRedemption(kv store.KV, x *types.Redemption) {
 	state.Put(kv, types.RedemptionKey(x.RedemptionId), x)
+	markRetained(kv, x.Time, types.RedemptionKey(x.RedemptionId))
 }
 
 // HistoryEntry reads entry seq of a customer's history.
@@ -93,5 +97,6 @@ func appendHistory(c *state.Ctx, cust *types.Customer, kind types.HistoryKind, d
 		TxId: c.TxHash, Height: c.Height, Time: c.Time, BalanceAfter: cust.Points,
 	}
 	state.Put(c.KV, types.HistoryKey(cust.CustomerId, e.Seq), e)
+	markRetained(c.KV, e.Time, types.HistoryKey(cust.CustomerId, e.Seq))
 	cust.HistoryCount++
 }

@@ -20,7 +20,10 @@ import (
 func Refund(c *state.Ctx, sellerID string, purchaseID []byte, amount uint64) (*types.RefundResult, error) {
 	p, ok := PurchaseRecord(c.KV, purchaseID)
 	if !ok {
-		return nil, types.Errorf(types.CodeNotFound, "purchase %x does not exist", purchaseID)
+		return nil, missingRecord(c, "purchase", purchaseID)
+	}
+	if pastRetention(c, p.Time) {
+		return nil, prunedError(c, "purchase", purchaseID, &p.Time)
 	}
 	if p.SellerId != sellerID {
 		return nil, types.Errorf(types.CodeUnauthorized, "purchase %x was made at %s, not %s", purchaseID, p.SellerId, sellerID)

@@ -16,7 +16,10 @@ import (
 func Void(c *state.Ctx, sellerID string, redemptionID []byte, openEpoch uint64) (*types.VoidResult, error) {
 	r, ok := RedemptionRecord(c.KV, redemptionID)
 	if !ok {
-		return nil, types.Errorf(types.CodeNotFound, "redemption %x does not exist", redemptionID)
+		return nil, missingRecord(c, "redemption", redemptionID)
+	}
+	if pastRetention(c, r.Time) {
+		return nil, prunedError(c, "redemption", redemptionID, &r.Time)
 	}
 	if r.SellerId != sellerID {
 		return nil, types.Errorf(types.CodeUnauthorized, "redemption %x was made at %s, not %s", redemptionID, r.SellerId, sellerID)
