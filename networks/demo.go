@@ -315,3 +315,69 @@ func checkNodes(nodes []*node.Node) error {
 	}
 	return nil
 }
+
+// DemoPrograms is the demo's programs phase (docs/protocol.md §5.7-§5.8):
+// the coalition votes a tier table, seller A funds a campaign for gold
+// customers, and a second card climbs to gold and earns the bonus.
+type DemoPrograms struct {
+	Tiers    DemoStep // A proposes silver ₹100 / gold ₹500; B's vote passes it
+	Campaign DemoStep // A's "gold double" campaign, 1,000 bonus points budget
+	Climb    DemoStep // ₹600 at A: the card reaches gold
+	Bonus    DemoStep // ₹100 at A for a gold card: 100 base + 100 bonus, paid by A
+	Customer string
+	Tier     *types.TierStatus // the card's tier after the purchases (proven read)
+}
+
+// Steps lists the phase's transactions in order.
+func (p *DemoPrograms) Steps() []DemoStep {
+	return []DemoStep{p.Tiers, p.Campaign, p.Climb, p.Bonus}
+}
+
+// Programs plays the programs phase with a second card, so that the worked
+// example's figures above stay as they are.
+func (d *Demo) Programs(ctx context.Context) (*DemoPrograms, error) {
+	pin := &types.PaymentFlow{ReadType: types.ReadType_READ_TYPE_CONTACTLESS_EMV, Cvm: types.CVM_CVM_PIN_ONLINE_OK, Auth: types.AuthResult_AUTH_RESULT_APPROVED}
+	card := sha256.Sum256([]byte("demo card 5500-xxxx"))
+	p := &DemoPrograms{Customer: hex.EncodeToString(card[:])}
+	var err error
+	table := &types.TierTable{Tiers: []*types.Tier{{Name: "silver", ThresholdPaise: 100_00}, {Name: "gold", ThresholdPaise: 500_00}}}
+	if _, err = d.do(ctx, "propose tiers silver ₹100, gold ₹500", DemoSellerA, d.ca,
+		&types.MsgPropose{SellerId: DemoSellerA, Description: "coalition tiers", Action: &types.MsgPropose_SetTiers{SetTiers: table}}); err != nil {
+		return nil, err
+	}
+	q, err := d.ca.Query(ctx, "/proposals", false)
+	if err != nil {
+		return nil, err
+	}
+	props, err := client.Decode[types.ProposalsResponse](q)
+	if err != nil || len(props.Proposals) == 0 {
+		return nil, fmt.Errorf("the tier proposal is not listed: %v", err)
+	}
+	id := props.Proposals[0].Id // newest first
+	if p.Tiers, err = d.do(ctx, "B votes yes: tiers set", DemoSellerB, d.cb, &types.MsgVote{SellerId: DemoSellerB, ProposalId: id, Yes: true}); err != nil {
+		return nil, err
+	}
+	if v := p.Tiers.Result.Data.GetVote(); v == nil || !v.Executed {
+		return nil, fmt.Errorf("the tier proposal %d did not pass with both votes", id)
+	}
+	if p.Campaign, err = d.do(ctx, "A's campaign: gold double", DemoSellerA, d.ca, &types.MsgCreateCampaign{
+		SellerId: DemoSellerA, Name: "gold double", MultiplierBps: 20000, Tier: "gold", BudgetPoints: 1000}); err != nil {
+		return nil, err
+	}
+	if p.Climb, err = d.do(ctx, "spend ₹600 at A", DemoSellerA, d.ca, &types.MsgPurchase{CustomerId: p.Customer, AmountPaise: 600_00, Flow: pin}); err != nil {
+		return nil, err
+	}
+	if p.Bonus, err = d.do(ctx, "spend ₹100 at A (gold)", DemoSellerA, d.ca, &types.MsgPurchase{CustomerId: p.Customer, AmountPaise: 100_00, Flow: pin}); err != nil {
+		return nil, err
+	}
+	q, err = d.ca.Query(ctx, "/balance/"+p.Customer, true)
+	if err != nil {
+		return nil, err
+	}
+	bal, err := client.Decode[types.BalanceResponse](q)
+	if err != nil {
+		return nil, err
+	}
+	p.Tier = bal.Tier
+	return p, nil
+}

@@ -355,6 +355,13 @@ func TestDemo(t *testing.T) {
 		Statements []map[string]any `json:"statements"`
 		Totals     map[string]any   `json:"totals"`
 		Invariants string           `json:"invariants"`
+		Programs   struct {
+			Steps []struct {
+				Step   string         `json:"step"`
+				Result map[string]any `json:"result"`
+			} `json:"steps"`
+			Tier map[string]any `json:"tier"`
+		} `json:"programs"`
 	}
 	if err := json.Unmarshal([]byte(out), &d); err != nil {
 		t.Fatalf("%v\n%s", err, out)
@@ -370,6 +377,19 @@ func TestDemo(t *testing.T) {
 	}
 	if d.Invariants != "ok" || len(d.Statements) == 0 || d.Totals["outstanding_points"].(float64) != 30 || d.Totals["escrow_paise"].(float64) != 3000 {
 		t.Fatalf("demo end state: %v %v", d.Invariants, d.Totals)
+	}
+	// The programs phase: the gold card's ₹100 earns 100 base + 100 bonus
+	// points from seller-a's campaign, after ₹600 earned none (the card was
+	// not yet gold when it bought).
+	if len(d.Programs.Steps) != 4 {
+		t.Fatalf("programs: %d steps, want 4: %s", len(d.Programs.Steps), out)
+	}
+	bonus := d.Programs.Steps[3].Result
+	if bonus["base_points"] != float64(100) || bonus["bonus_points"] != float64(100) || bonus["campaign"] != "gold double" || bonus["seller_payment_paise"] != float64(20000) {
+		t.Fatalf("programs: the gold purchase's result %v", bonus)
+	}
+	if d.Programs.Tier["tier"] != "gold" || d.Programs.Tier["spend_paise"] != float64(70000) {
+		t.Fatalf("programs: tier %v", d.Programs.Tier)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"text/tabwriter"
 	"time"
 
@@ -128,6 +129,30 @@ func runDemo(cmd *cobra.Command, g *globals, keep bool, epochSeconds int64, tran
 	if end.Invariants != nil {
 		return end.Invariants
 	}
+	// Programs (README, "Setting up offers"): a tier table by vote, a
+	// campaign seller A pays for, a second card earning its bonus.
+	say("\nprograms: the coalition votes tiers; seller-a funds a campaign for gold customers\n")
+	pr, err := d.Programs(ctx)
+	if err != nil {
+		return err
+	}
+	climb, bonus := pr.Climb.Result.Data.GetPurchase(), pr.Bonus.Result.Data.GetPurchase()
+	say("  tiers: silver from ₹100.00, gold from ₹500.00 of spend at all sellers over 365 days (proposal passed at height %d)\n", pr.Tiers.Result.Height)
+	say("  campaign %q at seller-a: gold customers earn twice the base points, budget 1000 bonus points\n", "gold double")
+	say("  ₹600.00 at seller-a: %d points (base %d, bonus %d%s)\n", climb.PointsIssued, climb.BasePoints, climb.BonusPoints, campaignNote(climb))
+	say("  ₹100.00 at seller-a: %d points (base %d, bonus %d%s); seller-a paid ₹%s into the escrow for them\n",
+		bonus.PointsIssued, bonus.BasePoints, bonus.BonusPoints, campaignNote(bonus), types.FormatPaise(bonus.SellerPaymentPaise))
+	if t := pr.Tier; t != nil {
+		say("  the card's tier: %s (spend counted ₹%s; proven read)\n", t.Tier, types.FormatPaise(t.SpendPaise))
+	}
+	end2, err := d.Check(ctx)
+	if err != nil {
+		return err
+	}
+	if end2.Invariants != nil {
+		return end2.Invariants
+	}
+	say("  invariants: OK on both nodes after the bonus points\n")
 	if !text {
 		steps := []demoStep{}
 		for _, s := range b.Steps() {
@@ -140,8 +165,17 @@ func runDemo(cmd *cobra.Command, g *globals, keep bool, epochSeconds int64, tran
 		for _, s := range statements {
 			st = append(st, statementFields(s))
 		}
+		programs := []demoStep{}
+		for _, s := range pr.Steps() {
+			programs = append(programs, demoStep{Step: s.Label, Seller: s.Seller, Result: resultFields(s.Result)})
+		}
+		tier := map[string]any{}
+		if t := pr.Tier; t != nil {
+			tier = map[string]any{"tier": t.Tier, "spend_paise": t.SpendPaise, "next_tier": t.NextTier}
+		}
 		return printJSON(out, map[string]any{"customer_id": d.Customer, "steps": steps, "statements": st,
-			"totals": totalsFields(end.Totals), "positions_paise": end.Positions, "invariants": "ok"})
+			"totals": totalsFields(end.Totals), "positions_paise": end.Positions, "invariants": "ok",
+			"programs": map[string]any{"customer_id": pr.Customer, "steps": programs, "tier": tier}})
 	}
 	return nil
 }
@@ -173,4 +207,16 @@ func abs(v int64) int64 {
 		return -v
 	}
 	return v
+}
+
+// campaignNote names the campaign that gave a purchase its bonus, or why
+// none was given.
+func campaignNote(p *types.PurchaseResult) string {
+	switch {
+	case p.Campaign != "":
+		return ", campaign " + strconv.Quote(p.Campaign)
+	case p.NoBonusReason != "":
+		return ", no bonus: " + p.NoBonusReason
+	}
+	return ""
 }
