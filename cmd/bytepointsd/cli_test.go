@@ -393,8 +393,10 @@ func TestDemo(t *testing.T) {
 	}
 }
 
-// longEpoch is TestCLIContract's genesis epoch length: longer than any run.
-const longEpoch = 1_000_000_000
+// longEpoch is TestCLIContract's genesis epoch length: longer than any run
+// (3,650 days, the longest record retention, which must be at least the
+// epoch; its next boundary is in December 2029).
+const longEpoch = 3650 * 86400
 
 // closedStatement waits, one committed block at a time from the block
 // after height, for a statement with activity (a non-zero line), and

@@ -40,6 +40,9 @@ lists every node's addresses and ids.`,
 			if epochSeconds > 0 {
 				p := app.DefaultParams()
 				p.EpochSeconds = epochSeconds
+				// Records must outlive an epoch (a void finds its
+				// redemption): a long test epoch lengthens the retention.
+				p.RecordRetentionSeconds = max(p.RecordRetentionSeconds, epochSeconds)
 				o.Params = p
 			}
 			if o.Output == "" {

@@ -271,6 +271,7 @@ func TestRedemptionIntents(t *testing.T) {
 	require.EqualValues(t, b.ValidUntilHeight, a.num("valid_until_height"))
 	require.Equal(t, &types.MsgRedeem{SellerId: w.seller, TerminalId: "till-1", CustomerId: cust, Points: 40, BillPaise: 25000}, m)
 	exp := int64(a.num("expires_at_unix"))
+	//wallclock:ok the expiry is set from the gateway's clock: this checks the TTL bound on it, not an elapsed time
 	require.LessOrEqual(t, exp, time.Now().Add(time.Minute+time.Second).Unix(), "bounded by the gateway's IntentTTL")
 
 	// Idempotent: the same key and body answer the same intent; another
