@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/big"
 
+	"github.com/bytepoints/bytepoints/app/imports"
 	"github.com/bytepoints/bytepoints/app/state"
 	"github.com/bytepoints/bytepoints/app/store"
 	"github.com/bytepoints/bytepoints/types"
@@ -22,6 +23,7 @@ var Invariants = []Invariant{
 	{"escrow-backs-outstanding", checkEscrow},
 	{"expiry-index-matches-lots", checkExpiryIndex},
 	{"list-counts-match", checkListCounts},
+	{"imports-match-approvals", imports.CheckInvariant},
 }
 
 // CheckInvariants runs every invariant; the error names the first broken one.

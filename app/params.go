@@ -39,6 +39,11 @@ func DefaultParams() *types.Params {
 		// 2-core reference machine and in about 1 s with four validators
 		// sharing it: a third of the 3 s proposal timeout (docs/benchmarks.md).
 		MaxBlockTxs: 2500,
+		// An import row writes about a third of what a purchase writes: a
+		// batch of 200 rows is about 70 purchases' work, and a block's 10,000
+		// import rows about 3,300 purchases' (SPEC §5.6, docs/benchmarks.md).
+		MaxImportRowsPerTx:    200,
+		MaxImportRowsPerBlock: 10_000,
 	}
 }
 
@@ -86,6 +91,8 @@ func ValidateParams(p *types.Params) error {
 		return bad("max_idempotency_prunes_per_block must be in [1, 100000]")
 	case p.MaxBlockTxs == 0 || p.MaxBlockTxs > 20_000:
 		return bad("max_block_txs must be in [1, 20000]")
+	case p.MaxImportRowsPerTx > 10_000 || p.MaxImportRowsPerBlock > 1_000_000:
+		return bad("max_import_rows_per_tx must be at most 10000 and max_import_rows_per_block at most 1000000 (0: imports off / no block limit)")
 	case p.Crms == nil:
 		return bad("crms parameters are missing")
 	}

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/bytepoints/bytepoints/app/imports"
 	"github.com/bytepoints/bytepoints/app/ledger"
 	"github.com/bytepoints/bytepoints/app/members"
 	"github.com/bytepoints/bytepoints/app/risk"
@@ -44,13 +45,14 @@ var queryPaths = map[string]assembler{
 	"proposal":   qProposal,
 	"proposals":  qProposals,
 	"crms":       qCRMS,
+	"imports":    imports.Query,
 }
 
 // QueryPaths lists the supported paths (for help text).
 func QueryPaths() []string {
 	return []string{"/balance/{customer}", "/history/{customer}[/{page}/{limit}]", "/seller/{id}", "/sellers",
 		"/statement/{epoch}", "/statements[/{before}]", "/totals", "/params", "/purchase/{hex}", "/redemption/{hex}",
-		"/proposal/{id}", "/proposals", "/crms/{customer}/{amount_paise}[/{seller}[/{context_nano}]]"}
+		"/proposal/{id}", "/proposals", "/crms/{customer}/{amount_paise}[/{seller}[/{context_nano}]]", "/imports[/{seller}]"}
 }
 
 func splitPath(path string) (string, []string) {

@@ -3,6 +3,7 @@ package app
 import (
 	"fmt"
 
+	"github.com/bytepoints/bytepoints/app/imports"
 	"github.com/bytepoints/bytepoints/app/ledger"
 	"github.com/bytepoints/bytepoints/app/members"
 	"github.com/bytepoints/bytepoints/app/settle"
@@ -16,6 +17,7 @@ type router struct {
 	ledger  ledgerServer
 	members membersServer
 	settle  settleServer
+	imports importsServer
 }
 
 // The message servers, as the router sees them: ledger.MsgServer,
@@ -38,12 +40,16 @@ type (
 	settleServer interface {
 		ConfirmSettlement(*state.Ctx, *members.Signer, *types.MsgConfirmSettlement) (*types.TxResultData, error)
 	}
+	importsServer interface {
+		ImportBalances(*state.Ctx, *members.Signer, *types.MsgImportBalances) (*types.TxResultData, error)
+	}
 )
 
 var (
 	_ ledgerServer  = ledger.MsgServer{}
 	_ membersServer = members.MsgServer{}
 	_ settleServer  = settle.MsgServer{}
+	_ importsServer = imports.MsgServer{}
 )
 
 func (r *router) route(c *state.Ctx, s *members.Signer, p *Parsed) (*types.TxResultData, error) {
@@ -70,6 +76,8 @@ func (r *router) route(c *state.Ctx, s *members.Signer, p *Parsed) (*types.TxRes
 		return r.members.Vote(c, s, m.Vote)
 	case *types.TxBody_ConfirmSettlement:
 		return r.settle.ConfirmSettlement(c, s, m.ConfirmSettlement)
+	case *types.TxBody_ImportBalances:
+		return r.imports.ImportBalances(c, s, m.ImportBalances)
 	default:
 		return nil, types.Errorf(types.CodeDecode, "unknown message type %T", m)
 	}
@@ -100,6 +108,8 @@ func MsgName(b *types.TxBody) string {
 		return "propose"
 	case *types.TxBody_Vote:
 		return "vote"
+	case *types.TxBody_ImportBalances:
+		return "import_balances"
 	case nil:
 		return "none"
 	}

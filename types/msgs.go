@@ -27,6 +27,8 @@ func (b *TxBody) SetMsg(msg any) error {
 		b.Msg = &TxBody_Propose{Propose: m}
 	case *MsgVote:
 		b.Msg = &TxBody_Vote{Vote: m}
+	case *MsgImportBalances:
+		b.Msg = &TxBody_ImportBalances{ImportBalances: m}
 	default:
 		return fmt.Errorf("unknown message type %T", msg)
 	}

@@ -131,6 +131,7 @@ var (
 		term("refund", HistoryKind_HISTORY_KIND_REFUND, "points clawed back by a refund"),
 		term("void", HistoryKind_HISTORY_KIND_VOID, "a redemption undone"),
 		term("expire", HistoryKind_HISTORY_KIND_EXPIRE, "points expired (breakage)"),
+		term("import", HistoryKind_HISTORY_KIND_IMPORT, "a balance imported from the seller's existing program"),
 	)
 	LineStatuses = vocab("statement line status",
 		term("nothing-due", LineStatus_LINE_STATUS_NOTHING_DUE, "the seller's net for the epoch is zero"),
@@ -155,6 +156,7 @@ var (
 		term("suspend-seller", ProposalSuspendSeller, "suspend a member"),
 		term("reinstate-seller", ProposalReinstateSeller, "reinstate a suspended member"),
 		term("set-params", ProposalSetParams, "change chain parameters"),
+		term("approve-import", ProposalApproveImport, "let a seller import its existing program's balances, up to a number of points"),
 	)
 )
 
@@ -193,6 +195,7 @@ const (
 	ProposalSuspendSeller
 	ProposalReinstateSeller
 	ProposalSetParams
+	ProposalApproveImport
 )
 
 // KindOf is the kind of a proposal's action (ProposalNone if it has none).
@@ -211,6 +214,8 @@ func KindOf(m *MsgPropose) ProposalKind {
 		return ProposalReinstateSeller
 	case *MsgPropose_SetParams:
 		return ProposalSetParams
+	case *MsgPropose_ApproveImport:
+		return ProposalApproveImport
 	}
 	return ProposalNone
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"sort"
 
+	"github.com/bytepoints/bytepoints/app/imports/approval"
 	"github.com/bytepoints/bytepoints/app/state"
 	"github.com/bytepoints/bytepoints/app/store"
 	"github.com/bytepoints/bytepoints/types"
@@ -177,6 +178,8 @@ func checkAction(c *state.Ctx, m *types.MsgPropose, validate ParamsValidator) er
 			return types.Errorf(types.CodeInvalidArgument, "set-params proposal without parameters")
 		}
 		return validate(a.SetParams)
+	case *types.MsgPropose_ApproveImport:
+		return approval.Check(c, a.ApproveImport)
 	default:
 		return types.Errorf(types.CodeInvalidArgument, "proposal has no action")
 	}
@@ -236,6 +239,8 @@ func execute(c *state.Ctx, m *types.MsgPropose) {
 	case *types.MsgPropose_SetParams:
 		state.PutParams(c.KV, a.SetParams)
 		c.Emit(types.EventMembership, "action", "params_changed", "actor", c.Actor)
+	case *types.MsgPropose_ApproveImport:
+		approval.Approve(c, a.ApproveImport)
 	}
 }
 
