@@ -430,7 +430,7 @@ printed) or an error, 75 not found yet.`,
 		},
 	}
 
-	cmd.AddCommand(balance, history, seller, sellers, totals, statement, statements, params, proposals, crmsCmd, header, txCmd)
+	cmd.AddCommand(balance, history, seller, sellers, totals, statement, statements, params, proposals, crmsCmd, header, txCmd, newQueryImportsCmd(run))
 	return cmd
 }
 
@@ -457,13 +457,13 @@ func PrintStatement(w io.Writer, s *types.Statement) {
 	fmt.Fprintf(w, "Settlement statement, epoch %d (%s to %s, heights %d-%d)\n", s.Epoch,
 		types.FormatUnix(s.StartTime), types.FormatUnix(s.EndTime), s.StartHeight, s.ClosedHeight)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "seller\tissued\tredeemed same\tredeemed cross\tclawed back\tshortfall\texpired\tnet (₹)\tdirection\tstatus\t")
+	fmt.Fprintln(tw, "seller\tissued\timported\tredeemed same\tredeemed cross\tclawed back\tshortfall\texpired\tnet (₹)\tdirection\tstatus\t")
 	for _, l := range s.Lines {
 		a := l.Activity
 		if a == nil {
 			a = &types.SellerEpoch{}
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%s\t%s\t\n", l.SellerId, a.IssuedPoints, a.RedeemedSamePoints, a.RedeemedCrossPoints,
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%s\t%s\t\n", l.SellerId, a.IssuedPoints, a.ImportedPoints, a.RedeemedSamePoints, a.RedeemedCrossPoints,
 			a.ClawedBackPoints, a.RefundShortfallPoints, a.ExpiredPoints, types.FormatSignedPaise(l.NetPaise), types.DirectionName(l.NetPaise),
 			types.LineStatuses.Name(l.Status))
 	}

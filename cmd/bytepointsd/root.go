@@ -83,6 +83,7 @@ Start here:
 		newGatewayCmd(g),
 		newAuditCmd(g),
 		newReportCmd(g),
+		newImportCmd(g),
 	)
 	strictGroups(root)
 	return root, g
