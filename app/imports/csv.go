@@ -193,12 +193,34 @@ func BatchKey(digest []byte, first, end uint64) string {
 	return fmt.Sprintf("import/%s/%d-%d", hex.EncodeToString(digest[:16]), first, end)
 }
 
-// Batches cuts rows 0..n into batches of size rows.
-func Batches(digest []byte, n, size uint64) []Batch {
+// MaxBatchRowBytes bounds the encoded rows of one batch, so that a signed
+// batch stays within the chain's transaction size (app.MaxTxBytes, 16 KiB)
+// with room for the envelope.
+const MaxBatchRowBytes = 14 << 10
+
+// Batches cuts the file's rows into batches of at most size rows and
+// MaxBatchRowBytes encoded bytes, in order. The cut depends on the file
+// alone, so a rerun with the same size makes the same batches (and keys).
+func Batches(f *FileRows, size uint64) []Batch {
 	var out []Batch
-	for first := uint64(0); first < n; first += size {
-		end := min(first+size, n)
-		out = append(out, Batch{First: first, End: end, Key: BatchKey(digest, first, end)})
+	emit := func(first, end uint64) {
+		out = append(out, Batch{First: first, End: end, Key: BatchKey(f.Digest, first, end)})
+	}
+	var first uint64
+	bytes := 0
+	for i := range f.Lines {
+		sz := 3 // the row's field tag and length
+		if r := f.Lines[i].Row; r != nil {
+			sz += r.Size()
+		}
+		if j := uint64(i); j > first && (j-first == size || bytes+sz > MaxBatchRowBytes) {
+			emit(first, j)
+			first, bytes = j, 0
+		}
+		bytes += sz
+	}
+	if n := uint64(len(f.Lines)); first < n {
+		emit(first, n)
 	}
 	return out
 }

@@ -290,7 +290,7 @@ func TestValidateFile(t *testing.T) {
 	probs, _ = imports.Validate(&imports.FileRows{Lines: f.Lines[:1]}, p, now, 950)
 	require.Empty(t, probs)
 
-	bs := imports.Batches(f.Digest, 11, 4)
+	bs := imports.Batches(f, 4)
 	require.Equal(t, []uint64{0, 4, 8}, []uint64{bs[0].First, bs[1].First, bs[2].First})
 	require.Equal(t, uint64(11), bs[2].End)
 	require.NoError(t, types.ValidateIdempotencyKey(bs[2].Key))
@@ -304,4 +304,26 @@ func TestValidateFile(t *testing.T) {
 	}
 	require.Equal(t, []string{"0-1", "2-3", "6-8", "8-10"}, ranges, "partly booked batches cut to what is left")
 	require.True(t, bytes.HasPrefix([]byte(left[0].Key), []byte("import/")))
+
+	// Rows of the longest ids and references: batches stay within the
+	// chain's transaction size whatever the row count allows.
+	long := &imports.FileRows{Digest: f.Digest}
+	for i := 0; i < 1000; i++ {
+		long.Lines = append(long.Lines, imports.Line{Row: &types.ImportRow{CustomerId: strings.Repeat("a", 64), Points: 1 << 60,
+			ExpiresAt: 1 << 40, ExternalRef: strings.Repeat("r", 64)}})
+	}
+	c := apptest.New(t, sellers, nil)
+	for _, b := range imports.Batches(long, 1000) {
+		m := &types.MsgImportBalances{SellerId: "s-0", FileDigest: long.Digest, FirstRow: b.First, FileRows: 1000}
+		for _, l := range long.Lines[b.First:b.End] {
+			m.Rows = append(m.Rows, l.Row)
+		}
+		body := c.Body(op("s-0"), m)
+		body.IdempotencyKey = b.Key
+		tx := apptest.Sign(body, op("s-0"))
+		require.LessOrEqual(t, len(tx), app.MaxTxBytes, "batch %d-%d", b.First, b.End)
+		if b.End < 1000 {
+			require.Greater(t, b.End-b.First, uint64(80), "batches are not cut needlessly small")
+		}
+	}
 }

@@ -282,7 +282,7 @@ func runImport(cmd *cobra.Command, g *globals, o importOpts) error {
 	if size == 0 {
 		return fmt.Errorf("imports are off on this chain (max_import_rows_per_tx is 0)")
 	}
-	todo := imports.Unbooked(file.Digest, imports.Batches(file.Digest, n, size), rec.Booked)
+	todo := imports.Unbooked(file.Digest, imports.Batches(file, size), rec.Booked)
 	if text && rec.BookedRows > 0 {
 		fmt.Fprintf(w, "resuming: %d of %d rows were booked before; %d batches to send\n", rec.BookedRows, n, len(todo))
 	}
