@@ -20,7 +20,7 @@ var sellers = []string{"s-0", "s-1", "s-2", "s-3"}
 func op(s string) string { return apptest.Operator(s) }
 
 // approve passes approve_import for seller by three of the four members.
-func approve(t *testing.T, c *apptest.Chain, seller string, points uint64, until int64) {
+func approve(t testing.TB, c *apptest.Chain, seller string, points uint64, until int64) {
 	t.Helper()
 	r := apptest.MustOK(t, c.Do(op("s-1"), &types.MsgPropose{Action: &types.MsgPropose_ApproveImport{
 		ApproveImport: &types.ApproveImport{SellerId: seller, MaxPoints: points, UntilHeight: until}}})).GetPropose()
