@@ -144,6 +144,7 @@ func LotFields(l *types.Lot) map[string]any {
 		"issued_at_unix":  l.IssuedAt,
 		"expires_at":      types.FormatUnix(l.ExpiresAt),
 		"expires_at_unix": l.ExpiresAt,
+		"imported":        l.Imported, // from the issuer's existing program (SPEC §5.6)
 	}
 }
 
