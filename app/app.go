@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"runtime/debug"
 
+	"github.com/bytepoints/bytepoints/app/imports"
 	"github.com/bytepoints/bytepoints/app/ledger"
 	"github.com/bytepoints/bytepoints/app/members"
 	"github.com/bytepoints/bytepoints/app/query"
@@ -96,6 +97,7 @@ func New(db *store.DB, cfg Config) *App {
 		ledger:  ledger.MsgServer{Risk: k},
 		members: members.MsgServer{ValidateParams: ValidateParams},
 		settle:  settle.MsgServer{},
+		imports: imports.MsgServer{},
 	}}
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/big"
 
+	"github.com/bytepoints/bytepoints/app/imports"
 	"github.com/bytepoints/bytepoints/app/members"
 	"github.com/bytepoints/bytepoints/app/settle"
 	"github.com/bytepoints/bytepoints/app/state"
@@ -24,6 +25,7 @@ var Invariants = []Invariant{
 	{"escrow-backs-outstanding", checkEscrow},
 	{"expiry-index-matches-lots", checkExpiryIndex},
 	{"list-counts-match", checkListCounts},
+	{"imports-match-approvals", imports.CheckInvariant},
 }
 
 // CheckInvariants runs every invariant; the error names the first broken one.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/bytepoints/bytepoints/app/imports"
 	"github.com/bytepoints/bytepoints/app/ledger"
 	"github.com/bytepoints/bytepoints/app/members"
 	"github.com/bytepoints/bytepoints/app/query"
@@ -39,6 +40,7 @@ func assemblers(k *risk.Keeper) map[string]query.Assembler {
 		"totals":     settle.QueryTotals,
 		"crms":       risk.DecisionQuery(k),
 		"upgrade":    upgrade.Query,
+		"imports":    imports.Query,
 	}
 }
 
@@ -55,7 +57,7 @@ func sellerTerms(r store.Reader, p *types.Params, out *types.SellerResponse) {
 func QueryPaths() []string {
 	return []string{"/balance/{customer}", "/history/{customer}[/{page}/{limit}]", "/seller/{id}", "/sellers",
 		"/statement/{epoch}", "/statements[/{before}]", "/totals", "/params", "/purchase/{hex}", "/redemption/{hex}",
-		"/proposal/{id}", "/proposals", "/upgrade", "/crms/{customer}/{amount_paise}[/{seller}[/{context_nano}]]"}
+		"/proposal/{id}", "/proposals", "/upgrade", "/crms/{customer}/{amount_paise}[/{seller}[/{context_nano}]]", "/imports[/{seller}]"}
 }
 
 func splitPath(path string) (string, []string) {

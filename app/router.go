@@ -3,6 +3,7 @@ package app
 import (
 	"reflect"
 
+	"github.com/bytepoints/bytepoints/app/imports"
 	"github.com/bytepoints/bytepoints/app/ledger"
 	"github.com/bytepoints/bytepoints/app/members"
 	"github.com/bytepoints/bytepoints/app/settle"
@@ -16,10 +17,11 @@ type router struct {
 	ledger  ledgerServer
 	members membersServer
 	settle  settleServer
+	imports importsServer
 }
 
 // The message servers, as the router sees them: ledger.MsgServer,
-// members.MsgServer and settle.MsgServer.
+// members.MsgServer, settle.MsgServer and imports.MsgServer.
 type (
 	ledgerServer interface {
 		Purchase(*state.Ctx, *members.Signer, *types.MsgPurchase) (*types.TxResultData, error)
@@ -38,12 +40,16 @@ type (
 	settleServer interface {
 		ConfirmSettlement(*state.Ctx, *members.Signer, *types.MsgConfirmSettlement) (*types.TxResultData, error)
 	}
+	importsServer interface {
+		ImportBalances(*state.Ctx, *members.Signer, *types.MsgImportBalances) (*types.TxResultData, error)
+	}
 )
 
 var (
 	_ ledgerServer  = ledger.MsgServer{}
 	_ membersServer = members.MsgServer{}
 	_ settleServer  = settle.MsgServer{}
+	_ importsServer = imports.MsgServer{}
 )
 
 // A route is a registry message's handler row. on builds one for message
@@ -94,6 +100,9 @@ var routes = index(
 	}),
 	on(func(r *router, c *state.Ctx, s *members.Signer, _ *Parsed, m *types.MsgConfirmSettlement) (*types.TxResultData, error) {
 		return r.settle.ConfirmSettlement(c, s, m)
+	}),
+	on(func(r *router, c *state.Ctx, s *members.Signer, _ *Parsed, m *types.MsgImportBalances) (*types.TxResultData, error) {
+		return r.imports.ImportBalances(c, s, m)
 	}),
 )
 

@@ -57,6 +57,9 @@ func (r *handlerSpy) Vote(_ *state.Ctx, _ *members.Signer, m *types.MsgVote) (*t
 func (r *handlerSpy) ConfirmSettlement(_ *state.Ctx, _ *members.Signer, m *types.MsgConfirmSettlement) (*types.TxResultData, error) {
 	return r.note("ConfirmSettlement", m)
 }
+func (r *handlerSpy) ImportBalances(_ *state.Ctx, _ *members.Signer, m *types.MsgImportBalances) (*types.TxResultData, error) {
+	return r.note("ImportBalances", m)
+}
 
 // Every message type reaches exactly its handler, unchanged; redemptions
 // and voids get the open settlement epoch.
@@ -77,13 +80,14 @@ func TestRouterDispatchesEachMessageToItsHandler(t *testing.T) {
 		{&types.MsgPropose{Description: "d"}, "Propose", "propose"},
 		{&types.MsgVote{ProposalId: 1}, "Vote", "vote"},
 		{&types.MsgConfirmSettlement{Epoch: 1}, "ConfirmSettlement", "confirm_settlement"},
+		{&types.MsgImportBalances{FirstRow: 1}, "ImportBalances", "import_balances"},
 	}
 	kv := store.NewMemKV()
 	state.Put(kv, types.EpochStateKey(), &types.EpochState{Epoch: 20415})
 	for _, tc := range cases {
 		t.Run(tc.handler, func(t *testing.T) {
 			rec := &handlerSpy{}
-			r := router{ledger: rec, members: rec, settle: rec}
+			r := router{ledger: rec, members: rec, settle: rec, imports: rec}
 			p := &Parsed{}
 			require.NoError(t, p.Body.SetMsg(tc.msg))
 			_, err := r.route(&state.Ctx{KV: kv}, &members.Signer{}, p)
@@ -98,7 +102,7 @@ func TestRouterDispatchesEachMessageToItsHandler(t *testing.T) {
 	}
 	t.Run("no message", func(t *testing.T) {
 		rec := &handlerSpy{}
-		r := router{ledger: rec, members: rec, settle: rec}
+		r := router{ledger: rec, members: rec, settle: rec, imports: rec}
 		_, err := r.route(&state.Ctx{KV: kv}, &members.Signer{}, &Parsed{})
 		require.Equal(t, types.CodeDecode, types.CodeOf(err))
 		require.Empty(t, rec.called)
@@ -117,7 +121,7 @@ func TestEveryRegisteredMessageIsRouted(t *testing.T) {
 			_, ok := routes[mt.Msg]
 			require.True(t, ok, "no route for %s", mt.Msg)
 			rec := &handlerSpy{}
-			r := router{ledger: rec, members: rec, settle: rec}
+			r := router{ledger: rec, members: rec, settle: rec, imports: rec}
 			p := &Parsed{}
 			msg := mt.New()
 			require.NoError(t, p.Body.SetMsg(msg))

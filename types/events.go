@@ -33,3 +33,8 @@ const (
 	EventTx             = "bytepoints_tx"
 	ActorChain          = "chain"
 )
+
+// EventImport marks an import approval and each booked import batch
+// (app/imports); each imported row is a points_issued event with reason
+// "import".
+const EventImport = "import"

@@ -179,3 +179,18 @@ func ValUpdatePrefix() []byte        { return []byte{PrefixValUpdate} }
 
 func UpgradePlanKey() []byte    { return []byte{PrefixUpgradePlan} }
 func UpgradeHistoryKey() []byte { return []byte{PrefixUpgradeDone} }
+
+// Import of an existing program (app/imports).
+const (
+	PrefixImportApproval byte = 0x84 // seller id -> ImportApproval
+	PrefixImportFile     byte = 0x85 // seller id, file digest -> ImportFile
+	PrefixImportTotals   byte = 0x86 // singleton: ImportsTotals
+)
+
+func ImportApprovalKey(seller string) []byte { return appendStr([]byte{PrefixImportApproval}, seller) }
+func ImportApprovalPrefix() []byte           { return []byte{PrefixImportApproval} }
+func ImportFileKey(seller string, digest []byte) []byte {
+	return append(appendStr([]byte{PrefixImportFile}, seller), digest...)
+}
+func ImportFilePrefix(seller string) []byte { return appendStr([]byte{PrefixImportFile}, seller) }
+func ImportTotalsKey() []byte               { return []byte{PrefixImportTotals} }

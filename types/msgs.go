@@ -29,6 +29,9 @@ var msgRows = []MsgType{
 	row("bind_wallet", func(m *MsgBindWallet) *TxBody_BindWallet { return &TxBody_BindWallet{BindWallet: m} }, (*TxBody_BindWallet).inner),
 	row("propose", func(m *MsgPropose) *TxBody_Propose { return &TxBody_Propose{Propose: m} }, (*TxBody_Propose).inner),
 	row("vote", func(m *MsgVote) *TxBody_Vote { return &TxBody_Vote{Vote: m} }, (*TxBody_Vote).inner),
+	row("import_balances", func(m *MsgImportBalances) *TxBody_ImportBalances {
+		return &TxBody_ImportBalances{ImportBalances: m}
+	}, (*TxBody_ImportBalances).inner),
 }
 
 // The oneof wrappers' messages, for the registry's rows.
@@ -43,6 +46,7 @@ func (w *TxBody_SetSellerConfig) inner() *MsgSetSellerConfig     { return w.SetS
 func (w *TxBody_BindWallet) inner() *MsgBindWallet               { return w.BindWallet }
 func (w *TxBody_Propose) inner() *MsgPropose                     { return w.Propose }
 func (w *TxBody_Vote) inner() *MsgVote                           { return w.Vote }
+func (w *TxBody_ImportBalances) inner() *MsgImportBalances       { return w.ImportBalances }
 
 // MsgType is one row of the message registry.
 type MsgType struct {

@@ -131,6 +131,7 @@ var (
 		term("refund", HistoryKind_HISTORY_KIND_REFUND, "points clawed back by a refund"),
 		term("void", HistoryKind_HISTORY_KIND_VOID, "a redemption undone"),
 		term("expire", HistoryKind_HISTORY_KIND_EXPIRE, "points expired (breakage)"),
+		term("import", HistoryKind_HISTORY_KIND_IMPORT, "a balance imported from the seller's existing program"),
 	)
 	LineStatuses = vocab("statement line status",
 		term("nothing-due", LineStatus_LINE_STATUS_NOTHING_DUE, "the seller's net for the epoch is zero"),
@@ -157,6 +158,7 @@ var (
 		term("set-params", ProposalSetParams, "change chain parameters"),
 		term("software-upgrade", ProposalSoftwareUpgrade, "schedule a software upgrade at a height (app/upgrade)"),
 		term("cancel-upgrade", ProposalCancelUpgrade, "cancel the scheduled software upgrade before its height"),
+		term("approve-import", ProposalApproveImport, "let a seller import its existing program's balances, up to a number of points"),
 	)
 )
 
@@ -225,6 +227,7 @@ const (
 	ProposalSetParams
 	ProposalSoftwareUpgrade
 	ProposalCancelUpgrade
+	ProposalApproveImport
 )
 
 // KindOf is the kind of a proposal's action (ProposalNone if it has none).
@@ -247,6 +250,8 @@ func KindOf(m *MsgPropose) ProposalKind {
 		return ProposalSoftwareUpgrade
 	case *MsgPropose_CancelUpgrade:
 		return ProposalCancelUpgrade
+	case *MsgPropose_ApproveImport:
+		return ProposalApproveImport
 	}
 	return ProposalNone
 }

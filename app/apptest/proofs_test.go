@@ -93,6 +93,8 @@ func proofChain(t *testing.T) (*Chain, []proofCase) {
 		{"/crms/alice/250000/seller-b/1500000000", true},
 		{"/crms/nobody/1000/seller-a/0", true}, // a card never seen
 		{"/crms/alice/1000/seller-x", false},   // no such seller
+		{"/imports", true},                     // no approval yet (app/imports proves one with)
+		{"/imports/seller-a", false},
 	}
 }
 

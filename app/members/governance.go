@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"sort"
 
+	"github.com/bytepoints/bytepoints/app/imports/approval"
 	"github.com/bytepoints/bytepoints/app/state"
 	"github.com/bytepoints/bytepoints/app/store"
 	"github.com/bytepoints/bytepoints/app/upgrade"
@@ -182,6 +183,8 @@ func checkAction(c *state.Ctx, m *types.MsgPropose, validate ParamsValidator) er
 		return upgrade.CheckSchedule(c, a.SoftwareUpgrade)
 	case *types.MsgPropose_CancelUpgrade:
 		return upgrade.CheckCancel(c, a.CancelUpgrade)
+	case *types.MsgPropose_ApproveImport:
+		return approval.Check(c, a.ApproveImport, Seller)
 	default:
 		return types.Errorf(types.CodeInvalidArgument, "proposal has no action")
 	}
@@ -245,6 +248,8 @@ func execute(c *state.Ctx, m *types.MsgPropose, id uint64) {
 		upgrade.Schedule(c, a.SoftwareUpgrade, id)
 	case *types.MsgPropose_CancelUpgrade:
 		upgrade.Cancel(c)
+	case *types.MsgPropose_ApproveImport:
+		approval.Approve(c, a.ApproveImport)
 	}
 }
 
