@@ -127,11 +127,14 @@ func codespace(c types.Code) string {
 }
 
 // PrepareProposal keeps the mempool's order, drops what cannot decode or
-// verify (it would only fail), and respects the byte and count limits.
+// verify (it would only fail), and respects the byte and count limits, and
+// the governed number of import rows per block (an import batch weighs up to
+// hundreds of rows; the rest wait in the mempool for the next block).
 func (x *Application) PrepareProposal(_ context.Context, req *abcitypes.RequestPrepareProposal) (*abcitypes.ResponsePrepareProposal, error) {
 	var out [][]byte
 	var size int64
 	limit := x.App.MaxBlockTxs()
+	importRows, maxImportRows := 0, x.App.MaxImportRowsPerBlock()
 	for _, tx := range req.Txs {
 		if len(out) == limit {
 			break
@@ -139,8 +142,15 @@ func (x *Application) PrepareProposal(_ context.Context, req *abcitypes.RequestP
 		if size+int64(len(tx)) > req.MaxTxBytes {
 			continue
 		}
-		if _, err := x.App.ParseTx(tx); err != nil {
+		p, err := x.App.ParseTx(tx)
+		if err != nil {
 			continue
+		}
+		if m := p.Body.GetImportBalances(); m != nil && maxImportRows > 0 {
+			if importRows+len(m.Rows) > maxImportRows {
+				continue
+			}
+			importRows += len(m.Rows)
 		}
 		out = append(out, tx)
 		size += int64(len(tx))

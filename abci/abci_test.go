@@ -28,13 +28,18 @@ func open(t *testing.T, dir string) (*abci.Application, *store.DB) {
 
 func initChain(t *testing.T, x *abci.Application) []byte {
 	t.Helper()
+	return initChainWith(t, x, nil)
+}
+
+func initChainWith(t *testing.T, x *abci.Application, params *types.Params) []byte {
+	t.Helper()
 	sellers := []string{"seller-a", "seller-b"}
 	var vals []abcitypes.ValidatorUpdate
 	for _, s := range sellers {
 		vals = append(vals, abcitypes.ValidatorUpdate{PubKey: cmtcrypto.PublicKey{Sum: &cmtcrypto.PublicKey_Ed25519{Ed25519: apptest.Pub(s + "/validator")}}, Power: app.ValidatorPower})
 	}
 	res, err := x.InitChain(ctx, &abcitypes.RequestInitChain{ChainId: apptest.ChainID, Time: time.Unix(apptest.GenesisTime, 0),
-		Validators: vals, AppStateBytes: apptest.Genesis(sellers, nil), InitialHeight: 1})
+		Validators: vals, AppStateBytes: apptest.Genesis(sellers, params), InitialHeight: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -228,5 +233,39 @@ func TestValidatorUpdatesFromGovernance(t *testing.T) {
 	if len(res.ValidatorUpdates) != 1 || res.ValidatorUpdates[0].Power != 10 ||
 		!bytes.Equal(res.ValidatorUpdates[0].PubKey.GetEd25519(), apptest.Pub("s-4/validator")) {
 		t.Fatalf("validator updates %+v", res.ValidatorUpdates)
+	}
+}
+
+// A proposer puts at most max_import_rows_per_block import rows in a block;
+// the other batches wait, and other transactions still go in.
+func TestPrepareProposalBoundsImportRows(t *testing.T) {
+	x, _ := open(t, t.TempDir())
+	if app.DefaultParams().MaxImportRowsPerBlock == 0 {
+		t.Fatal("no default import rows per block")
+	}
+	p := app.DefaultParams()
+	p.MaxImportRowsPerBlock = 150
+	initChainWith(t, x, p)
+	block(t, x, 1)
+	per := x.App.MaxImportRowsPerBlock()
+	batch := func(i, n int) []byte {
+		m := &types.MsgImportBalances{FileDigest: bytes.Repeat([]byte{1}, 32), FirstRow: uint64(i * n), FileRows: 1 << 30}
+		for j := 0; j < n; j++ {
+			m.Rows = append(m.Rows, &types.ImportRow{CustomerId: "c", Points: 1, ExpiresAt: apptest.GenesisTime + 86400})
+		}
+		return signed(2, "seller-a/operator", m, "imp"+string(rune('a'+i)))
+	}
+	n := per/3 + 1 // three batches pass the limit, two do not
+	buy := signed(2, "seller-a/operator", &types.MsgPurchase{CustomerId: "alice", AmountPaise: 100, Flow: pin}, "p")
+	txs := [][]byte{batch(0, n), batch(1, n), batch(2, n), buy, batch(3, 1)}
+	pp, _ := x.PrepareProposal(ctx, &abcitypes.RequestPrepareProposal{MaxTxBytes: 1 << 30, Txs: txs})
+	want := [][]byte{txs[0], txs[1], txs[3], txs[4]}
+	if len(pp.Txs) != len(want) {
+		t.Fatalf("kept %d txs, want %d", len(pp.Txs), len(want))
+	}
+	for i := range want {
+		if !bytes.Equal(pp.Txs[i], want[i]) {
+			t.Fatalf("tx %d is not the expected one", i)
+		}
 	}
 }

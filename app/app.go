@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"runtime/debug"
 
+	"github.com/bytepoints/bytepoints/app/imports"
 	"github.com/bytepoints/bytepoints/app/ledger"
 	"github.com/bytepoints/bytepoints/app/members"
 	"github.com/bytepoints/bytepoints/app/program"
@@ -98,6 +99,7 @@ func New(db *store.DB, cfg Config) *App {
 		members: members.MsgServer{ValidateParams: ValidateParams},
 		settle:  settle.MsgServer{},
 		program: program.MsgServer{},
+		imports: imports.MsgServer{},
 	}}
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/big"
 
+	"github.com/bytepoints/bytepoints/app/imports"
 	"github.com/bytepoints/bytepoints/app/ledger"
 	"github.com/bytepoints/bytepoints/app/members"
 	"github.com/bytepoints/bytepoints/app/program"
@@ -31,6 +32,7 @@ var Invariants = []Invariant{
 	{"campaigns-within-budget", checkCampaigns},
 	{"tiers-and-referrals-bounded", checkTiersAndReferrals},
 	{"retention-index-matches-records", ledger.CheckRetentionIndex},
+	{"imports-match-approvals", imports.CheckInvariant},
 }
 
 // CheckInvariants runs every invariant; the error names the first broken one.

@@ -28,8 +28,9 @@ var layers = []layer{
 	{pattern: "app/store", rank: 10},
 	{pattern: "app/state", rank: 20},
 	{pattern: "app/query", rank: 30},
-	{pattern: "app/upgrade", rank: 35},       // the upgrade plan: governance (members) schedules it
-	{pattern: "app/program/tiers", rank: 35}, // the tier table and spend buckets: governance (members) installs a table
+	{pattern: "app/upgrade", rank: 35},          // the upgrade plan: governance (members) schedules it
+	{pattern: "app/program/tiers", rank: 35},    // the tier table and spend buckets: governance (members) installs a table
+	{pattern: "app/imports/approval", rank: 35}, // import approvals: governance (members) grants them
 	{pattern: "app/members", rank: 40},
 	{pattern: "app/settle", rank: 41},
 	{pattern: "app/risk", rank: 42},

@@ -60,6 +60,12 @@ func DefaultParams() *types.Params {
 		// state; the blocks and the back office keep them.
 		RecordRetentionSeconds:  400 * 86400,
 		MaxRecordPrunesPerBlock: 10_000,
+		// An import row writes about a third of what a purchase writes: a
+		// batch of 100 rows is about 35 purchases' work, and a block's 10,000
+		// import rows about 3,300 purchases' (SPEC §5.6, docs/benchmarks.md).
+		// 100 rows of the longest ids and references fit MaxTxBytes (16 KiB).
+		MaxImportRowsPerTx:    100,
+		MaxImportRowsPerBlock: 10_000,
 	}
 }
 
@@ -114,6 +120,8 @@ func ValidateParams(p *types.Params) error {
 			types.SecondsText(p.IdempotencyWindowSeconds), types.SecondsText(maxRecordRetention))
 	case p.MaxRecordPrunesPerBlock == 0 || p.MaxRecordPrunesPerBlock > 100_000:
 		return bad("max_record_prunes_per_block must be in [1, 100000]")
+	case p.MaxImportRowsPerTx > 1_000 || p.MaxImportRowsPerBlock > 1_000_000:
+		return bad("max_import_rows_per_tx must be at most 1000 and max_import_rows_per_block at most 1000000 (0: imports off / no block limit)")
 	case p.Crms == nil:
 		return bad("crms parameters are missing")
 	}
@@ -194,6 +202,17 @@ func (x *paramsCache) at(v *store.View) *types.Params {
 		x.mu.Unlock()
 	}
 	return p
+}
+
+// MaxImportRowsPerBlock is the governed number of import rows a proposer
+// puts in one block (0: no limit beyond max_block_txs), as of the last commit.
+func (a *App) MaxImportRowsPerBlock() int {
+	view := a.db.View()
+	defer view.Discard()
+	if p := a.params.at(view); p != nil {
+		return int(p.MaxImportRowsPerBlock)
+	}
+	return int(DefaultParams().MaxImportRowsPerBlock)
 }
 
 // MaxBlockTxs is the governed number of transactions a block may hold, as

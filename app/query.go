@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/bytepoints/bytepoints/app/imports"
 	"github.com/bytepoints/bytepoints/app/ledger"
 	"github.com/bytepoints/bytepoints/app/members"
 	"github.com/bytepoints/bytepoints/app/program"
@@ -41,6 +42,7 @@ func assemblers(k *risk.Keeper) map[string]query.Assembler {
 		"crms":       risk.DecisionQuery(k),
 		"upgrade":    upgrade.Query,
 		"campaigns":  program.QueryCampaigns,
+		"imports":    imports.Query,
 	}
 }
 
@@ -57,7 +59,7 @@ func sellerTerms(r store.Reader, p *types.Params, out *types.SellerResponse) {
 func QueryPaths() []string {
 	return []string{"/balance/{customer}", "/history/{customer}[/{page}/{limit}]", "/seller/{id}", "/sellers",
 		"/statement/{epoch}", "/statements[/{before}]", "/totals", "/params", "/purchase/{hex}", "/redemption/{hex}",
-		"/proposal/{id}", "/proposals", "/upgrade", "/campaigns/{seller}", "/crms/{customer}/{amount_paise}[/{seller}[/{context_nano}]]"}
+		"/proposal/{id}", "/proposals", "/upgrade", "/campaigns/{seller}", "/crms/{customer}/{amount_paise}[/{seller}[/{context_nano}]]", "/imports[/{seller}]"}
 }
 
 func splitPath(path string) (string, []string) {

@@ -3,6 +3,7 @@ package app
 import (
 	"reflect"
 
+	"github.com/bytepoints/bytepoints/app/imports"
 	"github.com/bytepoints/bytepoints/app/ledger"
 	"github.com/bytepoints/bytepoints/app/members"
 	"github.com/bytepoints/bytepoints/app/program"
@@ -18,10 +19,11 @@ type router struct {
 	members membersServer
 	settle  settleServer
 	program programServer
+	imports importsServer
 }
 
 // The message servers, as the router sees them: ledger.MsgServer,
-// members.MsgServer, settle.MsgServer and program.MsgServer.
+// members.MsgServer, settle.MsgServer, program.MsgServer and imports.MsgServer.
 type (
 	ledgerServer interface {
 		Purchase(*state.Ctx, *members.Signer, *types.MsgPurchase) (*types.TxResultData, error)
@@ -46,6 +48,9 @@ type (
 		EndCampaign(*state.Ctx, *members.Signer, *types.MsgEndCampaign) (*types.TxResultData, error)
 		SetReferralOffer(*state.Ctx, *members.Signer, *types.MsgSetReferralOffer) (*types.TxResultData, error)
 	}
+	importsServer interface {
+		ImportBalances(*state.Ctx, *members.Signer, *types.MsgImportBalances) (*types.TxResultData, error)
+	}
 )
 
 var (
@@ -53,6 +58,7 @@ var (
 	_ membersServer = members.MsgServer{}
 	_ settleServer  = settle.MsgServer{}
 	_ programServer = program.MsgServer{}
+	_ importsServer = imports.MsgServer{}
 )
 
 // A route is a registry message's handler row. on builds one for message
@@ -115,6 +121,9 @@ var routes = index(
 	}),
 	on(func(r *router, c *state.Ctx, s *members.Signer, _ *Parsed, m *types.MsgSetReferralOffer) (*types.TxResultData, error) {
 		return r.program.SetReferralOffer(c, s, m)
+	}),
+	on(func(r *router, c *state.Ctx, s *members.Signer, _ *Parsed, m *types.MsgImportBalances) (*types.TxResultData, error) {
+		return r.imports.ImportBalances(c, s, m)
 	}),
 )
 

@@ -57,6 +57,9 @@ func (r *handlerSpy) Vote(_ *state.Ctx, _ *members.Signer, m *types.MsgVote) (*t
 func (r *handlerSpy) ConfirmSettlement(_ *state.Ctx, _ *members.Signer, m *types.MsgConfirmSettlement) (*types.TxResultData, error) {
 	return r.note("ConfirmSettlement", m)
 }
+func (r *handlerSpy) ImportBalances(_ *state.Ctx, _ *members.Signer, m *types.MsgImportBalances) (*types.TxResultData, error) {
+	return r.note("ImportBalances", m)
+}
 
 func (r *handlerSpy) SetProgramConfig(_ *state.Ctx, _ *members.Signer, m *types.MsgSetProgramConfig) (*types.TxResultData, error) {
 	return r.note("SetProgramConfig", m)
@@ -94,13 +97,14 @@ func TestRouterDispatchesEachMessageToItsHandler(t *testing.T) {
 		{&types.MsgCreateCampaign{Name: "n"}, "CreateCampaign", "create_campaign"},
 		{&types.MsgEndCampaign{CampaignId: 1}, "EndCampaign", "end_campaign"},
 		{&types.MsgSetReferralOffer{RefereePoints: 1}, "SetReferralOffer", "set_referral_offer"},
+		{&types.MsgImportBalances{FirstRow: 1}, "ImportBalances", "import_balances"},
 	}
 	kv := store.NewMemKV()
 	state.Put(kv, types.EpochStateKey(), &types.EpochState{Epoch: 20415})
 	for _, tc := range cases {
 		t.Run(tc.handler, func(t *testing.T) {
 			rec := &handlerSpy{}
-			r := router{ledger: rec, members: rec, settle: rec, program: rec}
+			r := router{ledger: rec, members: rec, settle: rec, program: rec, imports: rec}
 			p := &Parsed{}
 			require.NoError(t, p.Body.SetMsg(tc.msg))
 			_, err := r.route(&state.Ctx{KV: kv}, &members.Signer{}, p)
@@ -115,7 +119,7 @@ func TestRouterDispatchesEachMessageToItsHandler(t *testing.T) {
 	}
 	t.Run("no message", func(t *testing.T) {
 		rec := &handlerSpy{}
-		r := router{ledger: rec, members: rec, settle: rec, program: rec}
+		r := router{ledger: rec, members: rec, settle: rec, program: rec, imports: rec}
 		_, err := r.route(&state.Ctx{KV: kv}, &members.Signer{}, &Parsed{})
 		require.Equal(t, types.CodeDecode, types.CodeOf(err))
 		require.Empty(t, rec.called)
@@ -134,7 +138,7 @@ func TestEveryRegisteredMessageIsRouted(t *testing.T) {
 			_, ok := routes[mt.Msg]
 			require.True(t, ok, "no route for %s", mt.Msg)
 			rec := &handlerSpy{}
-			r := router{ledger: rec, members: rec, settle: rec, program: rec}
+			r := router{ledger: rec, members: rec, settle: rec, program: rec, imports: rec}
 			p := &Parsed{}
 			msg := mt.New()
 			require.NoError(t, p.Body.SetMsg(msg))

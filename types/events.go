@@ -36,3 +36,8 @@ const (
 	EventProgramConfig  = "program_config"
 	ActorChain          = "chain"
 )
+
+// EventImport marks an import approval and each booked import batch
+// (app/imports); each imported row is a points_issued event with reason
+// "import".
+const EventImport = "import"

@@ -272,3 +272,18 @@ func DecodeTime(b []byte) (int64, error) {
 	}
 	return int64(binary.BigEndian.Uint64(b) ^ (1 << 63)), nil
 }
+
+// Import of an existing program (app/imports).
+const (
+	PrefixImportApproval byte = 0x84 // seller id -> ImportApproval
+	PrefixImportFile     byte = 0x85 // seller id, file digest -> ImportFile
+	PrefixImportTotals   byte = 0x86 // singleton: ImportsTotals
+)
+
+func ImportApprovalKey(seller string) []byte { return appendStr([]byte{PrefixImportApproval}, seller) }
+func ImportApprovalPrefix() []byte           { return []byte{PrefixImportApproval} }
+func ImportFileKey(seller string, digest []byte) []byte {
+	return append(appendStr([]byte{PrefixImportFile}, seller), digest...)
+}
+func ImportFilePrefix(seller string) []byte { return appendStr([]byte{PrefixImportFile}, seller) }
+func ImportTotalsKey() []byte               { return []byte{PrefixImportTotals} }

@@ -38,6 +38,9 @@ var msgRows = []MsgType{
 	row("set_referral_offer", func(m *MsgSetReferralOffer) *TxBody_SetReferralOffer {
 		return &TxBody_SetReferralOffer{SetReferralOffer: m}
 	}, (*TxBody_SetReferralOffer).inner),
+	row("import_balances", func(m *MsgImportBalances) *TxBody_ImportBalances {
+		return &TxBody_ImportBalances{ImportBalances: m}
+	}, (*TxBody_ImportBalances).inner),
 }
 
 // The oneof wrappers' messages, for the registry's rows.
@@ -56,6 +59,7 @@ func (w *TxBody_SetProgramConfig) inner() *MsgSetProgramConfig   { return w.SetP
 func (w *TxBody_CreateCampaign) inner() *MsgCreateCampaign       { return w.CreateCampaign }
 func (w *TxBody_EndCampaign) inner() *MsgEndCampaign             { return w.EndCampaign }
 func (w *TxBody_SetReferralOffer) inner() *MsgSetReferralOffer   { return w.SetReferralOffer }
+func (w *TxBody_ImportBalances) inner() *MsgImportBalances       { return w.ImportBalances }
 
 // MsgType is one row of the message registry.
 type MsgType struct {

@@ -131,6 +131,7 @@ var (
 		term("refund", HistoryKind_HISTORY_KIND_REFUND, "points clawed back by a refund"),
 		term("void", HistoryKind_HISTORY_KIND_VOID, "a redemption undone"),
 		term("expire", HistoryKind_HISTORY_KIND_EXPIRE, "points expired (breakage)"),
+		term("import", HistoryKind_HISTORY_KIND_IMPORT, "a balance imported from the seller's existing program"),
 	)
 	LineStatuses = vocab("statement line status",
 		term("nothing-due", LineStatus_LINE_STATUS_NOTHING_DUE, "the seller's net for the epoch is zero"),
@@ -162,6 +163,7 @@ var (
 		term("software-upgrade", ProposalSoftwareUpgrade, "schedule a software upgrade at a height (app/upgrade)"),
 		term("cancel-upgrade", ProposalCancelUpgrade, "cancel the scheduled software upgrade before its height"),
 		term("set-tiers", ProposalSetTiers, "replace the coalition tier table"),
+		term("approve-import", ProposalApproveImport, "let a seller import its existing program's balances, up to a number of points"),
 	)
 )
 
@@ -231,6 +233,7 @@ const (
 	ProposalSoftwareUpgrade
 	ProposalCancelUpgrade
 	ProposalSetTiers
+	ProposalApproveImport
 )
 
 // KindOf is the kind of a proposal's action (ProposalNone if it has none).
@@ -255,6 +258,8 @@ func KindOf(m *MsgPropose) ProposalKind {
 		return ProposalCancelUpgrade
 	case *MsgPropose_SetTiers:
 		return ProposalSetTiers
+	case *MsgPropose_ApproveImport:
+		return ProposalApproveImport
 	}
 	return ProposalNone
 }

@@ -98,6 +98,8 @@ func proofChain(t *testing.T) (*Chain, []proofCase) {
 		{"/campaigns/seller-a", true},
 		{"/campaigns/seller-b", true}, // no program record
 		{"/campaigns/seller-x", false},
+		{"/imports", true}, // no approval yet (app/imports proves one with)
+		{"/imports/seller-a", false},
 	}
 }
 

@@ -17,7 +17,7 @@ var propTxs = flag.Int("prop.txs", 10000, "minimum transactions the random-chain
 
 // TestRandomChainsKeepInvariants drives random chains of blocks (purchases,
 // redemptions, refunds, voids, expiry, epoch closes, settlement,
-// terminal churn, replays and garbage) and checks the SPEC §5.5
+// terminal churn, imports against an approval, replays and garbage) and checks the SPEC §5.5
 // invariants after every block, and that no transaction ever hits an
 // internal error. It runs at least -prop.txs transactions in all.
 func TestRandomChainsKeepInvariants(t *testing.T) {
@@ -35,7 +35,7 @@ func TestRandomChainsKeepInvariants(t *testing.T) {
 	// The run must have exercised every kind of movement, not just failures.
 	for _, k := range []string{"purchase", "redeem", "refund", "void", "points_expired", "epoch_closed", "settlement_confirmed", "duplicate", "decode",
 		"campaign_bonus", "pending", "bonus_short", "points_released", "campaign_CAMPAIGN_STATUS_ACTIVE", "campaign_CAMPAIGN_STATUS_ENDED",
-		"referral"} {
+		"referral", "import"} {
 		if seen[k] == 0 {
 			t.Errorf("no successful %s in the whole run", k)
 		}
@@ -66,6 +66,12 @@ func runRandomChain(t *testing.T, rt *rapid.T, minTxs int, seen map[string]int) 
 	terminals := map[string][]string{}
 	var purchases, redemptions [][]byte
 	var sent [][]byte
+	// seller-a may import up to 200,000 points (all three members vote).
+	prop := MustOK(rt, c.Do(Operator("seller-a"), &types.MsgPropose{Action: &types.MsgPropose_ApproveImport{
+		ApproveImport: &types.ApproveImport{SellerId: "seller-a", MaxPoints: 200_000}}})).GetPropose()
+	for _, s := range sellers[1:] {
+		MustOK(rt, c.Do(Operator(s), &types.MsgVote{ProposalId: prop.ProposalId, Yes: true}))
+	}
 	ops := 0
 	pick := func(label string, xs []string) string { return rapid.SampledFrom(xs).Draw(rt, label) }
 	for ops < minTxs {
@@ -78,7 +84,7 @@ func runRandomChain(t *testing.T, rt *rapid.T, minTxs int, seen map[string]int) 
 				signer = seller + "/" + pick("terminal", ts)
 			}
 			var msg any
-			switch rapid.IntRange(0, 15).Draw(rt, "kind") {
+			switch rapid.IntRange(0, 16).Draw(rt, "kind") {
 			case 0, 1, 2:
 				m := &types.MsgPurchase{CustomerId: pick("cust", customers),
 					AmountPaise: rapid.OneOf(rapid.Uint64Range(0, 500_000), rapid.Just(uint64(1)<<63)).Draw(rt, "amount"), Flow: Flow()}
@@ -162,6 +168,19 @@ func runRandomChain(t *testing.T, rt *rapid.T, minTxs int, seen map[string]int) 
 					RefereePoints:  rapid.SampledFrom([]uint64{0, 5, 100}).Draw(rt, "refereePoints"),
 					MinAmountPaise: rapid.SampledFrom([]uint64{0, 10_000}).Draw(rt, "referralMin"),
 				}
+			case 16:
+				// Rows of one of two 40-row files, some overlapping what
+				// was booked, some past the allowance or the lot validity.
+				signer = Operator(seller)
+				digest := make([]byte, 32)
+				digest[0] = byte(rapid.IntRange(0, 1).Draw(rt, "file"))
+				m := &types.MsgImportBalances{FileDigest: digest, FirstRow: rapid.Uint64Range(0, 38).Draw(rt, "first"), FileRows: 40}
+				n := rapid.IntRange(1, 3).Draw(rt, "rows")
+				for j := 0; j < n && m.FirstRow+uint64(j) < 40; j++ {
+					m.Rows = append(m.Rows, &types.ImportRow{CustomerId: pick("cust", customers), Points: rapid.Uint64Range(0, 30_000).Draw(rt, "ipoints"),
+						ExpiresAt: c.Time + rapid.Int64Range(-10, p.LotValiditySeconds+100).Draw(rt, "iexp")})
+				}
+				msg = m
 			}
 			if msg != nil {
 				tx := c.Tx(signer, msg)
@@ -223,6 +242,9 @@ func runRandomChain(t *testing.T, rt *rapid.T, minTxs int, seen map[string]int) 
 				}
 				if d.GetVoid() != nil {
 					seen["void"]++
+				}
+				if d.GetImportBalances() != nil {
+					seen["import"]++
 				}
 			}
 			_ = i

@@ -82,7 +82,7 @@ func Redeem(c *state.Ctx, in Redemption, epoch uint64) (*types.RedeemResult, err
 		}
 		rec.Consumed = append(rec.Consumed, &types.LotUse{
 			LotSeq: lot.Seq, Issuer: lot.Issuer, Points: take, IssuedAt: lot.IssuedAt,
-			ExpiresAt: lot.ExpiresAt, PurchaseId: lot.PurchaseId, OriginalPoints: lot.OriginalPoints,
+			ExpiresAt: lot.ExpiresAt, PurchaseId: lot.PurchaseId, OriginalPoints: lot.OriginalPoints, Imported: lot.Imported,
 		})
 		takeFromLot(c, cust, totals, lot, take)
 		c.Emit(types.EventPointsRedeemed, "customer", in.CustomerID, "seller", in.SellerID, "issuer", lot.Issuer,

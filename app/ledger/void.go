@@ -54,7 +54,7 @@ func Void(c *state.Ctx, sellerID string, redemptionID []byte, openEpoch uint64) 
 		if !ok {
 			lot = &types.Lot{
 				Seq: use.LotSeq, Issuer: use.Issuer, OriginalPoints: use.OriginalPoints,
-				IssuedAt: use.IssuedAt, ExpiresAt: use.ExpiresAt, PurchaseId: use.PurchaseId,
+				IssuedAt: use.IssuedAt, ExpiresAt: use.ExpiresAt, PurchaseId: use.PurchaseId, Imported: use.Imported,
 			}
 			cust.LotCount++
 			totals.Lots++

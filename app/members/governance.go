@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"sort"
 
+	"github.com/bytepoints/bytepoints/app/imports/approval"
 	"github.com/bytepoints/bytepoints/app/program/tiers"
 	"github.com/bytepoints/bytepoints/app/state"
 	"github.com/bytepoints/bytepoints/app/store"
@@ -185,6 +186,8 @@ func checkAction(c *state.Ctx, m *types.MsgPropose, validate ParamsValidator) er
 		return upgrade.CheckCancel(c, a.CancelUpgrade)
 	case *types.MsgPropose_SetTiers:
 		return tiers.Validate(a.SetTiers, c.Params.MaxTiers)
+	case *types.MsgPropose_ApproveImport:
+		return approval.Check(c, a.ApproveImport, Seller)
 	default:
 		return types.Errorf(types.CodeInvalidArgument, "proposal has no action")
 	}
@@ -250,6 +253,8 @@ func execute(c *state.Ctx, m *types.MsgPropose, id uint64) {
 		upgrade.Cancel(c)
 	case *types.MsgPropose_SetTiers:
 		tiers.Install(c, a.SetTiers)
+	case *types.MsgPropose_ApproveImport:
+		approval.Approve(c, a.ApproveImport)
 	}
 }
 

@@ -41,7 +41,7 @@ exits with code 18 (verification_failed) naming what failed.`,
 	cmd.AddCommand(newQueryBalanceCmd(r), newQueryHistoryCmd(r), newQuerySellerCmd(r), newQuerySellersCmd(r),
 		newQueryTotalsCmd(r), newQueryStatementCmd(r), newQueryStatementsCmd(r), newQueryParamsCmd(r),
 		newQueryProposalsCmd(r), newQueryCRMSCmd(r), newQueryHeaderCmd(g), newQueryTxCmd(r), newQueryUpgradeCmd(r.run),
-		newQueryCampaignsCmd(r))
+		newQueryCampaignsCmd(r), newQueryImportsCmd(r))
 	return cmd
 }
 
@@ -588,13 +588,13 @@ func PrintStatement(w io.Writer, s *types.Statement) {
 	fmt.Fprintf(w, "Settlement statement, epoch %d (%s to %s, heights %d-%d)\n", s.Epoch,
 		types.FormatUnix(s.StartTime), types.FormatUnix(s.EndTime), s.StartHeight, s.ClosedHeight)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "seller\tissued\tredeemed same\tredeemed cross\tclawed back\tshortfall\texpired\tnet (₹)\tdirection\tstatus\t")
+	fmt.Fprintln(tw, "seller\tissued\timported\tredeemed same\tredeemed cross\tclawed back\tshortfall\texpired\tnet (₹)\tdirection\tstatus\t")
 	for _, l := range s.Lines {
 		a := l.Activity
 		if a == nil {
 			a = &types.SellerEpoch{}
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%s\t%s\t\n", l.SellerId, a.IssuedPoints, a.RedeemedSamePoints, a.RedeemedCrossPoints,
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%s\t%s\t\n", l.SellerId, a.IssuedPoints, a.ImportedPoints, a.RedeemedSamePoints, a.RedeemedCrossPoints,
 			a.ClawedBackPoints, a.RefundShortfallPoints, a.ExpiredPoints, types.FormatSignedPaise(l.NetPaise), types.DirectionName(l.NetPaise),
 			types.LineStatuses.Name(l.Status))
 	}

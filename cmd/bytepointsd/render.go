@@ -83,6 +83,15 @@ func resultFields(r *client.Result) map[string]any {
 	case *types.TxResultData_Propose:
 		out["proposal_id"] = d.Propose.ProposalId
 		out["executed"] = d.Propose.Executed
+	case *types.TxResultData_ImportBalances:
+		x := d.ImportBalances
+		out["rows"] = x.Rows
+		out["points_imported"] = x.Points
+		out["seller_payment_paise"] = x.SellerPaymentPaise
+		out["seller_payment"] = types.FormatPaise(x.SellerPaymentPaise)
+		out["remaining_points"] = x.RemainingPoints
+		out["file_booked_rows"] = x.FileBookedRows
+		out["file_rows"] = x.FileRows
 	case *types.TxResultData_Vote:
 		out["proposal_id"] = d.Vote.ProposalId
 		out["yes"] = d.Vote.Yes
@@ -157,6 +166,7 @@ func lotFields(l *types.Lot) map[string]any {
 		"issued_at_unix":  l.IssuedAt,
 		"expires_at":      types.FormatUnix(l.ExpiresAt),
 		"expires_at_unix": l.ExpiresAt,
+		"imported":        l.Imported, // from the issuer's existing program (SPEC §5.6)
 	}
 	if l.PendingUntil != 0 {
 		out["pending_until"], out["pending_until_unix"] = types.FormatUnix(l.PendingUntil), l.PendingUntil
@@ -232,7 +242,7 @@ func epochFields(e *types.SellerEpoch) map[string]any {
 		"net_paise": e.NetPaise, "issued_points": e.IssuedPoints,
 		"redeemed_same_points": e.RedeemedSamePoints, "redeemed_cross_points": e.RedeemedCrossPoints,
 		"clawed_back_points": e.ClawedBackPoints, "refund_shortfall_points": e.RefundShortfallPoints,
-		"expired_points": e.ExpiredPoints, "voided_points": e.VoidedPoints,
+		"expired_points": e.ExpiredPoints, "voided_points": e.VoidedPoints, "imported_points": e.ImportedPoints,
 		"crms_risk_used": nano(e.RiskUsedNano), "crms_skips": e.CrmsSkips, "crms_violations": e.CrmsViolations,
 		"bonus_points": e.BonusPoints, "referral_points": e.ReferralPoints, "released_points": e.ReleasedPoints,
 	}

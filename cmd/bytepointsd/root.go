@@ -84,6 +84,7 @@ Start here:
 		newAuditCmd(g),
 		newReportCmd(g),
 		newExportCmd(g),
+		newImportCmd(g),
 	)
 	strictGroups(root)
 	return root, g

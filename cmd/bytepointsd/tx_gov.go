@@ -101,7 +101,7 @@ The network never drops below the governed minimum of active validators (4).`,
 		},
 	}
 	setParams.Flags().StringArrayVar(&sets, "set", nil, "name=value to change (repeatable); nested names use dots")
-	cmd.AddCommand(add, remove, suspend, reinstate, setParams, newProposeSetTiersCmd(propose))
+	cmd.AddCommand(add, remove, suspend, reinstate, setParams, newProposeSetTiersCmd(propose), newTxProposeApproveImportCmd(propose))
 	cmd.AddCommand(newProposeUpgradeCmds(propose)...)
 	return cmd
 }

@@ -26,6 +26,7 @@ type Data struct {
 	Members    Members         `json:"members"`
 	Totals     Totals          `json:"totals"`
 	Statements Statements      `json:"statements"`
+	Imports    Imports         `json:"imports"`
 	Reputation ReputationChart `json:"reputation"`
 	Upgrade    Upgrade         `json:"upgrade"`
 	// Errors lists the figures that could not be obtained (the rest of the
@@ -244,6 +245,7 @@ func gather(ctx context.Context, d Deps, cl *client.Client) *Data {
 	run("members", func() (err error) { members, err = sellers(ctx, cl, &out.Members); return err })
 	run("totals", func() error { return totals(ctx, cl, &out.Totals) })
 	run("statements", func() error { return statements(ctx, cl, &out.Statements) })
+	run("imports", func() error { return importsOf(ctx, cl, &out.Imports) })
 	run("validators", func() error { return validators(ctx, d.RPC, &out.Validators) })
 	run("reputation", func() error { return reputation(d.App, d.MaxCards, &out.Reputation) })
 	run("upgrade", func() error { return upgradeStatus(ctx, cl, &out.Upgrade) })
@@ -354,6 +356,70 @@ func totals(ctx context.Context, cl *client.Client, out *Totals) error {
 }
 
 func unixUTC(s int64) string { return types.FormatUnix(s) }
+
+// Imports are the import approvals (SPEC §5.6): what members allowed each
+// seller to bring in from its existing program, what it used, and by
+// which files (SHA-256 digests).
+type Imports struct {
+	Approvals []ImportApproval `json:"approvals"`
+	Rows      uint64           `json:"rows"`
+	Points    uint64           `json:"points"`
+	Source    Provenance       `json:"source"`
+}
+
+// ImportApproval is one seller's allowance, proven by /imports/{seller}.
+type ImportApproval struct {
+	SellerID        string       `json:"seller_id"`
+	MaxPoints       uint64       `json:"max_points"`
+	UsedPoints      uint64       `json:"used_points"`
+	RemainingPoints uint64       `json:"remaining_points"`
+	UntilHeight     int64        `json:"until_height"`
+	Rows            uint64       `json:"rows"`
+	Files           []ImportFile `json:"files"`
+	Source          Provenance   `json:"source"`
+}
+
+// ImportFile is what one file booked.
+type ImportFile struct {
+	Digest     string `json:"digest"`
+	FileRows   uint64 `json:"file_rows"`
+	BookedRows uint64 `json:"booked_rows"`
+	Points     uint64 `json:"points"`
+	LastHeight int64  `json:"last_height"`
+}
+
+func importsOf(ctx context.Context, cl *client.Client, out *Imports) error {
+	const path = "/imports"
+	q, err := cl.Query(ctx, path, true)
+	if err != nil {
+		return err
+	}
+	r, err := client.Decode[types.ImportsResponse](q)
+	if err != nil {
+		return err
+	}
+	out.Source, out.Rows, out.Points = verified(path, q), r.Totals.Rows, r.Totals.Points
+	for _, a := range r.Approvals {
+		p := "/imports/" + a.SellerId
+		q, err := cl.Query(ctx, p, true)
+		if err != nil {
+			return err
+		}
+		one, err := client.Decode[types.ImportResponse](q)
+		if err != nil {
+			return err
+		}
+		x := one.Approval
+		ia := ImportApproval{SellerID: x.SellerId, MaxPoints: x.MaxPoints, UsedPoints: x.UsedPoints,
+			RemainingPoints: x.MaxPoints - min(x.UsedPoints, x.MaxPoints), UntilHeight: x.UntilHeight, Rows: x.Rows, Source: verified(p, q)}
+		for _, f := range one.Files {
+			ia.Files = append(ia.Files, ImportFile{Digest: hex.EncodeToString(f.Digest), FileRows: f.FileRows,
+				BookedRows: f.BookedRows, Points: f.Points, LastHeight: f.LastHeight})
+		}
+		out.Approvals = append(out.Approvals, ia)
+	}
+	return nil
+}
 
 // statements lists the latest statements, proven complete by the statement
 // count, and proves each one again by its own point read, shown with its

@@ -2,6 +2,7 @@ package auditpage_test
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -107,6 +108,17 @@ func startChain(t *testing.T) *chain {
 		require.NoError(t, err)
 	}
 
+	// An import approved (a coalition of one passes it at once) and one
+	// file of two rows booked: the page's imports section.
+	r, err := cl.Submit(ctx, &types.MsgPropose{Action: &types.MsgPropose_ApproveImport{ApproveImport: &types.ApproveImport{SellerId: "seller-0", MaxPoints: 5000}}}, client.Options{})
+	require.NoError(t, err)
+	require.True(t, r.OK() && r.Data.GetPropose().Executed, "approve-import: %d %s", r.Code, r.Log)
+	exp := now.Add(30 * 24 * time.Hour).Unix()
+	r, err = cl.Submit(ctx, &types.MsgImportBalances{FileDigest: importDigest[:], FileRows: 2, Rows: []*types.ImportRow{
+		{CustomerId: "farah", Points: 300, ExpiresAt: exp}, {CustomerId: "gopal", Points: 45, ExpiresAt: exp}}}, client.Options{})
+	require.NoError(t, err)
+	require.True(t, r.OK(), "import: %d %s", r.Code, r.Log)
+
 	// Every purchase is in the open epoch or before it: wait for that
 	// epoch to close, then confirm seller-0's newest line with money due.
 	st := statements(t, cl)
@@ -127,7 +139,7 @@ func startChain(t *testing.T) *chain {
 		}
 	}
 	require.NotZero(t, c.confirmed, "no statement with money due among %d", len(st.Statements))
-	r, err := cl.Submit(ctx, &types.MsgConfirmSettlement{SellerId: "seller-0", Epoch: c.confirmed, BankReference: bankRef}, client.Options{})
+	r, err = cl.Submit(ctx, &types.MsgConfirmSettlement{SellerId: "seller-0", Epoch: c.confirmed, BankReference: bankRef}, client.Options{})
 	require.NoError(t, err)
 	require.True(t, r.OK(), "confirm: %d %s", r.Code, r.Log)
 	return c
@@ -304,7 +316,21 @@ func checkAgainstChain(t *testing.T, c *chain, d *auditpage.Data) {
 		}
 	}
 	require.True(t, sawConfirmed, "the confirmed epoch %d is on the page", c.confirmed)
+
+	imp, _ := proven[types.ImportResponse](t, c.cl, "/imports/seller-0")
+	require.True(t, d.Imports.Source.Verified)
+	checkProvenance(t, c, d.Imports.Source)
+	require.Len(t, d.Imports.Approvals, 1)
+	a := d.Imports.Approvals[0]
+	checkProvenance(t, c, a.Source)
+	require.Equal(t, auditpage.ImportApproval{SellerID: "seller-0", MaxPoints: 5000, UsedPoints: 345, RemainingPoints: 4655,
+		Rows: 2, Files: []auditpage.ImportFile{{Digest: hex.EncodeToString(importDigest[:]), FileRows: 2, BookedRows: 2, Points: 345,
+			LastHeight: imp.Files[0].LastHeight}}, Source: a.Source}, a)
+	require.Equal(t, imp.Approval.UsedPoints, a.UsedPoints)
+	require.Equal(t, uint64(345), d.Imports.Points)
 }
+
+var importDigest = sha256.Sum256([]byte("auditpage test import"))
 
 // checkProvenance checks a verified figure's app hash against the signed
 // header the test fetches itself.
@@ -396,7 +422,9 @@ func browserCheck(t *testing.T, c *chain) {
 	require.Equal(t, "₹ "+types.FormatPaise(tot.EscrowPaise), get("totals-escrow").Text)
 	require.Equal(t, strconv.FormatUint(tot.IssuedPoints, 10), get("totals-issued-points").Data["value"])
 	require.Equal(t, strconv.FormatUint(tot.Purchases, 10), get("totals-purchases").Data["value"])
-	for _, id := range []string{"totals", "members", "statements", fmt.Sprintf("statement-%d", c.confirmed)} {
+	require.Equal(t, "345", get("import-used-seller-0").Data["value"])
+	require.Equal(t, "2", get("import-file-" + hex.EncodeToString(importDigest[:])).Data["value"])
+	for _, id := range []string{"totals", "members", "statements", "imports", fmt.Sprintf("statement-%d", c.confirmed)} {
 		p := get("prov-" + id)
 		require.Equal(t, "true", p.Data["verified"], id)
 		require.Contains(t, p.Text, "verified by the node at height "+p.Data["height"], id)

@@ -343,6 +343,8 @@ func decodeTx(tx cmttypes.Tx, r *abcitypes.ExecTxResult) txRow {
 		row.points, inner = ip(d.Refund.PointsClawedBack), d.Refund
 	case *types.TxResultData_Void:
 		row.points, inner = ip(d.Void.PointsRestored), d.Void
+	case *types.TxResultData_ImportBalances:
+		row.points, row.amount, inner = ip(d.ImportBalances.Points), ip(d.ImportBalances.SellerPaymentPaise), d.ImportBalances
 	default:
 		inner = data.Result
 	}

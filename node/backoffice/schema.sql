@@ -143,8 +143,19 @@ SELECT l.epoch, l.seller, l.net_paise,
 FROM bo_statement_lines l
 LEFT JOIN bo_events c ON c.type = 'settlement_confirmed' AND c.epoch = l.epoch AND c.seller = l.seller;
 
--- Imports of balances from a seller's previous scheme (issue 17 part 1):
--- any successful transaction whose message name starts with "import".
-CREATE OR REPLACE VIEW imports AS
-SELECT height, tx_hash, time, seller, customer, points, amount_paise, result
-FROM bo_txs WHERE code = 0 AND msg LIKE 'import%';
+-- Imported balances (docs/protocol.md, "Import of an existing program"):
+-- one row per imported customer row, with the seller's own reference.
+-- (Dropped first: an earlier schema had an imports view of other columns.)
+DROP VIEW IF EXISTS imports;
+CREATE VIEW imports AS
+SELECT height, tx_hash, time, issuer AS seller, customer, points,
+       (attrs->>'expires_at')::bigint AS expires_at_unix, attrs->>'external_ref' AS external_ref
+FROM bo_events WHERE type = 'points_issued' AND reason = 'import';
+
+-- Import batches: which rows of which file (SHA-256) each booked, and what
+-- the seller paid into the escrow for them (100 paise a point).
+CREATE OR REPLACE VIEW import_batches AS
+SELECT e.height, e.tx_hash, e.time, e.seller, e.attrs->>'file_digest' AS file_digest,
+       split_part(e.attrs->>'rows', '-', 1)::bigint AS first_row, split_part(e.attrs->>'rows', '-', 2)::bigint AS last_row,
+       e.points, (100 * e.points)::bigint AS paid_paise, (e.attrs->>'remaining_points')::bigint AS remaining_points
+FROM bo_events e WHERE e.type = 'import' AND e.attrs->>'action' = 'booked';
