@@ -84,6 +84,7 @@ test-readme: build
 
 test-network: build
 	BYTEPOINTSD=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout 40m -tags $(NETTAGS) -run 'Network' -v ./networks/...
+	BYTEPOINTSD=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout 15m -tags $(NETTAGS) -run 'NodeCrash' -v ./node/backoffice/
 
 # Validators on other CPUs must reach the same app hash: the golden app-hash
 # script, the fixed-point CRMS and the store, cross-built for arm64 and run

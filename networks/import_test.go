@@ -129,6 +129,7 @@ func TestNetworkImport(t *testing.T) {
 		if n.ctx.Err() != nil {
 			t.Fatalf("import stuck at %d rows", atKill)
 		}
+		//wallclock:ok paces the poll of booked rows until the kill moment; the loop ends on the chain's answer
 		time.Sleep(200 * time.Millisecond)
 	}
 	imp.Process.Kill() // SIGKILL

@@ -146,6 +146,7 @@ func TestImportBalances(t *testing.T) {
 		if ctx.Err() != nil {
 			t.Fatal("the import booked nothing")
 		}
+		//wallclock:ok paces the poll of booked rows until the kill moment; the loop ends on the chain's answer
 		time.Sleep(50 * time.Millisecond)
 	}
 	if err := run.Process.Kill(); err != nil {

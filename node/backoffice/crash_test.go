@@ -1,3 +1,5 @@
+//go:build network
+
 package backoffice_test
 
 import (
